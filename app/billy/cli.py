@@ -1,0 +1,131 @@
+"""The `billy` command: one subcommand per job, one process per systemd unit.
+
+Every flag defaults to its environment variable (named in its help), so a unit's `EnvironmentFile=` and a
+hand-typed command line configure the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings
+
+
+def _serve(app, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def cmd_stt_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .stt.engine import WhisperEngine
+    from .stt.server import build_app
+
+    language = None if args.language in ("", "auto") else args.language
+    engine = WhisperEngine(Path(args.model_dir), args.compute_type, args.beam_size, args.threads, language)
+    _serve(build_app(engine, args.max_seconds), args.host, args.port)
+    return 0
+
+
+def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .tts.engine import PiperEngine
+    from .tts.server import build_app
+
+    _serve(build_app(PiperEngine(Path(args.voice_dir), args.voice), args.max_chars), args.host, args.port)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .models.catalogue import load_catalogue
+
+    for entry in load_catalogue().values():
+        sources = ", then ".join(source.describe() for source in entry.sources)
+        print(f"{entry.name:<18} {entry.kind:<8} {entry.description}\n{'':<18} sources: {sources}")
+    return 0
+
+
+def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from .models.fetch import fetch_model
+
+    local = Path(args.source) if args.source else None
+    result = fetch_model(args.name, Path(args.dir), local=local, offline=args.offline)
+    print(f"{args.name}: {len(result.copied)} file(s) from {result.source} in {result.directory}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from .doctor import doctor
+
+    return doctor(settings)
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billy", description="Billy Bass, a fully local voice assistant.")
+    parser.add_argument("--version", action="version", version=f"billy {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    stt = commands.add_parser("stt-server", help="serve faster-whisper (OpenAI transcription API)")
+    stt.add_argument("--host", default=settings.local_stt_host, help="bind address (LOCAL_STT_HOST)")
+    stt.add_argument("--port", type=int, default=settings.local_stt_port, help="port (LOCAL_STT_PORT)")
+    stt.add_argument("--model-dir", default=str(settings.stt_model_dir), help="whisper model (BILLY_STT_MODEL_DIR)")
+    stt.add_argument("--language", default=settings.stt_language, help="language code or auto (STT_LANGUAGE)")
+    stt.add_argument("--compute-type", default=settings.stt_compute_type, help="(STT_COMPUTE_TYPE)")
+    stt.add_argument("--beam-size", type=int, default=settings.stt_beam_size, help="(STT_BEAM_SIZE)")
+    stt.add_argument("--threads", type=int, default=settings.stt_threads, help="0: all cores (STT_THREADS)")
+    stt.add_argument(
+        "--max-seconds", type=float, default=settings.stt_max_seconds, help="longest upload (STT_MAX_SECONDS)"
+    )
+    stt.set_defaults(handler=cmd_stt_server)
+
+    tts = commands.add_parser("tts-server", help="serve piper (OpenAI speech API, streaming PCM)")
+    tts.add_argument("--host", default=settings.local_tts_host, help="bind address (LOCAL_TTS_HOST)")
+    tts.add_argument("--port", type=int, default=settings.local_tts_port, help="port (LOCAL_TTS_PORT)")
+    tts.add_argument("--voice-dir", default=str(settings.tts_voice_dir), help="folder of voices (BILLY_TTS_VOICE_DIR)")
+    tts.add_argument("--voice", default=settings.local_tts_voice, help="default voice (LOCAL_TTS_VOICE)")
+    tts.add_argument("--max-chars", type=int, default=settings.tts_max_chars, help="longest input (TTS_MAX_CHARS)")
+    tts.set_defaults(handler=cmd_tts_server)
+
+    models = commands.add_parser("models", help="the model catalogue").add_subparsers(dest="action", required=True)
+    models.add_parser("list", help="list the catalogue").set_defaults(handler=cmd_models_list)
+    fetch = models.add_parser("fetch", help="put a model's verified files in a directory")
+    fetch.add_argument("name")
+    fetch.add_argument("--dir", required=True, help="where the files go")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        default=os.environ.get("BILLY_MODELS_SOURCE", ""),
+        help="a local file or directory to use instead of the catalogue's sources (BILLY_MODELS_SOURCE)",
+    )
+    fetch.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("BILLY_OFFLINE", "") == "1",
+        help="skip internet sources (BILLY_OFFLINE=1)",
+    )
+    fetch.set_defaults(handler=cmd_models_fetch)
+
+    commands.add_parser("doctor", help="check every configured service").set_defaults(handler=cmd_doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"billy: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if settings.debug_mode else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    args = build_parser(settings).parse_args(argv)
+    try:
+        return args.handler(args, settings)
+    except (ConfigError, LookupError, ValueError, RuntimeError, OSError) as error:
+        print(f"billy {args.command}: {error}", file=sys.stderr)
+        return 1

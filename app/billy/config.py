@@ -1,0 +1,210 @@
+"""Billy's settings, read from the environment (`/etc/billy/billy.env` on the Pi).
+
+The names are those of the original project's `.env` and of its local-models fork, so an old file keeps
+working; new settings carry the `BILLY_` prefix or name the stage they belong to. A bad value raises
+`ConfigError` naming the variable, the value seen and what is allowed, so a unit stops with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
+
+
+class ConfigError(ValueError):
+    """A setting has a value Billy cannot use."""
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ConfigError(f"{name}={raw!r} is not valid: allowed values are {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ConfigError(
+        f"{name}={raw!r} is not valid: allowed values are {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS[:-1])}"
+    )
+
+
+def _number(kind: type, low: float | None = None, high: float | None = None) -> Callable[[str, str], Any]:
+    def parse(name: str, raw: str) -> Any:
+        try:
+            value = kind(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not valid: expected {_describe(kind, low, high)}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(f"{name}={raw!r} is out of range: expected {_describe(kind, low, high)}")
+        return value
+
+    return parse
+
+
+def _describe(kind: type, low: float | None, high: float | None) -> str:
+    noun = "a whole number" if kind is int else "a number"
+    if low is not None and high is not None:
+        return f"{noun} from {low:g} to {high:g}"
+    if low is not None:
+        return f"{noun} of at least {low:g}"
+    return noun
+
+
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}={raw!r} is not valid: expected a URL starting with http:// or https://")
+    return value
+
+
+def _setting(default: str, parse: Callable[[str, str], Any] = _text, secret: bool = False) -> Any:
+    return field(default=None, metadata={"default": default, "parse": parse, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, parsed. Field names are the environment variable names in lower case."""
+
+    # The fish and its body
+    billy_model: str = _setting("modern", _choice("modern", "classic"))
+    button_pin: int = _setting("27", _number(int, 0, 27))
+    billy_volume: int = _setting("80", _number(int, 0, 100))
+    # Audio devices and listening
+    mic_preference: str = _setting("")
+    speaker_preference: str = _setting("")
+    mic_timeout_seconds: float = _setting("5", _number(float, 0.5, 300))
+    silence_threshold: int = _setting("0", _number(int, 0, 32767))
+    chunk_ms: int = _setting("32", _number(int, 10, 200))
+    vad_threshold: float = _setting("0.5", _number(float, 0.05, 0.95))
+    end_of_speech_ms: int = _setting("600", _number(int, 100, 5000))
+    max_utterance_seconds: float = _setting("20", _number(float, 1, 120))
+    # Behaviour
+    debug_mode: bool = _setting("false", _boolean)
+    text_only_mode: bool = _setting("false", _boolean)
+    allow_update_personality_ini: bool = _setting("true", _boolean)
+    billy_state_dir: Path = _setting("/var/lib/billy", lambda n, r: Path(r.strip()))
+    billy_models_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)
+    billy_history_turns: int = _setting("8", _number(int, 0, 100))
+    # Cloud (the original project's names)
+    openai_api_key: str = _setting("", secret=True)
+    openai_model: str = _setting("gpt-4o-mini")
+    openai_base_url: str = _setting(OPENAI_BASE_URL_DEFAULT, _url)
+    voice: str = _setting("ash")
+    # Local models (the local-models fork's names)
+    use_local_models: bool = _setting("true", _boolean)
+    local_llm_host: str = _setting("127.0.0.1")
+    local_llm_port: int = _setting("11434", _number(int, 1, 65535))
+    local_llm_model: str = _setting("qwen2.5:1.5b")
+    local_tts_host: str = _setting("127.0.0.1")
+    local_tts_port: int = _setting("5002", _number(int, 1, 65535))
+    local_tts_voice: str = _setting("en_US-joe-medium")
+    local_stt_host: str = _setting("127.0.0.1")
+    local_stt_port: int = _setting("5003", _number(int, 1, 65535))
+    local_stt_model: str = _setting("tiny.en")
+    stt_language: str = _setting("en")
+    # The STT and TTS services themselves
+    billy_stt_model_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)
+    stt_compute_type: str = _setting("int8", _choice("int8", "int8_float32", "int16", "float32", "default"))
+    stt_beam_size: int = _setting("1", _number(int, 1, 10))
+    stt_threads: int = _setting("0", _number(int, 0, 64))
+    stt_max_seconds: float = _setting("120", _number(float, 1, 3600))
+    billy_tts_voice_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)
+    tts_max_chars: int = _setting("4000", _number(int, 1, 100000))
+    # Per stage: an explicit OpenAI-style base URL (ending in /v1) beats host/port; a fallback is none or openai
+    llm_base_url: str = _setting("", _url)
+    stt_base_url: str = _setting("", _url)
+    tts_base_url: str = _setting("", _url)
+    llm_fallback: str = _setting("none", _choice("none", "openai"))
+    stt_fallback: str = _setting("none", _choice("none", "openai"))
+    tts_fallback: str = _setting("none", _choice("none", "openai"))
+    llm_timeout_seconds: float = _setting("30", _number(float, 1, 600))
+    stage_timeout_seconds: float = _setting("20", _number(float, 1, 600))
+    # MQTT (empty host: MQTT off)
+    mqtt_host: str = _setting("")
+    mqtt_port: int = _setting("1883", _number(int, 1, 65535))
+    mqtt_username: str = _setting("")
+    mqtt_password: str = _setting("", secret=True)
+    mqtt_tls: bool = _setting("false", _boolean)
+    mqtt_ca_cert: str = _setting("")
+    mqtt_topic_prefix: str = _setting("billy")
+    # Home Assistant
+    ha_host: str = _setting("", _url)
+    ha_token: str = _setting("", secret=True)
+    ha_lang: str = _setting("en")
+    # What shutdown/restart over MQTT runs (a unit the role installs; tests use a harmless command)
+    billy_shutdown_command: str = _setting("systemctl poweroff")
+    billy_restart_command: str = _setting("systemctl restart billy.service")
+    billy_web_url: str = _setting("http://billy.local/")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.billy_models_dir or self.billy_state_dir / "models"
+
+    @property
+    def stt_model_dir(self) -> Path:
+        return self.billy_stt_model_dir or self.models_dir / self.local_stt_model
+
+    @property
+    def tts_voice_dir(self) -> Path:
+        return self.billy_tts_voice_dir or self.models_dir
+
+    @property
+    def stt_url(self) -> str:
+        return self.stt_base_url or f"http://{self.local_stt_host}:{self.local_stt_port}/v1"
+
+    @property
+    def tts_url(self) -> str:
+        return self.tts_base_url or f"http://{self.local_tts_host}:{self.local_tts_port}/v1"
+
+    @property
+    def llm_url(self) -> str:
+        return self.llm_base_url or f"http://{self.local_llm_host}:{self.local_llm_port}/v1"
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict with secrets masked, for logs and the doctor."""
+        shown = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.metadata["secret"] and value:
+                value = "***"
+            shown[spec.name.upper()] = value
+        return shown
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse every known variable from `environ` (default: the process environment).
+
+    All bad values are reported together, so a user fixes the file once.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for spec in fields(Settings):
+        name = spec.name.upper()
+        raw = environ.get(name, spec.metadata["default"])
+        try:
+            values[spec.name] = spec.metadata["parse"](name, raw)
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""Model catalogue and verified fetching of model files."""

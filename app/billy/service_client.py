@@ -1,0 +1,33 @@
+"""What the clients of Billy's services share: one error type naming the stage, and where health lives."""
+
+from __future__ import annotations
+
+import httpx
+
+
+class ServiceError(RuntimeError):
+    """A stage (stt, tts, llm) could not answer: down, timed out, or refused the request."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(f"{stage}: {message}")
+        self.stage = stage
+
+
+def health_url(base_url: str) -> str:
+    """`http://host:5003/v1` -> `http://host:5003/api/health` (Billy's services keep health off /v1)."""
+    root = base_url.rstrip("/")
+    if root.endswith("/v1"):
+        root = root[: -len("/v1")]
+    return root + "/api/health"
+
+
+def error_message(response: httpx.Response) -> str:
+    """The message of an OpenAI-shaped error body, else the start of the body."""
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}

@@ -1,0 +1,42 @@
+"""Client of any OpenAI-shaped transcription endpoint: Billy's STT service or OpenAI itself."""
+
+from __future__ import annotations
+
+import httpx
+
+from ..service_client import ServiceError, auth_headers, error_message, health_url
+
+
+class SttClient:
+    def __init__(self, base_url: str, model: str = "whisper-1", api_key: str = "", timeout: float = 20) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def health(self) -> dict:
+        try:
+            response = httpx.get(health_url(self.base_url), timeout=5)
+        except httpx.HTTPError as error:
+            raise ServiceError("stt", f"unreachable at {self.base_url}: {error}") from None
+        if response.status_code != 200:
+            raise ServiceError("stt", error_message(response))
+        return response.json()
+
+    def transcribe(self, wav: bytes, language: str | None = None) -> str:
+        data = {"model": self.model, "response_format": "json"}
+        if language:
+            data["language"] = language
+        try:
+            response = httpx.post(
+                f"{self.base_url}/audio/transcriptions",
+                files={"file": ("speech.wav", wav, "audio/wav")},
+                data=data,
+                headers=auth_headers(self.api_key),
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as error:
+            raise ServiceError("stt", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+        if response.status_code != 200:
+            raise ServiceError("stt", error_message(response))
+        return str(response.json().get("text", "")).strip()

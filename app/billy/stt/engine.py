@@ -1,0 +1,77 @@
+"""The one place the whisper model is loaded; transcriptions are serialised on a lock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio.pcm import Pcm, to_float
+
+WHISPER_RATE = 16000
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Transcript:
+    text: str
+    language: str
+    duration: float
+    segments: list[dict] = field(default_factory=list)
+
+
+class WhisperEngine:
+    def __init__(
+        self,
+        model_dir: Path,
+        compute_type: str = "int8",
+        beam_size: int = 1,
+        threads: int = 0,
+        language: str | None = None,
+    ) -> None:
+        self.model_dir = model_dir
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        self.threads = threads
+        self.language = language
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.model_dir.name
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        from faster_whisper import WhisperModel  # heavy import, kept out of the CLI's start-up
+
+        if not (self.model_dir / "model.bin").is_file():
+            raise FileNotFoundError(
+                f"no whisper model in {self.model_dir} (model.bin missing): run `billy models fetch NAME --dir DIR`"
+            )
+        started = time.monotonic()
+        self._model = WhisperModel(
+            str(self.model_dir), device="cpu", compute_type=self.compute_type, cpu_threads=self.threads
+        )
+        LOG.info("whisper model %s loaded in %.1f s", self.name, time.monotonic() - started)
+
+    def transcribe(self, pcm: Pcm, language: str | None = None) -> Transcript:
+        if self._model is None:
+            raise RuntimeError("the whisper model is not loaded yet")
+        audio = to_float(pcm.resampled(WHISPER_RATE).samples)
+        language = language or self.language
+        with self._lock:
+            segments, info = self._model.transcribe(
+                audio, language=language, beam_size=self.beam_size, condition_on_previous_text=False
+            )
+            parts = [
+                {"id": index, "start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
+                for index, s in enumerate(segments)
+            ]
+        text = " ".join(part["text"] for part in parts if part["text"]).strip()
+        return Transcript(text=text, language=info.language, duration=round(pcm.seconds, 3), segments=parts)

@@ -1,0 +1,101 @@
+"""The one place piper voices are loaded: voices found in a directory, loaded once, used under a lock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentence_stream import SentenceBoundaryDetector
+
+LOG = logging.getLogger(__name__)
+PAUSE_BETWEEN_SENTENCES_S = 0.15
+
+
+class UnknownVoiceError(LookupError):
+    """No voice of that name in the voice directory."""
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    name: str
+    model_path: Path
+    language: str
+    sample_rate: int
+    quality: str
+
+
+def split_sentences(text: str) -> list[str]:
+    detector = SentenceBoundaryDetector()
+    sentences = list(detector.add_chunk(text))
+    if rest := detector.finish():
+        sentences.append(rest)
+    return [sentence for sentence in sentences if sentence.strip()]
+
+
+class PiperEngine:
+    def __init__(self, voice_dir: Path, default_voice: str) -> None:
+        self.voice_dir = voice_dir
+        self.default_voice = default_voice
+        self._loaded: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def voices(self) -> dict[str, VoiceInfo]:
+        found = {}
+        for model_path in sorted(self.voice_dir.rglob("*.onnx")):
+            config_path = model_path.with_name(model_path.name + ".json")
+            if not config_path.is_file():
+                continue
+            config = json.loads(config_path.read_text())
+            found[model_path.stem] = VoiceInfo(
+                name=model_path.stem,
+                model_path=model_path,
+                language=config.get("language", {}).get("code", ""),
+                sample_rate=int(config["audio"]["sample_rate"]),
+                quality=config["audio"].get("quality", ""),
+            )
+        return found
+
+    def voice_info(self, name: str | None) -> VoiceInfo:
+        name = name or self.default_voice
+        voices = self.voices()
+        if name not in voices:
+            known = ", ".join(voices) or f"none (no .onnx voices in {self.voice_dir})"
+            raise UnknownVoiceError(f"unknown voice {name!r}: available voices are {known}")
+        return voices[name]
+
+    def load(self, name: str | None = None) -> VoiceInfo:
+        from piper import PiperVoice  # heavy import, kept out of the CLI's start-up
+
+        info = self.voice_info(name)
+        with self._lock:
+            if info.name not in self._loaded:
+                started = time.monotonic()
+                self._loaded[info.name] = PiperVoice.load(info.model_path)
+                LOG.info("piper voice %s loaded in %.1f s", info.name, time.monotonic() - started)
+        return info
+
+    def synthesize(
+        self,
+        sentences: list[str],
+        voice: str | None = None,
+        speed: float = 1.0,
+        on_event: Callable[[str, int], None] = lambda event, index: None,
+    ) -> Iterator[bytes]:
+        """PCM16 mono for each sentence, yielded as soon as that sentence is synthesised."""
+        from piper import SynthesisConfig
+
+        info = self.load(voice)
+        piper_voice = self._loaded[info.name]
+        config = SynthesisConfig(length_scale=1.0 / speed)
+        pause = b"\0\0" * int(info.sample_rate * PAUSE_BETWEEN_SENTENCES_S)
+        for index, sentence in enumerate(sentences):
+            on_event("synthesis_started", index)
+            with self._lock:
+                audio = b"".join(chunk.audio_int16_bytes for chunk in piper_voice.synthesize(sentence, config))
+            on_event("synthesis_finished", index)
+            yield audio + (pause if index < len(sentences) - 1 else b"")

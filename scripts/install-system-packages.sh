@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages that `make setup` needs, only those missing.
+# As root (CI, a fresh Debian box) they are installed; otherwise the command to run is printed.
+set -eu
+PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container ca-certificates"
+missing=""
+for package in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Billy's tests need these Debian packages:$missing" >&2
+    echo "Install them with: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "Installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+# The packaged broker starts itself; the tests run their own on free ports, so keep it quiet.
+if [ -d /run/systemd/system ]; then systemctl disable --now mosquitto.service >/dev/null 2>&1 || true; fi
