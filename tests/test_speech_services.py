@@ -12,6 +12,7 @@ from billy.audio.pcm import read_wav, wav_bytes
 from billy.service_client import ServiceError
 from billy.stt.client import SttClient
 from billy.tts.client import TtsClient
+
 from text_match import same_words, words
 
 SENTENCE = "Hello there. I am Billy the talking fish. What would you like to know?"
@@ -87,7 +88,9 @@ def test_stt_rejects_bad_uploads_and_keeps_serving(stt_service, tts_service):
         "wrong rate": _stt_post(stt_service, files={"file": ("x.wav", wav_bytes(np.zeros(800, np.int16), 4000))}),
         "no file": _stt_post(stt_service, data={"language": "en"}),
         "not a form": _stt_post(stt_service, content=b"{}", headers={"content-type": "application/json"}),
-        "bad format": _stt_post(stt_service, files={"file": ("x.wav", ten_minutes[:1000])}, data={"response_format": "srt"}),
+        "bad format": _stt_post(
+            stt_service, files={"file": ("x.wav", ten_minutes[:1000])}, data={"response_format": "srt"}
+        ),
     }
     for name, response in cases.items():
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)

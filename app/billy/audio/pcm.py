@@ -74,10 +74,7 @@ def read_raw(data: bytes, rate: int) -> Pcm:
 
 
 def wav_bytes(samples: np.ndarray | bytes, rate: int) -> bytes:
-    if isinstance(samples, (bytes, bytearray)):
-        frames = bytes(samples)
-    else:
-        frames = np.asarray(samples).astype("<i2").tobytes()
+    frames = bytes(samples) if isinstance(samples, (bytes, bytearray)) else np.asarray(samples).astype("<i2").tobytes()
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as writer:
         writer.setnchannels(1)

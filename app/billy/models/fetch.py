@@ -138,7 +138,7 @@ def _package_dir(source: Source) -> Path:
     spec = importlib.util.find_spec(source.spec["module"])
     if spec is None or not spec.submodule_search_locations:
         raise SourceUnavailable(f"not installed (pip install {source.spec['package']})")
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _read_files(paths: list[Path]) -> Iterator[bytes]:
