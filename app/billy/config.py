@@ -146,6 +146,9 @@ class Settings:
     mqtt_tls: bool = _setting("false", _boolean)
     mqtt_ca_cert: str = _setting("")
     mqtt_topic_prefix: str = _setting("billy")
+    mqtt_discovery_prefix: str = _setting("homeassistant")
+    mqtt_device_name: str = _setting("Billy")
+    mqtt_max_payload_bytes: int = _setting("4096", _number(int, 64, 1048576))
     # Home Assistant
     ha_host: str = _setting("", _url)
     ha_token: str = _setting("", secret=True)
