@@ -1,0 +1,119 @@
+"""A real mosquitto for tests: its own process, config and port on 127.0.0.1, optionally with a password file.
+
+Also a small subscriber that collects what the broker delivers, for asserting on retained and live messages.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mosquitto:
+    """`mosquitto -c <config>` listening on 127.0.0.1 only; restartable on the same port."""
+
+    def __init__(self, directory: Path, users: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.config = directory / "mosquitto.conf"
+        self.log_path = directory / "mosquitto.log"
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
+        if users:
+            password_file = directory / "passwords"
+            for index, (user, password) in enumerate(users.items()):
+                create = ["-c"] if index == 0 else []
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", *create, str(password_file), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            lines += ["allow_anonymous false", f"password_file {password_file}"]
+        else:
+            lines.append("allow_anonymous true")
+        # Running as root, mosquitto would switch to its own user and could not read our files.
+        lines.append("user root")
+        self.config.write_text("\n".join(lines) + "\n")
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> None:
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with {self.process.returncode}: {self.log_path.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"mosquitto did not listen on {self.port} in {timeout} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class Collector:
+    """A test client subscribed to some topics, keeping every message it receives (retained ones included)."""
+
+    def __init__(self, port: int, topics: list[str], username: str | None = None, password: str | None = None) -> None:
+        self.messages: list[mqtt.MQTTMessage] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self._subscribed.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.client.subscribe([(topic, 1) for topic in topics])
+        if not self._subscribed.wait(5):
+            raise TimeoutError(f"could not subscribe to {topics}")
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.messages.append(message)
+
+    def payloads(self, topic: str) -> list[str]:
+        with self._lock:
+            return [m.payload.decode() for m in self.messages if m.topic == topic]
+
+    def latest(self) -> dict[str, bytes]:
+        with self._lock:
+            return {m.topic: m.payload for m in self.messages}
+
+    def wait_for(self, predicate, timeout: float = 10, what: str = "a message") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"waited {timeout} s for {what}")
+
+    def publish(self, topic: str, payload: bytes | str, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

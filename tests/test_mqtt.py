@@ -1,0 +1,439 @@
+"""The MQTT link against a real mosquitto: discovery, say ordering, fuzzing, last will, broker restarts, traits,
+credentials. Each test starts its own broker on a free port on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from mosquitto import Collector, Mosquitto
+
+from billy.config import load_settings
+from billy.mqtt import MqttLink
+
+PASSWORD = "fish-Pa55word-8d1f"
+TRAITS = {"humor": 70, "sarcasm": 40, "Honesty level": 90}
+
+
+class Recorder:
+    """MqttHandlers that record every call; `say` can be made slow to prove ordering and non-blocking."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.traits = dict(TRAITS)
+        self.volume = 80
+        self.mic_muted = False
+        self.say_delay = 0.0
+        self._lock = threading.Lock()
+
+    def _record(self, *call: object) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def of(self, kind: str) -> list[tuple]:
+        with self._lock:
+            return [call[1:] for call in self.calls if call[0] == kind]
+
+    def say(self, text: str, literal: bool) -> None:
+        time.sleep(self.say_delay)
+        self._record("say", text, literal)
+
+    def command(self, name: str) -> None:
+        self._record("command", name)
+
+    def set_trait(self, name: str, value: int) -> None:
+        self.traits[name] = value
+        self._record("set_trait", name, value)
+
+    def set_volume(self, value: int) -> None:
+        self.volume = value
+        self._record("set_volume", value)
+
+    def set_mic_muted(self, muted: bool) -> None:
+        self.mic_muted = muted
+        self._record("set_mic_muted", muted)
+
+
+def wait(predicate: Callable[[], bool], timeout: float = 10, what: str = "a condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def mqtt_env(broker: Mosquitto, **extra: str) -> dict[str, str]:
+    return {"MQTT_HOST": "127.0.0.1", "MQTT_PORT": str(broker.port), **extra}
+
+
+def make_link(broker: Mosquitto, recorder: Recorder, **extra: str) -> MqttLink:
+    return MqttLink(
+        load_settings(mqtt_env(broker, **extra)),
+        recorder,
+        lambda: dict(recorder.traits),
+        lambda: recorder.volume,
+        lambda: recorder.mic_muted,
+    )
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def link(broker: Mosquitto, recorder: Recorder) -> Iterator[MqttLink]:
+    link = make_link(broker, recorder)
+    link.start()
+    wait(lambda: link.connected, what="the link to connect")
+    link.publish_state("idle")
+    yield link
+    link.stop()
+
+
+@pytest.fixture
+def client(broker: Mosquitto) -> Iterator[Collector]:
+    collector = Collector(broker.port, ["billy/#"])
+    yield collector
+    collector.close()
+
+
+EXPECTED_ENTITIES = {
+    # object id -> (component, the topic the entity is about, key of that topic)
+    "state": ("sensor", "billy/state", "state_topic"),
+    "heard": ("sensor", "billy/heard", "state_topic"),
+    "said": ("sensor", "billy/said", "state_topic"),
+    "say": ("text", "billy/say", "command_topic"),
+    "stop": ("button", "billy/command", "command_topic"),
+    "restart": ("button", "billy/command", "command_topic"),
+    "shutdown": ("button", "billy/command", "command_topic"),
+    "volume": ("number", "billy/volume/set", "command_topic"),
+    "mic_muted": ("switch", "billy/mic_muted/set", "command_topic"),
+    "trait_humor": ("number", "billy/trait/humor/set", "command_topic"),
+    "trait_sarcasm": ("number", "billy/trait/sarcasm/set", "command_topic"),
+    "trait_honesty_level": ("number", "billy/trait/honesty_level/set", "command_topic"),
+}
+REQUIRED_KEYS = {
+    "sensor": {"state_topic"},
+    "text": {"command_topic"},
+    "button": {"command_topic"},
+    "number": {"command_topic"},
+    "switch": {"command_topic"},
+}
+
+
+def discovered(collector: Collector) -> dict[str, tuple[str, dict]]:
+    """object id -> (component, config) from what the collector got under homeassistant/."""
+    found = {}
+    for topic, payload in collector.latest().items():
+        parts = topic.split("/")
+        if parts[0] == "homeassistant" and parts[-1] == "config":
+            assert parts[2] == "billy", topic
+            found[parts[3]] = (parts[1], json.loads(payload))
+    return found
+
+
+def assert_discovery(collector: Collector) -> None:
+    collector.wait_for(lambda: len(discovered(collector)) >= len(EXPECTED_ENTITIES), what="every discovery config")
+    found = discovered(collector)
+    assert set(found) == set(EXPECTED_ENTITIES)
+    unique_ids = set()
+    for object_id, (component, config) in found.items():
+        want_component, topic, key = EXPECTED_ENTITIES[object_id]
+        assert component == want_component, object_id
+        assert REQUIRED_KEYS[component] <= set(config), object_id
+        assert config[key] == topic, object_id
+        assert config["availability_topic"] == "billy/availability"
+        assert config["unique_id"].startswith("billy_billy_")
+        unique_ids.add(config["unique_id"])
+        device = config["device"]
+        assert device["identifiers"] == ["billy_billy"]
+        assert device["model"] == "Big Mouth Billy Bass"
+        assert device["name"] == "Billy"
+        assert device["sw_version"] and device["manufacturer"]
+        assert device["configuration_url"].startswith("http")
+        if component == "number":
+            assert (config["min"], config["max"], config["state_topic"]) == (0, 100, topic.removesuffix("/set"))
+        if component == "button":
+            assert config["payload_press"] == object_id
+        if component == "switch":
+            assert (config["state_topic"], config["payload_on"], config["payload_off"]) == (
+                "billy/mic_muted",
+                "ON",
+                "OFF",
+            )
+    assert len(unique_ids) == len(found)
+
+
+def test_discovery_and_state_are_retained_on_the_broker(link: MqttLink, broker: Mosquitto) -> None:
+    link.publish_state("thinking")
+    link.publish_heard("what is the weather")
+    link.publish_said("wet, I hope")
+    # A client arriving later gets everything from the broker's retained store.
+    time.sleep(0.3)
+    late = Collector(broker.port, ["homeassistant/#", "billy/#"])
+    try:
+        assert_discovery(late)
+        late.wait_for(lambda: late.latest().get("billy/said") == b"wet, I hope", what="billy/said")
+        latest = late.latest()
+        assert latest["billy/availability"] == b"online"
+        assert latest["billy/state"] == b"thinking"
+        assert latest["billy/heard"] == b"what is the weather"
+        assert latest["billy/volume"] == b"80"
+        assert latest["billy/mic_muted"] == b"OFF"
+        assert latest["billy/trait/honesty_level"] == b"90"
+        assert all(message.retain for message in late.messages)
+    finally:
+        late.close()
+    with pytest.raises(ValueError, match="unknown state"):
+        link.publish_state("dancing")
+
+
+def test_say_keeps_order_and_waits_its_turn(link: MqttLink, recorder: Recorder, client: Collector) -> None:
+    recorder.say_delay = 0.4
+    client.publish("billy/say", "Hello there")
+    client.publish("billy/say", json.dumps({"text": "I am a fish", "literal": True}))
+    client.publish("billy/say", '  {"text": "  in character  "}  ')
+    client.publish("billy/command", " STOP\n")
+    # `stop` runs while the first say is still busy: a slow say never holds back a command.
+    wait(lambda: recorder.of("command") == [("stop",)], what="stop")
+    assert len(recorder.of("say")) < 3
+    wait(lambda: len(recorder.of("say")) == 3, what="three says")
+    assert recorder.of("say") == [("Hello there", False), ("I am a fish", True), ("in character", False)]
+
+
+def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorder, client: Collector) -> None:
+    client.publish("billy/command", "shutdown", retain=True)
+    client.publish("billy/say", "stale words", retain=True)
+    link = make_link(broker, recorder)
+    link.start()
+    try:
+        wait(lambda: link.connected, what="connect")
+        client.publish("billy/say", "fresh words")
+        wait(lambda: recorder.of("say") == [("fresh words", False)], what="the fresh say")
+        assert recorder.of("command") == []
+    finally:
+        link.stop()
+
+
+def fuzz_payloads(rng: random.Random, count: int) -> list[bytes]:
+    fixed = [
+        b"",
+        b" ",
+        b"\xff\xfe\x00",
+        b"\xc3\x28",
+        b"{",
+        b'{"text": ',
+        b"{}",
+        b'{"text": ""}',
+        b'{"text": 42}',
+        b'{"text": null}',
+        b'{"text": ["a"]}',
+        b'{"text": "hi", "literal": "yes"}',
+        b'{"text": "hi", "literal": 1}',
+        b'{"text": NaN}',
+        b'{"text": "x", "literal": Infinity}',
+        b"NaN",
+        b"nan",
+        b"inf",
+        b"-1",
+        b"-0.5",
+        b"101",
+        b"100.0001",
+        b"1e2",
+        b"1_0",
+        b"0x10",
+        "٤٢".encode(),
+        b"ON ON",
+        b"on\x00",
+        b"shutdown now",
+        b"SHUTDOWN\x00",
+        b"[" * 3000 + b"]" * 3000,
+        b'{"a":' * 900 + b"1" + b"}" * 900,
+        b"x" * 4097,
+        b"y" * 200_000,
+        b"say \x01\x02\x03",
+        json.dumps({"text": "z" * 5000}).encode(),
+    ]
+    payloads = list(fixed)
+    while len(payloads) < count:
+        kind = rng.randrange(4)
+        if kind == 0:
+            payloads.append(rng.randbytes(rng.randrange(1, 300)))
+        elif kind == 1:
+            payloads.append(json.dumps(rng.choice([None, True, 3.5, [], {"literal": False}, {"text": {}}])).encode())
+        elif kind == 2:
+            payloads.append(str(rng.uniform(-1e6, 1e6)).encode())
+        else:
+            payloads.append(("{" * rng.randrange(1, 50) + rng.choice(['"text"', "'", ":", ","])).encode())
+    return payloads[:count]
+
+
+def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
+    link: MqttLink, recorder: Recorder, client: Collector, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="billy.mqtt")
+    rng = random.Random(4)
+    topics = [
+        "billy/say",
+        "billy/command",
+        "billy/volume/set",
+        "billy/mic_muted/set",
+        "billy/trait/humor/set",
+        "billy/trait/unknown/set",
+    ]
+    for payload in fuzz_payloads(rng, 400):
+        client.client.publish(rng.choice(topics), payload, qos=0)
+    client.publish("billy/say", "still here")
+    wait(lambda: ("still here", False) in recorder.of("say"), timeout=20, what="the good say after the fuzz")
+    assert link.connected
+    # Whatever got through the fuzz was valid by construction.
+    for text, literal in recorder.of("say"):
+        assert isinstance(text, str) and text.strip() and isinstance(literal, bool)
+    for (value,) in recorder.of("set_volume"):
+        assert type(value) is int and 0 <= value <= 100
+    for name, value in recorder.of("set_trait"):
+        assert name == "humor" and type(value) is int and 0 <= value <= 100
+    assert {call for (call,) in recorder.of("command")} <= {"shutdown", "restart", "stop"}
+    ignored = [r.getMessage() for r in caplog.records if "ignored a message on" in r.getMessage()]
+    assert len(ignored) > 300
+    assert any("billy/trait/unknown/set: no trait 'unknown'" in line for line in ignored)
+    assert any("over MQTT_MAX_PAYLOAD_BYTES=4096" in line for line in ignored)
+
+
+def test_traits_volume_and_mute_are_set_over_mqtt(link: MqttLink, recorder: Recorder, client: Collector) -> None:
+    for bad in ("abc", "101", "-1", "nan", "", "1e2", "50%"):
+        client.publish("billy/trait/sarcasm/set", bad)
+    client.publish("billy/trait/sarcasm/set", "55")
+    client.publish("billy/trait/honesty_level/set", " 42.6 ")
+    client.publish("billy/volume/set", "30")
+    client.publish("billy/mic_muted/set", "on")
+    wait(lambda: len(recorder.calls) == 4, what="four handler calls")
+    assert recorder.of("set_trait") == [("sarcasm", 55), ("Honesty level", 43)]
+    assert all(type(value) is int for _, value in recorder.of("set_trait"))
+    assert recorder.of("set_volume") == [(30,)]
+    assert recorder.of("set_mic_muted") == [(True,)]
+    # The link republishes the value Billy kept, so Home Assistant's slider follows.
+    client.wait_for(lambda: client.latest().get("billy/trait/sarcasm") == b"55", what="trait state")
+    client.wait_for(lambda: client.latest().get("billy/mic_muted") == b"ON", what="switch state")
+    assert client.latest()["billy/volume"] == b"30"
+
+
+def run_link_process(broker: Mosquitto, tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "billy.mqtt"],
+        env={**os.environ, **mqtt_env(broker)},
+        stdout=subprocess.PIPE,
+        stderr=(tmp_path / "link.log").open("w"),
+    )
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_path: Path, how: int) -> None:
+    process = run_link_process(broker, tmp_path)
+    try:
+        client.wait_for(lambda: client.latest().get("billy/availability") == b"online", what="online")
+        client.wait_for(lambda: client.latest().get("billy/state") == b"idle", what="idle")
+        client.publish("billy/say", "are you alive")
+        assert json.loads(process.stdout.readline()) == {"call": "say", "text": "are you alive", "literal": False}
+        process.send_signal(how)
+        process.wait(10)
+        client.wait_for(lambda: client.payloads("billy/availability")[-1] == "offline", what="offline")
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_broker_restart_reconnects_and_republishes(
+    broker: Mosquitto, link: MqttLink, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="billy.mqtt")
+    link.publish_state("speaking")
+    broker.stop()
+    wait(lambda: not link.connected, what="the link to notice")
+    link.publish_state("thinking")  # while the broker is away: kept and published on reconnect
+    # No persistence: the restarted broker has forgotten every retained message.
+    broker.start()
+    wait(lambda: link.connected, timeout=15, what="the link to reconnect")
+    fresh = Collector(broker.port, ["homeassistant/#", "billy/#"])
+    try:
+        assert_discovery(fresh)
+        fresh.wait_for(lambda: fresh.latest().get("billy/state") == b"thinking", what="state")
+        assert fresh.latest()["billy/availability"] == b"online"
+        fresh.publish("billy/say", "back again")
+        wait(lambda: recorder.of("say") == [("back again", False)], what="a say after the restart")
+    finally:
+        fresh.close()
+    assert any("reconnected to" in r.getMessage() for r in caplog.records)
+
+
+def test_unreachable_broker_at_start_does_not_block(tmp_path: Path, recorder: Recorder) -> None:
+    server = Mosquitto(tmp_path)  # port chosen, broker not running yet
+    link = make_link(server, recorder)
+    began = time.monotonic()
+    link.start()
+    assert time.monotonic() - began < 1
+    try:
+        time.sleep(0.5)
+        assert not link.connected
+        server.start()
+        wait(lambda: link.connected, timeout=15, what="the link to connect once the broker is up")
+    finally:
+        link.stop()
+        server.stop()
+
+
+def test_credentials_work_and_never_reach_the_logs(
+    tmp_path: Path, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = Mosquitto(tmp_path, users={"billy": PASSWORD})
+    server.start()
+    good = make_link(server, recorder, MQTT_USERNAME="billy", MQTT_PASSWORD=PASSWORD)
+    bad = make_link(server, recorder, MQTT_USERNAME="billy", MQTT_PASSWORD=PASSWORD + "-wrong")
+    try:
+        good.start()
+        bad.start()
+        wait(lambda: good.connected, what="the good link")
+        watcher = Collector(server.port, ["billy/availability"], username="billy", password=PASSWORD)
+        watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online")
+        watcher.close()
+        wait(lambda: "refused the connection" in caplog.text, what="the refusal to be logged")
+        assert not bad.connected
+    finally:
+        good.stop()
+        bad.stop()
+        server.stop()
+    assert PASSWORD not in caplog.text
+
+
+def test_without_mqtt_host_it_says_so_once(recorder: Recorder, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    link = MqttLink(load_settings({}), recorder, dict, int, bool)
+    link.start()
+    link.start()
+    link.publish_state("listening")
+    link.publish_said("nothing")
+    link.publish_traits()
+    link.stop()
+    assert not link.connected
+    assert [r.getMessage() for r in caplog.records] == ["MQTT not configured (MQTT_HOST empty): running without it"]
