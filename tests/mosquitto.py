@@ -22,15 +22,36 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it: (CA cert, server cert, server key)."""
+    ca_key, ca_cert = directory / "ca.key", directory / "ca.crt"
+    key, request, cert = directory / "server.key", directory / "server.csr", directory / "server.crt"
+    extensions = directory / "server.ext"
+    extensions.write_text("subjectAltName=IP:127.0.0.1\n")
+    signed_by_ca = ["-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-days", "1", "-extfile", extensions]
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for command in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca_cert, "-days", "1", "-subj", "/CN=Billy test CA"],
+        ["req", *ec, "-keyout", key, "-out", request, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", request, *signed_by_ca, "-out", cert],
+    ):
+        subprocess.run(["openssl", *map(str, command)], check=True, capture_output=True)
+    return ca_cert, cert, key
+
+
 class Mosquitto:
     """`mosquitto -c <config>` listening on 127.0.0.1 only; restartable on the same port."""
 
-    def __init__(self, directory: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, users: dict[str, str] | None = None, tls: bool = False) -> None:
         self.port = free_port()
         self.directory = directory
         self.config = directory / "mosquitto.conf"
         self.log_path = directory / "mosquitto.log"
+        self.ca_cert: Path | None = None
         lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
+        if tls:
+            self.ca_cert, cert, key = make_certificates(directory)
+            lines += [f"cafile {self.ca_cert}", f"certfile {cert}", f"keyfile {key}"]
         if users:
             password_file = directory / "passwords"
             for index, (user, password) in enumerate(users.items()):
@@ -76,13 +97,22 @@ class Mosquitto:
 class Collector:
     """A test client subscribed to some topics, keeping every message it receives (retained ones included)."""
 
-    def __init__(self, port: int, topics: list[str], username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        topics: list[str],
+        username: str | None = None,
+        password: str | None = None,
+        ca_cert: Path | None = None,
+    ) -> None:
         self.messages: list[mqtt.MQTTMessage] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
         if username:
             self.client.username_pw_set(username, password)
+        if ca_cert:
+            self.client.tls_set(ca_certs=str(ca_cert))
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.connect("127.0.0.1", port)

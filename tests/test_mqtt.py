@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from mosquitto import Collector, Mosquitto
 
-from billy.config import load_settings
+from billy.config import ConfigError, load_settings
 from billy.mqtt import MqttLink
 
 PASSWORD = "fish-Pa55word-8d1f"
@@ -437,3 +437,43 @@ def test_without_mqtt_host_it_says_so_once(recorder: Recorder, caplog: pytest.Lo
     link.stop()
     assert not link.connected
     assert [r.getMessage() for r in caplog.records] == ["MQTT not configured (MQTT_HOST empty): running without it"]
+
+
+def test_tls_with_the_configured_ca(tmp_path: Path, recorder: Recorder) -> None:
+    server = Mosquitto(tmp_path, tls=True)
+    server.start()
+    link = make_link(server, recorder, MQTT_TLS="true", MQTT_CA_CERT=str(server.ca_cert))
+    untrusting = make_link(server, Recorder(), MQTT_TLS="true")  # the system CAs do not know our test CA
+    try:
+        link.start()
+        untrusting.start()
+        watcher = Collector(server.port, ["billy/availability"], ca_cert=server.ca_cert)
+        watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online over TLS")
+        watcher.publish("billy/say", "over TLS")
+        wait(lambda: recorder.of("say") == [("over TLS", False)], what="a say over TLS")
+        watcher.close()
+        assert link.connected and not untrusting.connected
+    finally:
+        link.stop()
+        untrusting.stop()
+        server.stop()
+    with pytest.raises(ConfigError, match="MQTT_CA_CERT"):
+        make_link(server, recorder, MQTT_TLS="true", MQTT_CA_CERT=str(tmp_path / "missing.pem")).start()
+
+
+def test_a_failing_handler_is_logged_and_the_next_message_still_arrives(
+    link: MqttLink, recorder: Recorder, client: Collector, caplog: pytest.LogCaptureFixture
+) -> None:
+    spoken = []
+
+    def say(text: str, literal: bool) -> None:
+        if text == "boom":
+            raise RuntimeError("the speaker caught fire")
+        spoken.append(text)
+
+    recorder.say = say  # type: ignore[method-assign]
+    client.publish("billy/say", "boom")
+    client.publish("billy/say", "after the fire")
+    wait(lambda: spoken == ["after the fire"], what="the say after the failure")
+    assert "The handler for a message on billy/say failed" in caplog.text
+    assert link.connected
