@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -347,6 +348,13 @@ def run_link_process(broker: Mosquitto, tmp_path: Path) -> subprocess.Popen:
     )
 
 
+def read_line(process: subprocess.Popen, timeout: float) -> dict:
+    """The next JSON line the process prints, without hanging the test if it never comes."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, f"no output in {timeout} s"
+    return json.loads(process.stdout.readline())
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_path: Path, how: int) -> None:
     process = run_link_process(broker, tmp_path)
@@ -354,7 +362,7 @@ def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_p
         client.wait_for(lambda: client.latest().get("billy/availability") == b"online", what="online")
         client.wait_for(lambda: client.latest().get("billy/state") == b"idle", what="idle")
         client.publish("billy/say", "are you alive")
-        assert json.loads(process.stdout.readline()) == {"call": "say", "text": "are you alive", "literal": False}
+        assert read_line(process, timeout=10) == {"call": "say", "text": "are you alive", "literal": False}
         process.send_signal(how)
         process.wait(10)
         client.wait_for(lambda: client.payloads("billy/availability")[-1] == "offline", what="offline")
@@ -477,3 +485,10 @@ def test_a_failing_handler_is_logged_and_the_next_message_still_arrives(
     wait(lambda: spoken == ["after the fire"], what="the say after the failure")
     assert "The handler for a message on billy/say failed" in caplog.text
     assert link.connected
+
+
+def test_a_handler_may_stop_the_link(link: MqttLink, recorder: Recorder, client: Collector) -> None:
+    recorder.command = lambda name: link.stop()  # type: ignore[method-assign]
+    client.publish("billy/command", "shutdown")
+    client.wait_for(lambda: client.payloads("billy/availability")[-1:] == ["offline"], what="offline")
+    assert not link.connected

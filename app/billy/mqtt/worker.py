@@ -38,7 +38,9 @@ class Worker:
         # With a full queue the thread sees _closed after its current call instead.
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
-        self._thread.join(timeout)
+        # A handler may stop the link itself (shutdown); a thread cannot wait for itself.
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._closed.is_set():
