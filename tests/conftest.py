@@ -96,3 +96,59 @@ def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     service = Service(["tts-server", "--voice-dir", str(models_dir), "--voice", "en_US-joe-medium"], "/api/health", log)
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def sounds_dir(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from billy.sounds import render_clips
+
+    directory = tmp_path_factory.mktemp("sounds")
+    render_clips(models_dir, "en_US-joe-medium", directory)
+    return directory
+
+
+@pytest.fixture
+def llm() -> Iterator:
+    from standins import ScriptedLlm
+
+    server = ScriptedLlm()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def speak(tts_service):
+    """Text to a spoken question (WAV), by the real TTS service; cached per text."""
+    from billy.tts.client import TtsClient
+
+    cache: dict[str, bytes] = {}
+
+    def say(text: str) -> bytes:
+        if text not in cache:
+            cache[text] = TtsClient(tts_service.base_url).speak_wav(text)
+        return cache[text]
+
+    return say
+
+
+@pytest.fixture
+def tank_factory(tmp_path, sounds_dir, stt_service, tts_service, llm):
+    """Builds Billys wired to the real STT/TTS services and the LLM stand-in; closes them after the test."""
+    from billy_harness import make_tank
+
+    tanks = []
+
+    def make(env: dict[str, str] | None = None, reporter=None, state_dir: Path | None = None):
+        base = {
+            "STT_BASE_URL": stt_service.base_url,
+            "TTS_BASE_URL": tts_service.base_url,
+            "LLM_BASE_URL": llm.base_url,
+            "LOCAL_LLM_MODEL": llm.model,
+        }
+        tank = make_tank(state_dir or tmp_path / f"billy{len(tanks)}", sounds_dir, {**base, **(env or {})}, reporter)
+        tanks.append(tank)
+        return tank
+
+    yield make
+    for tank in tanks:
+        tank.close()

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from mosquitto import Collector, Mosquitto
 
 from billy.config import ConfigError, load_settings
 from billy.mqtt import MqttLink
+
+from mosquitto import Collector, Mosquitto
 
 PASSWORD = "fish-Pa55word-8d1f"
 TRAITS = {"humor": 70, "sarcasm": 40, "Honesty level": 90}

@@ -9,3 +9,9 @@ def words(text: str) -> list[str]:
 
 def same_words(said: str, heard: str) -> bool:
     return words(said) == words(heard)
+
+
+def contains_words(heard: str, expected: str) -> bool:
+    """The expected words appear in order among the heard words (other words may come between)."""
+    remaining = iter(words(heard))
+    return all(word in remaining for word in words(expected))

@@ -58,6 +58,38 @@ def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .runtime import run_forever
+
+    gpio = "mock" if os.environ.get("GPIOZERO_PIN_FACTORY", "") == "mock" else args.gpio
+    return run_forever(settings, args.audio, Path(args.audio_dir), gpio)
+
+
+def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
+    from .sounds import render_clips
+
+    rendered = render_clips(Path(args.voice_dir), args.voice, Path(args.dir))
+    print(f"rendered {len(rendered)} clip(s) into {args.dir}" if rendered else f"clips in {args.dir} are up to date")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
+    from .tts.client import TtsClient
+
+    wav = TtsClient(settings.tts_url, settings.local_tts_voice).speak_wav(" ".join(args.text))
+    if args.out:
+        Path(args.out).write_bytes(wav)
+        return 0
+    from .audio.devices import SoundDeviceSpeaker
+    from .audio.pcm import read_wav
+
+    pcm = read_wav(wav)
+    speaker = SoundDeviceSpeaker(settings.speaker_preference, settings.billy_volume)
+    speaker.write(pcm.samples, pcm.rate)
+    speaker.close()
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -110,6 +142,24 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     fetch.set_defaults(handler=cmd_models_fetch)
 
     commands.add_parser("doctor", help="check every configured service").set_defaults(handler=cmd_doctor)
+
+    run = commands.add_parser("run", help="the conversation runtime (billy.service)")
+    run.add_argument("--audio", default=settings.billy_audio, choices=("sounddevice", "file"), help="(BILLY_AUDIO)")
+    run.add_argument("--audio-dir", default=str(settings.billy_audio_dir), help="file audio spool (BILLY_AUDIO_DIR)")
+    run.add_argument("--gpio", default=settings.billy_gpio, choices=("auto", "mock"), help="(BILLY_GPIO)")
+    run.set_defaults(handler=cmd_run)
+
+    sounds = commands.add_parser("sounds", help="wake-up and error clips").add_subparsers(dest="action", required=True)
+    render = sounds.add_parser("render", help="render the clips with piper, in-process (no service needed)")
+    render.add_argument("--voice-dir", default=str(settings.tts_voice_dir), help="(BILLY_TTS_VOICE_DIR)")
+    render.add_argument("--voice", default=settings.local_tts_voice, help="(LOCAL_TTS_VOICE)")
+    render.add_argument("--dir", default=str(settings.billy_state_dir / "sounds"), help="where the clips go")
+    render.set_defaults(handler=cmd_sounds_render)
+
+    say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
+    say.add_argument("text", nargs="+")
+    say.add_argument("--out", default="", help="write the WAV here instead of playing it")
+    say.set_defaults(handler=cmd_say)
     return parser
 
 

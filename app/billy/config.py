@@ -97,6 +97,10 @@ class Settings:
     vad_threshold: float = _setting("0.5", _number(float, 0.05, 0.95))
     end_of_speech_ms: int = _setting("600", _number(int, 100, 5000))
     max_utterance_seconds: float = _setting("20", _number(float, 1, 120))
+    # Hardware-less hosts: a file-backed sound device (inbox/outbox spool) and gpiozero's MockFactory
+    billy_audio: str = _setting("sounddevice", _choice("sounddevice", "file"))
+    billy_audio_dir: Path = _setting("/var/lib/billy/audio", lambda n, r: Path(r.strip()))
+    billy_gpio: str = _setting("auto", _choice("auto", "mock"))
     # Behaviour
     debug_mode: bool = _setting("false", _boolean)
     text_only_mode: bool = _setting("false", _boolean)

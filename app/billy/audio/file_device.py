@@ -1,0 +1,169 @@
+"""A sound card made of files, for tests, the demo and hardware-less hosts.
+
+The microphone plays queued WAVs (then silence) in real time; the speaker keeps everything it is given, with
+the moment each block started, and takes as long to "play" a block as a sound card would. The spool variant
+(`BILLY_AUDIO=file`) reads questions from `inbox/*.wav` and writes each reply to `outbox/`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .devices import MIC_RATE
+from .pcm import Pcm, read_wav, resample, wav_bytes
+
+SPEECH_LEVEL = 300  # PCM16 amplitude above which a sample counts as sound, not silence
+
+
+class RealTimeClock:
+    """Makes a stream of blocks take as long as the audio they carry."""
+
+    def __init__(self) -> None:
+        self._due = 0.0
+
+    def wait(self, seconds: float) -> float:
+        """Sleep until the block has played (or been heard) in full; return when it started."""
+        now = time.monotonic()
+        start = max(now, self._due)
+        self._due = start + seconds
+        time.sleep(max(0.0, self._due - now))
+        return start
+
+
+@dataclass
+class _Queued:
+    audio: np.ndarray
+    speech_end: int  # index just after the last loud sample
+    position: int = 0
+
+
+class FileMicrophone:
+    rate = MIC_RATE
+
+    def __init__(self) -> None:
+        self._queue: deque[_Queued] = deque()
+        self._lock = threading.Lock()
+        self._clock = RealTimeClock()
+        self.speech_ended_at: float | None = None
+
+    def queue(self, wav: bytes | Pcm) -> None:
+        """Speak this into the microphone after anything already queued."""
+        pcm = wav if isinstance(wav, Pcm) else read_wav(wav)
+        samples = resample(pcm.samples, pcm.rate, MIC_RATE)
+        loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SPEECH_LEVEL)
+        with self._lock:
+            self._queue.append(_Queued(samples, int(loud[-1]) + 1 if len(loud) else 0))
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._queue
+
+    def read(self, samples: int) -> np.ndarray:
+        block = np.zeros(samples, dtype=np.int16)
+        filled, speech_done = 0, False
+        with self._lock:
+            while filled < samples and self._queue:
+                item = self._queue[0]
+                take = min(samples - filled, len(item.audio) - item.position)
+                block[filled : filled + take] = item.audio[item.position : item.position + take]
+                speech_done = speech_done or item.position < item.speech_end <= item.position + take
+                item.position += take
+                filled += take
+                if item.position >= len(item.audio):
+                    self._queue.popleft()
+        start = self._clock.wait(samples / self.rate)
+        if speech_done:
+            self.speech_ended_at = start + samples / self.rate
+        return block
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class PlayedBlock:
+    started: float
+    samples: np.ndarray
+    rate: int
+
+    @property
+    def loud(self) -> bool:
+        return bool(len(self.samples)) and int(np.abs(self.samples.astype(np.int32)).max()) > SPEECH_LEVEL
+
+
+class FileSpeaker:
+    def __init__(self, realtime: bool = True) -> None:
+        self.blocks: list[PlayedBlock] = []
+        self._clock = RealTimeClock()
+        self._realtime = realtime
+        self._lock = threading.Lock()
+
+    def write(self, samples: np.ndarray, rate: int) -> None:
+        seconds = len(samples) / rate
+        # A sound card returns once the block is out; so does this one.
+        started = self._clock.wait(seconds) if self._realtime else time.monotonic()
+        with self._lock:
+            self.blocks.append(PlayedBlock(started, samples.copy(), rate))
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.blocks)
+
+    def played_since(self, mark: int = 0) -> list[PlayedBlock]:
+        with self._lock:
+            return list(self.blocks[mark:])
+
+    def first_sound_since(self, mark: int = 0) -> float | None:
+        return next((block.started for block in self.played_since(mark) if block.loud), None)
+
+    def last_sound_since(self, mark: int = 0) -> float | None:
+        loud = [block for block in self.played_since(mark) if block.loud]
+        return loud[-1].started + len(loud[-1].samples) / loud[-1].rate if loud else None
+
+    def wav_since(self, mark: int = 0, rate: int = 22050) -> bytes:
+        parts = [resample(block.samples, block.rate, rate) for block in self.played_since(mark)]
+        return wav_bytes(np.concatenate(parts) if parts else np.zeros(0, np.int16), rate)
+
+    def close(self) -> None:
+        pass
+
+
+class SpoolAudio:
+    """`BILLY_AUDIO=file`: questions from `DIR/inbox/*.wav`, replies to `DIR/outbox/<stamp>.wav` + `.json`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.inbox = directory / "inbox"
+        self.outbox = directory / "outbox"
+        for folder in (self.inbox, self.outbox):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.microphone = FileMicrophone()
+        self.speaker = FileSpeaker()
+        self._mark = 0
+
+    def take_question(self) -> Path | None:
+        """Queue the oldest WAV of the inbox into the microphone; it is removed once read."""
+        for path in sorted(self.inbox.glob("*.wav")):
+            self._mark = self.speaker.mark()
+            try:
+                self.microphone.queue(path.read_bytes())
+            finally:
+                path.unlink(missing_ok=True)
+            return path
+        return None
+
+    def write_reply(self, heard: str, said: str) -> Path:
+        """Everything played since the last question or reply (the wake-up clip too), and the words."""
+        mark, self._mark = self._mark, self.speaker.mark()
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{mark}"
+        wav = self.outbox / f"{stamp}.wav"
+        wav.write_bytes(self.speaker.wav_since(mark))
+        (self.outbox / f"{stamp}.json").write_text(json.dumps({"heard": heard, "said": said}))
+        return wav

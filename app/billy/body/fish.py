@@ -1,0 +1,133 @@
+"""The motors of a Big Mouth Billy Bass on an H-bridge, with the original wiring (BCM pins).
+
+Modern fish: two motors, the tail is the head motor driven backwards. Classic fish: a third motor for the
+tail. The mouth follows the loudness of what is playing; the head comes out while Billy speaks; the tail
+flaps in interludes and to drum hits. A watchdog stops any motor left on too long, since a stalled motor
+against its end stop heats up and drains the supply.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from gpiozero import Button, Motor
+
+from .timeline import MotionTimeline
+
+PINS = {"mouth": (12, 5), "head": (13, 6), "tail": (19, 26)}  # (IN1 with PWM, IN2)
+MOUTH_OPEN_LEVEL = 0.015  # RMS fraction of full scale above which the mouth opens
+MAX_ON_SECONDS = {"mouth": 2.0, "head": 30.0, "tail": 1.5}
+LOG = logging.getLogger(__name__)
+
+
+def make_pin_factory(kind: str):
+    """gpiozero's MockFactory (with PWM pins) for tests and hardware-less hosts; None means gpiozero's default."""
+    if kind != "mock":
+        return None
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    return MockFactory(pin_class=MockPWMPin)
+
+
+class Fish:
+    def __init__(self, model: str, timeline: MotionTimeline, pin_factory=None) -> None:
+        self.model = model
+        self.timeline = timeline
+        self.pin_factory = pin_factory
+        self.mouth = Motor(*PINS["mouth"], pwm=True, pin_factory=pin_factory)
+        self.head = Motor(*PINS["head"], pwm=True, pin_factory=pin_factory)
+        self.tail = Motor(*PINS["tail"], pwm=True, pin_factory=pin_factory) if model == "classic" else None
+        self._on_since: dict[str, float] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="motor-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _motor_for(self, part: str) -> Motor:
+        if part == "mouth":
+            return self.mouth
+        if part == "tail" and self.tail is not None:
+            return self.tail
+        return self.head
+
+    def _drive(self, part: str, value: float) -> None:
+        """value > 0 forward, < 0 backward, 0 off; recorded as the part's power."""
+        with self._lock:
+            motor = self._motor_for(part)
+            if part == "tail" and self.tail is None:
+                value = -abs(value)  # the modern fish's tail is its head motor backwards
+            if value > 0:
+                motor.forward(min(1.0, value))
+            elif value < 0:
+                motor.backward(min(1.0, -value))
+            else:
+                motor.stop()
+            if value:
+                self._on_since.setdefault(part, time.monotonic())
+            else:
+                self._on_since.pop(part, None)
+            if self.tail is None and part in ("head", "tail"):
+                self._on_since.pop("tail" if part == "head" else "head", None)  # one motor, one direction
+            self.timeline.record(part, abs(value))
+            if part == "tail" and self.tail is None:
+                self.timeline.record("head", 0.0)
+            if part == "head" and self.tail is None:
+                self.timeline.record("tail", 0.0)
+
+    def follow(self, loudness: float) -> None:
+        """Mouth open while the sound is loud, closed in the gaps: called for every played block."""
+        self._drive("mouth", min(1.0, 0.6 + loudness * 4) if loudness >= MOUTH_OPEN_LEVEL else 0.0)
+
+    def close_mouth(self) -> None:
+        self._drive("mouth", 0.0)
+
+    def head_out(self) -> None:
+        self._drive("head", 0.8)
+
+    def head_back(self) -> None:
+        self._drive("head", 0.0)
+
+    def flap_tail(self, seconds: float = 0.25) -> None:
+        """One tail flap; blocks for its duration (call from a worker thread while speaking)."""
+        with self._lock:
+            if self.tail is None and self.head.value:
+                return  # the head is out: the shared motor is busy
+            self._drive("tail", 0.9)
+        time.sleep(seconds)
+        with self._lock:
+            if "tail" in self._on_since:  # unless the head took the shared motor meanwhile
+                self._drive("tail", 0.0)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            for part in ("mouth", "head", "tail"):
+                self._drive(part, 0.0)
+
+    @property
+    def motors_off(self) -> bool:
+        motors = [self.mouth, self.head] + ([self.tail] if self.tail else [])
+        return all(motor.value == 0 for motor in motors)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.1):
+            with self._lock:
+                now = time.monotonic()
+                for part, since in list(self._on_since.items()):
+                    if now - since > MAX_ON_SECONDS[part]:
+                        LOG.warning("watchdog: %s motor on for %.1f s, stopping it", part, now - since)
+                        self._drive(part, 0.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.stop_all()
+        for motor in (self.mouth, self.head, self.tail):
+            if motor is not None:
+                motor.close()
+
+
+def make_button(pin: int, on_press, pin_factory=None) -> Button:
+    button = Button(pin, pull_up=True, bounce_time=0.05, pin_factory=pin_factory)
+    button.when_pressed = on_press
+    return button

@@ -1,0 +1,29 @@
+"""The session's memory: the system prompt from the persona, and the last turns, bounded."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .persona.persona import Persona
+
+
+class Conversation:
+    def __init__(self, persona: Persona, max_turns: int = 8) -> None:
+        self.persona = persona
+        self._turns: deque[list[dict]] = deque(maxlen=max_turns)
+
+    def messages_for(self, user_text: str) -> list[dict]:
+        """Built fresh every turn, so a trait changed a moment ago is in this turn's system prompt."""
+        history = [message for turn in self._turns for message in turn]
+        return [
+            {"role": "system", "content": self.persona.system_prompt()},
+            *history,
+            {"role": "user", "content": user_text},
+        ]
+
+    def remember(self, messages: list[dict]) -> None:
+        """One turn's messages: the user's, the assistant's (with any tool calls) and the tool results."""
+        self._turns.append(messages)
+
+    def forget(self) -> None:
+        self._turns.clear()

@@ -1,0 +1,84 @@
+"""Streaming `/v1/chat/completions` with tools, as Ollama, llama.cpp's server and OpenAI all speak it.
+
+The stream yields text deltas as they arrive and, at the end, the complete tool calls (their argument
+fragments joined). Closing the generator early closes the HTTP response, which is how a barge-in cancels
+generation on the server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from ..service_client import ServiceError, auth_headers, error_message
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text as the model wrote it: may be malformed, the caller validates
+
+
+class ChatClient:
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 30) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
+        body: dict = {"model": self.model, "messages": messages, "stream": True}
+        if tools:
+            body["tools"] = tools
+        timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
+        try:
+            with httpx.stream(
+                "POST",
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers=auth_headers(self.api_key),
+                timeout=timeout,
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ServiceError("llm", error_message(response))
+                yield from _parse_stream(response.iter_lines())
+        except httpx.HTTPError as error:
+            raise ServiceError("llm", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+
+
+def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
+    calls: dict[int, dict] = {}
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[len("data:") :].strip()
+        if data == "[DONE]":
+            break
+        try:
+            chunk = json.loads(data)
+            choices = chunk.get("choices") or []
+        except (ValueError, AttributeError):
+            raise ServiceError("llm", f"the server sent a line that is not a JSON chunk: {data[:120]!r}") from None
+        for choice in choices:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                yield TextDelta(delta["content"])
+            for fragment in delta.get("tool_calls") or []:
+                call = calls.setdefault(fragment.get("index", len(calls)), {"id": "", "name": "", "arguments": ""})
+                call["id"] = fragment.get("id") or call["id"]
+                function = fragment.get("function") or {}
+                call["name"] += function.get("name") or ""
+                call["arguments"] += function.get("arguments") or ""
+    for index in sorted(calls):
+        call = calls[index]
+        yield ToolCall(call["id"] or f"call_{index}", call["name"], call["arguments"])

@@ -1,0 +1,306 @@
+"""`billy run`: the appliance's main loop, wiring ears, brain, voice and body together.
+
+A button press (or, on a hardware-less host, a WAV dropped into the spool inbox) starts a session: a wake-up
+clip, then listen, answer, listen again until `MIC_TIMEOUT_SECONDS` pass in silence. A press while Billy
+speaks stops him at once and he listens again. Messages to say (MQTT) wait in the same work queue, so they are
+spoken in order and never over Billy's own voice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shlex
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio.devices import Microphone, Speaker
+from .audio.file_device import SpoolAudio
+from .body.fish import Fish, make_button, make_pin_factory
+from .body.timeline import MotionTimeline
+from .config import ConfigError, Settings
+from .conversation import Conversation
+from .home_assistant import HomeAssistant
+from .listening import Listener
+from .llm.client import ChatClient
+from .persona.persona import Persona
+from .pipeline import Pipeline, TurnResult, stage
+from .playback import Player
+from .sounds import SoundBank
+from .stt.client import SttClient
+from .tools import ToolBox
+from .tts.client import TtsClient
+
+STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    result: TurnResult
+    speech_ended_at: float
+
+    @property
+    def first_sound_s(self) -> float | None:
+        at = self.result.first_sound_at
+        return None if at is None else at - self.speech_ended_at
+
+
+class NullReporter:
+    """Where state and words go when MQTT is off."""
+
+    def publish_state(self, state: str) -> None: ...
+
+    def publish_heard(self, text: str) -> None: ...
+
+    def publish_said(self, text: str) -> None: ...
+
+
+class Billy:
+    def __init__(
+        self,
+        settings: Settings,
+        microphone: Microphone,
+        pipeline: Pipeline,
+        listener: Listener,
+        fish: Fish,
+        sounds: SoundBank,
+        persona: Persona,
+        reporter=None,
+    ) -> None:
+        self.turn_listeners: list = []  # called with each Turn (spool replies, the demo)
+        self.settings = settings
+        self.microphone = microphone
+        self.pipeline = pipeline
+        self.listener = listener
+        self.fish = fish
+        self.sounds = sounds
+        self.persona = persona
+        self.reporter = reporter or NullReporter()
+        self.state = "idle"
+        self.states: list[str] = []
+        self.turns: list[Turn] = []
+        self.mic_muted = False
+        self.volume = settings.billy_volume
+        self.interrupt = threading.Event()
+        self.stopping = threading.Event()
+        self._work: queue.Queue = queue.Queue()
+        self._busy = threading.Event()
+        self._session_wanted = threading.Event()
+        pipeline.on_state = self.set_state
+
+    # -- inputs: button, MQTT -------------------------------------------------------------------------
+
+    def press(self) -> None:
+        """The button: start a session, or cut Billy off if he is talking, thinking or singing."""
+        if self.state in ("speaking", "singing", "thinking"):
+            LOG.info("button: stopping Billy")
+            self.interrupt.set()
+        elif not self._busy.is_set():
+            self._session_wanted.set()
+            self._work.put(("session",))
+
+    def say(self, text: str, literal: bool = True) -> None:
+        self._work.put(("say", text, literal))
+
+    def stop_talking(self) -> None:
+        if self.state in ("speaking", "singing", "thinking"):
+            self.interrupt.set()
+
+    def run_command(self, name: str) -> None:
+        if name == "stop":
+            self.stop_talking()
+            return
+        command = {"shutdown": self.settings.billy_shutdown_command, "restart": self.settings.billy_restart_command}[
+            name
+        ]
+        LOG.warning("%s requested: running %s", name, command)
+        self.stop_talking()
+        subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
+
+    def set_state(self, state: str) -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown state {state!r}")
+        if state != self.state:
+            LOG.debug("state: %s -> %s", self.state, state)
+        self.state = state
+        self.states.append(state)
+        self.reporter.publish_state(state)
+
+    # -- the loop -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.set_state("idle")
+        while not self.stopping.is_set():
+            try:
+                item = self._work.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self._busy.set()
+            try:
+                if item[0] == "session":
+                    self._session()
+                else:
+                    self._say(item[1], item[2])
+            except Exception:  # the loop must survive anything one turn does
+                LOG.exception("unexpected error; Billy carries on")
+                self.set_state("error")
+                self.fish.stop_all()
+            finally:
+                self._busy.clear()
+                self.set_state("idle")
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="billy", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.interrupt.set()
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy.is_set() and self._work.empty()
+
+    def _say(self, text: str, literal: bool) -> None:
+        self.interrupt.clear()
+        if literal:
+            result = TurnResult(heard="")
+            self.pipeline.speak(text, self.interrupt, result)
+        else:
+            result = self.pipeline.reply(TurnResult(heard=text), self.interrupt)
+        self.reporter.publish_said(result.said)
+
+    def _session(self) -> None:
+        self._session_wanted.clear()
+        if self.mic_muted:
+            LOG.info("the microphone is muted: not listening")
+            return
+        self.interrupt.clear()
+        wake = self.sounds.wake()
+        self.pipeline.player.play(wake.samples, wake.rate, self.interrupt)
+        while not self.stopping.is_set():
+            self.set_state("listening")
+            self.interrupt.clear()
+            utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping)
+            if utterance is None:
+                LOG.info("no speech for %.0f s: session over", self.settings.mic_timeout_seconds)
+                return
+            result = self.pipeline.turn(utterance.pcm, self.interrupt)
+            turn = Turn(result, utterance.ended_at)
+            self.turns.append(turn)
+            LOG.info("turn: heard %r, said %r, first sound %s", result.heard, result.said, _seconds(turn.first_sound_s))
+            self.reporter.publish_heard(result.heard)
+            self.reporter.publish_said(result.said)
+            for listener in self.turn_listeners:
+                listener(turn)
+            while not self._work.empty() and self._work.queue[0][0] == "say":
+                _, text, literal = self._work.get()
+                self._say(text, literal)
+
+
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f} s"
+
+
+def _openai(settings: Settings, stage_name: str) -> None:
+    if not settings.openai_api_key:
+        raise ConfigError(f"{stage_name} uses OpenAI but OPENAI_API_KEY is empty: set it, or use local models")
+
+
+def build_clients(settings: Settings):
+    """The three stages with their fallbacks, as the settings ask ("hybrid" is just configuration)."""
+    key, base, timeout = settings.openai_api_key, settings.openai_base_url, settings.stage_timeout_seconds
+    openai_stt = SttClient(base, "whisper-1", key, timeout)
+    openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds)
+    openai_tts = TtsClient(base, settings.voice, "tts-1", key, timeout)
+    if not settings.use_local_models:
+        _openai(settings, "USE_LOCAL_MODELS=false")
+        return stage("stt", openai_stt), stage("llm", openai_llm), stage("tts", openai_tts)
+    for name in ("stt", "llm", "tts"):
+        if getattr(settings, f"{name}_fallback") == "openai":
+            _openai(settings, f"{name.upper()}_FALLBACK=openai")
+    local_stt = SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    local_llm = ChatClient(settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds)
+    local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, "tts-1", "", timeout)
+    return (
+        stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
+        stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
+        stage("tts", local_tts, openai_tts if settings.tts_fallback == "openai" else None),
+    )
+
+
+def build_billy(
+    settings: Settings,
+    microphone: Microphone,
+    speaker: Speaker,
+    pin_factory=None,
+    timeline: MotionTimeline | None = None,
+    reporter=None,
+) -> Billy:
+    stt, llm, tts = build_clients(settings)
+    state_dir = settings.billy_state_dir
+    persona = Persona(state_dir / "persona.ini")
+    fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory)
+    sounds = SoundBank(state_dir / "sounds")
+    toolbox = ToolBox(
+        persona,
+        settings.allow_update_personality_ini,
+        state_dir / "songs",
+        HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds),
+    )
+    pipeline = Pipeline(
+        stt,
+        llm,
+        tts,
+        Player(speaker, fish),
+        fish,
+        sounds,
+        Conversation(persona, settings.billy_history_turns),
+        toolbox,
+        language=None if settings.stt_language in ("", "auto") else settings.stt_language,
+    )
+    listener = Listener(
+        microphone,
+        settings.vad_threshold,
+        settings.end_of_speech_ms,
+        settings.max_utterance_seconds,
+        settings.silence_threshold,
+    )
+    return Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
+
+
+def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> int:
+    """`billy run`: real sound card and GPIO on the Pi; `audio=file` and `gpio=mock` elsewhere."""
+    pin_factory = make_pin_factory(gpio)
+    spool = None
+    if audio == "file":
+        spool = SpoolAudio(audio_dir)
+        microphone, speaker = spool.microphone, spool.speaker
+    else:
+        from .audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
+
+        microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
+        speaker = SoundDeviceSpeaker(settings.speaker_preference, settings.billy_volume)
+    billy = build_billy(settings, microphone, speaker, pin_factory)
+    button = make_button(settings.button_pin, billy.press, pin_factory)
+    if spool is not None:
+        billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
+    LOG.info("Billy is ready (%s fish, audio %s, gpio %s)", settings.billy_model, audio, gpio)
+    billy.start()
+    try:
+        while not billy.stopping.is_set():
+            if spool is not None and billy.idle and spool.take_question() is not None:
+                billy.press()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        billy.stop()
+        button.close()
+        billy.fish.close()
+    return 0

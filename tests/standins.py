@@ -1,0 +1,169 @@
+"""Stand-ins for the far side of a protocol, on real sockets: an OpenAI-style LLM server with scripted
+replies, and Home Assistant's conversation API. Billy's own code is never replaced."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    """One scripted answer: text streamed word by word, and/or tool calls; or a failure."""
+
+    text: str = ""
+    tool_calls: list[tuple[str, str]] = field(default_factory=list)  # (name, arguments JSON text)
+    word_delay: float = 0.03
+    hang: float = 0.0  # seconds to wait before answering (a timeout test)
+    status: int = 200
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class StandIn:
+    def __init__(self, handler_class) -> None:
+        self.requests: list[dict] = []
+        self.server = _Server(("127.0.0.1", 0), handler_class)
+        self.server.standin = self
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ScriptedLlm(StandIn):
+    def __init__(self, model: str = "billy-test") -> None:
+        self.model = model
+        self.script: deque[Reply] = deque()
+        self.default = Reply("Blub. I am a fish.")
+        super().__init__(_LlmHandler)
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    def then(self, *replies: Reply) -> ScriptedLlm:
+        self.script.extend(replies)
+        return self
+
+
+def _chunk(model: str, delta: dict, finish: str | None = None) -> bytes:
+    body = {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+class _LlmHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        standin = self.server.standin
+        if self.path == "/v1/models":
+            self._json(200, {"object": "list", "data": [{"id": standin.model, "object": "model"}]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        standin = self.server.standin
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        standin.requests.append({"body": body, "headers": dict(self.headers)})
+        reply = standin.script.popleft() if standin.script else standin.default
+        if reply.hang:
+            time.sleep(reply.hang)
+        if reply.status != 200:
+            self._json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            self._send(_chunk(standin.model, {"role": "assistant", "content": ""}))
+            for index, word in enumerate(reply.text.split(" ") if reply.text else []):
+                time.sleep(reply.word_delay)
+                self._send(_chunk(standin.model, {"content": word if index == 0 else " " + word}))
+            for index, (name, arguments) in enumerate(reply.tool_calls):
+                call = {"index": index, "id": f"call_{index}", "type": "function"}
+                self._send(
+                    _chunk(standin.model, {"tool_calls": [{**call, "function": {"name": name, "arguments": ""}}]})
+                )
+                half = len(arguments) // 2
+                for part in (arguments[:half], arguments[half:]):
+                    self._send(
+                        _chunk(standin.model, {"tool_calls": [{"index": index, "function": {"arguments": part}}]})
+                    )
+            finish = "tool_calls" if reply.tool_calls else "stop"
+            self._send(_chunk(standin.model, {}, finish))
+            self._send(b"data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up: a barge-in
+
+    def _send(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+class HomeAssistantStandIn(StandIn):
+    """`POST /api/conversation/process` as Home Assistant answers it, bearer token checked."""
+
+    def __init__(self, token: str, speech: str) -> None:
+        self.token = token
+        self.speech = speech
+        super().__init__(_HaHandler)
+
+
+class _HaHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        standin = self.server.standin
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        standin.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+        if self.headers.get("Authorization") != f"Bearer {standin.token}":
+            self.send_response(401)
+            self.end_headers()
+            return
+        answer = {
+            "response": {
+                "response_type": "action_done",
+                "language": body.get("language", "en"),
+                "speech": {"plain": {"speech": standin.speech, "extra_data": None}},
+                "data": {"targets": [], "success": [], "failed": []},
+            },
+            "conversation_id": None,
+        }
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,74 @@
+"""Billy end to end: a spoken question in through the microphone, a spoken answer out, the fish moving."""
+
+from __future__ import annotations
+
+from billy.audio.pcm import read_wav
+from billy.stt.client import SttClient
+
+from standins import Reply
+from text_match import contains_words, words
+
+QUESTION = "What is your name?"
+ANSWER = "My name is Billy. I live on the kitchen wall and I sing old songs."
+
+
+def mouth_moves_only_while_sound_plays(tank, slack: float = 0.06) -> None:
+    blocks = [b for b in tank.speaker.played_since() if b.loud]
+    spans = [(b.started, b.started + len(b.samples) / b.rate) for b in blocks]
+    opened = [m for m in tank.timeline.moves() if m.part == "mouth" and m.value > 0]
+    assert opened, "the mouth never moved"
+    for move in opened:
+        assert any(start - slack <= move.t <= end + slack for start, end in spans), f"mouth open at {move.t} in silence"
+
+
+def all_motors_off(tank) -> None:
+    assert tank.billy.fish.motors_off
+    last = {}
+    for move in tank.timeline.moves():
+        last[move.part] = move.value
+    assert all(value == 0 for value in last.values()), last
+
+
+def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factory, llm, speak, stt_service):
+    llm.then(Reply(ANSWER))
+    tank = tank_factory()
+    turn = tank.ask(speak(QUESTION))
+    tank.wait_idle()
+    assert words(turn.result.heard) == words(QUESTION)
+    assert turn.result.said == ANSWER and not turn.result.error
+    heard_back = SttClient(stt_service.base_url).transcribe(tank.speaker.wav_since())
+    assert contains_words(heard_back, ANSWER), heard_back
+    assert 0 < turn.first_sound_s < 10
+    mouth_moves_only_while_sound_plays(tank)
+    all_motors_off(tank)
+    # The system prompt came from the persona file format and the question was the user's message.
+    request = llm.requests[0]["body"]
+    assert request["stream"] is True and {t["function"]["name"] for t in request["tools"]} == {
+        "update_personality",
+        "play_song",
+        "smart_home_command",
+    }
+    assert "humor" in request["messages"][0]["content"] and words(request["messages"][-1]["content"]) == words(QUESTION)
+
+
+def test_first_sound_comes_before_the_reply_is_fully_generated(tank_factory, llm, speak):
+    # Slow generation (0.15 s a word, 40 words = 6 s): the first sentence must play long before the last word.
+    long_answer = "Hello friend. " + " ".join(["This is a long answer that goes on and on."] * 4)
+    llm.then(Reply(long_answer, word_delay=0.15))
+    tank = tank_factory()
+    turn = tank.ask(speak(QUESTION))
+    generation_time = 0.15 * len(long_answer.split())
+    assert turn.first_sound_s < generation_time / 2, turn.first_sound_s
+    assert read_wav(tank.speaker.wav_since()).seconds > 3
+
+
+def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
+    llm.then(Reply("First answer."), Reply("Second answer."))
+    tank = tank_factory()
+    first = tank.ask(speak(QUESTION))
+    tank.microphone.queue(speak("And how old are you?"))
+    second = tank.wait_turn(1)
+    tank.wait_idle()
+    assert first.result.said == "First answer." and second.result.said == "Second answer."
+    assert tank.billy.states.count("listening") >= 3  # two questions, then the wait that timed out
+    assert len(llm.requests[1]["body"]["messages"]) == 4  # system, first question, first answer, second question
