@@ -43,8 +43,10 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> No
 class Service:
     """A `billy` subcommand running as its own process, logging to a file the test can read."""
 
-    def __init__(self, args: list[str], health_path: str, log_path: Path, env: dict | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, args: list[str], health_path: str, log_path: Path, env: dict | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("w")

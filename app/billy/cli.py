@@ -84,7 +84,7 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     from .audio.pcm import read_wav
 
     pcm = read_wav(wav)
-    speaker = SoundDeviceSpeaker(settings.speaker_preference, settings.billy_volume)
+    speaker = SoundDeviceSpeaker(settings.speaker_preference)
     speaker.write(pcm.samples, pcm.rate)
     speaker.close()
     return 0

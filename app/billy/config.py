@@ -141,6 +141,7 @@ class Settings:
     stt_fallback: str = _setting("none", _choice("none", "openai"))
     tts_fallback: str = _setting("none", _choice("none", "openai"))
     llm_timeout_seconds: float = _setting("30", _number(float, 1, 600))
+    llm_max_tokens: int = _setting("200", _number(int, 16, 8192))
     stage_timeout_seconds: float = _setting("20", _number(float, 1, 600))
     # MQTT (empty host: MQTT off)
     mqtt_host: str = _setting("")

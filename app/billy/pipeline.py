@@ -258,6 +258,7 @@ class Pipeline:
                 LOG.warning("tool call refused: %s", error)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"error": str(error)})})
                 result.error = "tool"
+                self.on_state("error")
                 self._play_clip(self.sounds.get("error-tool"), interrupt)
                 continue
             messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})

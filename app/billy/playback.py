@@ -22,9 +22,10 @@ AUDIBLE = 0.003  # RMS fraction of full scale: quieter than this is silence, for
 
 
 class Player:
-    def __init__(self, speaker: Speaker, fish: Fish) -> None:
+    def __init__(self, speaker: Speaker, fish: Fish, volume: int = 100) -> None:
         self.speaker = speaker
         self.fish = fish
+        self.volume = volume  # 0..100, applied in software so every sound card and the file device obey it
         self.first_sound_at: float | None = None
         self.last_sound_at: float | None = None
 
@@ -46,6 +47,7 @@ class Player:
         on_block=None,
     ) -> bool:
         step = max(1, int(rate * BLOCK_SECONDS))
+        gain = gain * self.volume / 100
         try:
             for start in range(0, len(samples), step):
                 if interrupt.is_set():

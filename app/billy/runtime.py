@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -26,6 +27,7 @@ from .conversation import Conversation
 from .home_assistant import HomeAssistant
 from .listening import Listener
 from .llm.client import ChatClient
+from .mqtt.link import MqttLink
 from .persona.persona import Persona
 from .pipeline import Pipeline, TurnResult, stage
 from .playback import Player
@@ -84,7 +86,7 @@ class Billy:
         self.states: list[str] = []
         self.turns: list[Turn] = []
         self.mic_muted = False
-        self.volume = settings.billy_volume
+        self.volume = pipeline.player.volume = settings.billy_volume
         self.interrupt = threading.Event()
         self.stopping = threading.Event()
         self._work: queue.Queue = queue.Queue()
@@ -120,6 +122,21 @@ class Billy:
         LOG.warning("%s requested: running %s", name, command)
         self.stop_talking()
         subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
+
+    # -- MQTT handlers (billy.mqtt.MqttHandlers) -----------------------------------------------------
+
+    def command(self, name: str) -> None:
+        self.run_command(name)
+
+    def set_trait(self, name: str, value: int) -> None:
+        """Like a spoken change: in memory now, in persona.ini only if ALLOW_UPDATE_PERSONALITY_INI."""
+        self.persona.set_traits({name: value}, persist=self.settings.allow_update_personality_ini)
+
+    def set_volume(self, value: int) -> None:
+        self.volume = self.pipeline.player.volume = value
+
+    def set_mic_muted(self, muted: bool) -> None:
+        self.mic_muted = muted
 
     def set_state(self, state: str) -> None:
         if state not in STATES:
@@ -216,7 +233,7 @@ def build_clients(settings: Settings):
     """The three stages with their fallbacks, as the settings ask ("hybrid" is just configuration)."""
     key, base, timeout = settings.openai_api_key, settings.openai_base_url, settings.stage_timeout_seconds
     openai_stt = SttClient(base, "whisper-1", key, timeout)
-    openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds)
+    openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds, settings.llm_max_tokens)
     openai_tts = TtsClient(base, settings.voice, "tts-1", key, timeout)
     if not settings.use_local_models:
         _openai(settings, "USE_LOCAL_MODELS=false")
@@ -225,7 +242,9 @@ def build_clients(settings: Settings):
         if getattr(settings, f"{name}_fallback") == "openai":
             _openai(settings, f"{name.upper()}_FALLBACK=openai")
     local_stt = SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
-    local_llm = ChatClient(settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds)
+    local_llm = ChatClient(
+        settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds, settings.llm_max_tokens
+    )
     local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, "tts-1", "", timeout)
     return (
         stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
@@ -285,11 +304,15 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         from .audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
 
         microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
-        speaker = SoundDeviceSpeaker(settings.speaker_preference, settings.billy_volume)
+        speaker = SoundDeviceSpeaker(settings.speaker_preference)
     billy = build_billy(settings, microphone, speaker, pin_factory)
+    link = MqttLink(settings, billy, lambda: billy.persona.traits, lambda: billy.volume, lambda: billy.mic_muted)
+    billy.reporter = link
+    link.start()
     button = make_button(settings.button_pin, billy.press, pin_factory)
     if spool is not None:
         billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
+    signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
     LOG.info("Billy is ready (%s fish, audio %s, gpio %s)", settings.billy_model, audio, gpio)
     billy.start()
     try:
@@ -301,6 +324,7 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         pass
     finally:
         billy.stop()
+        link.stop()
         button.close()
         billy.fish.close()
     return 0

@@ -82,12 +82,11 @@ class SoundDeviceMicrophone:
 
 
 class SoundDeviceSpeaker:
-    def __init__(self, preference: str, volume: int) -> None:
+    def __init__(self, preference: str) -> None:
         import sounddevice
 
         device = find_device(preference, "output")
         self.rate = int(sounddevice.query_devices(device, "output")["default_samplerate"])
-        self.volume = volume
         self._stream = sounddevice.OutputStream(device=device, samplerate=self.rate, channels=1, dtype="int16")
         self._resamplers: dict[int, soxr.ResampleStream] = {}
         self._stream.start()
@@ -97,8 +96,7 @@ class SoundDeviceSpeaker:
         if rate != self.rate:
             resampler = self._resamplers.setdefault(rate, soxr.ResampleStream(rate, self.rate, 1, dtype="int16"))
             samples = resampler.resample_chunk(samples)
-        scaled = (samples.astype(np.float32) * (self.volume / 100)).astype(np.int16)
-        self._stream.write(scaled.reshape(-1, 1))
+        self._stream.write(samples.reshape(-1, 1))
 
     def close(self) -> None:
         self._stream.close()

@@ -29,14 +29,18 @@ class ToolCall:
 
 
 class ChatClient:
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 30) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key: str = "", timeout: float = 30, max_tokens: int = 200
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_tokens = max_tokens
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
 
     def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
-        body: dict = {"model": self.model, "messages": messages, "stream": True}
+        # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU.
+        body: dict = {"model": self.model, "messages": messages, "stream": True, "max_tokens": self.max_tokens}
         if tools:
             body["tools"] = tools
         timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))

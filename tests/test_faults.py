@@ -1,0 +1,121 @@
+"""Barge-in and failures: each ends with a clip or a short answer, and the next question works."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from billy.audio.pcm import Pcm
+
+from conftest import Service
+from standins import Reply
+from text_match import words
+
+QUESTION = "What is your name?"
+NEXT = "How old are you?"
+LONG = " ".join(f"This is sentence number {n} of a long story about the sea." for n in range(1, 9))
+
+
+def _wait_state(tank, state: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while tank.billy.state != state:
+        assert time.monotonic() < deadline, f"never {state}: {tank.billy.states[-8:]}"
+        time.sleep(0.01)
+
+
+def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_factory, llm, speak):
+    llm.then(Reply(LONG), Reply("Five hundred years."))
+    tank = tank_factory()
+    tank.microphone.queue(speak(QUESTION))
+    tank.press_button()
+    _wait_state(tank, "speaking")
+    time.sleep(1.0)
+    pressed_at = time.monotonic()
+    tank.press_button()
+    _wait_state(tank, "listening", timeout=5)
+    stopped_after = [b for b in tank.speaker.played_since() if b.started > pressed_at + 0.15]
+    assert stopped_after == [], "audio kept playing after the press"
+    assert tank.billy.fish.motors_off
+    first = tank.billy.turns[0]
+    assert first.result.interrupted and len(first.result.said) < len(LONG)
+    tank.microphone.queue(speak(NEXT))
+    second = tank.wait_turn(1)
+    assert words(second.result.heard) == words(NEXT) and second.result.said == "Five hundred years."
+
+
+def _fault_then_recovery(tank, speak, stage: str) -> None:
+    mark = tank.speaker.mark()
+    turn = tank.ask(speak(QUESTION))
+    assert turn.result.error == stage, turn.result
+    assert "error" in tank.billy.states
+    assert any(b.loud for b in tank.speaker.played_since(mark)), "no error clip was played"
+    assert tank.billy.fish.motors_off
+
+
+def test_stt_down_plays_the_error_clip_and_the_next_question_works(tank_factory, llm, speak, models_dir, tmp_path):
+    stt = Service(["stt-server", "--model-dir", str(models_dir / "tiny.en")], "/api/health", tmp_path / "stt.log")
+    tank = tank_factory({"STT_BASE_URL": stt.base_url})
+    stt.stop()
+    _fault_then_recovery(tank, speak, "stt")
+    tank.wait_idle()
+    restarted = Service(
+        ["stt-server", "--model-dir", str(models_dir / "tiny.en")], "/api/health", tmp_path / "stt2.log", port=stt.port
+    )
+    try:
+        llm.then(Reply("I am Billy."))
+        turn = tank.ask(speak(QUESTION))
+        assert words(turn.result.heard) == words(QUESTION) and turn.result.said == "I am Billy."
+    finally:
+        restarted.stop()
+
+
+def test_tts_down_plays_the_prerendered_clip_and_the_next_question_works(
+    tank_factory, llm, speak, models_dir, tmp_path
+):
+    args = ["tts-server", "--voice-dir", str(models_dir)]
+    tts = Service(args, "/api/health", tmp_path / "tts.log")
+    tank = tank_factory({"TTS_BASE_URL": tts.base_url})
+    tts.stop()
+    _fault_then_recovery(tank, speak, "tts")
+    tank.wait_idle()
+    restarted = Service(args, "/api/health", tmp_path / "tts2.log", port=tts.port)
+    try:
+        llm.then(Reply("I am Billy."))
+        assert tank.ask(speak(QUESTION)).result.said == "I am Billy."
+    finally:
+        restarted.stop()
+
+
+def test_llm_timing_out_plays_the_error_clip_and_the_next_question_works(tank_factory, llm, speak):
+    llm.then(Reply("Too late.", hang=4), Reply("On time."))
+    tank = tank_factory({"LLM_TIMEOUT_SECONDS": "1"})
+    _fault_then_recovery(tank, speak, "llm")
+    tank.wait_idle()
+    assert tank.ask(speak(QUESTION)).result.said == "On time."
+
+
+def test_llm_down_plays_the_error_clip(tank_factory, speak):
+    tank = tank_factory({"LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    _fault_then_recovery(tank, speak, "llm")
+
+
+def test_malformed_tool_call_plays_a_clip_and_the_next_question_works(tank_factory, llm, speak):
+    llm.then(Reply(tool_calls=[("update_personality", '{"humor": ')]), Reply(tool_calls=[("launch_rocket", "{}")]))
+    llm.then(Reply("All good."))
+    tank = tank_factory()
+    _fault_then_recovery(tank, speak, "tool")
+    tank.microphone.queue(speak(NEXT))
+    assert tank.wait_turn(1).result.error == "tool"
+    tank.microphone.queue(speak(QUESTION))
+    assert tank.wait_turn(2).result.said == "All good."
+
+
+def test_an_empty_transcript_gets_the_not_heard_clip_and_no_llm_call(tank_factory, llm):
+    tank = tank_factory()
+    mark = tank.speaker.mark()
+    result = tank.billy.pipeline.turn(Pcm(np.zeros(16000, dtype=np.int16), 16000), threading.Event())
+    assert result.heard.strip().lower() in ("", "you", "[blank_audio]") and result.said == ""
+    assert any(b.loud for b in tank.speaker.played_since(mark))
+    assert llm.requests == []
