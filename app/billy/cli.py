@@ -90,6 +90,25 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .demo import run_demo
+
+    question = Path(args.question) if args.question else None
+    latency = run_demo(Path(args.out), Path(args.models_dir), question, args.text)
+    out = Path(args.out)
+    print(f"heard:  {(out / 'transcript.txt').read_text().strip()}")
+    print(f"said:   {(out / 'reply.txt').read_text().strip()}")
+    print(f"first sound {latency['first_sound_s']} s after the question ended; results in {out}/")
+    return 0 if latency["first_sound_s"] is not None and not latency["error"] else 1
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench import run_bench
+
+    run_bench(Path(args.out), Path(args.models_dir), args.runs)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -155,6 +174,19 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     render.add_argument("--voice", default=settings.local_tts_voice, help="(LOCAL_TTS_VOICE)")
     render.add_argument("--dir", default=str(settings.billy_state_dir / "sounds"), help="where the clips go")
     render.set_defaults(handler=cmd_sounds_render)
+
+    demo = commands.add_parser("demo", help="one spoken question to a whole Billy on this machine")
+    demo.add_argument("--out", default="out/demo", help="where the results go")
+    demo.add_argument("--models-dir", default=".cache/models", help="where the demo's models are kept")
+    demo.add_argument("--question", default="", help="a WAV with your spoken question (default: a synthesised one)")
+    demo.add_argument("--text", default="Hello Billy! What do you like to do all day?", help="the synthesised question")
+    demo.set_defaults(handler=cmd_demo)
+
+    bench = commands.add_parser("bench", help="streaming vs sequential pipeline, same models, same run")
+    bench.add_argument("--out", default="out/bench.json")
+    bench.add_argument("--models-dir", default=".cache/models")
+    bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
+    bench.set_defaults(handler=cmd_bench)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")

@@ -68,7 +68,9 @@ class Pipeline:
         toolbox: ToolBox,
         on_state: Callable[[str], None] = lambda state: None,
         language: str | None = None,
+        text_only: bool = False,
     ) -> None:
+        self.text_only = text_only  # TEXT_ONLY_MODE: replies go to the log and MQTT, not to the speaker
         self.stt, self.llm, self.tts = stt, llm, tts
         self.player = player
         self.fish = fish
@@ -171,6 +173,8 @@ class Pipeline:
         result.said = " ".join(spoken)
         if result.interrupted:
             return self._finish(result)
+        if not result.said and not result.tool_calls and not failures:
+            failures["llm"] = ServiceError("llm", "the model answered nothing")
         if "llm" in failures and not result.said:
             return self._fail(result, "llm", interrupt)
         if "tts" in failures:
@@ -208,6 +212,10 @@ class Pipeline:
             while (sentence := sentences.get()) is not END:
                 if interrupt.is_set() or "tts" in failures:
                     continue  # drain, so the thinker never blocks
+                if self.text_only:
+                    LOG.info("Billy says: %s", sentence)
+                    spoken.append(sentence)
+                    continue
                 try:
                     for rate, samples in self._synthesise(sentence):
                         if interrupt.is_set():

@@ -37,6 +37,9 @@ from .tools import ToolBox
 from .tts.client import TtsClient
 
 STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
+# Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
+# runaway automation) cannot keep him talking for hours or grow memory without bound.
+MAX_WAITING_SAYS = 10
 LOG = logging.getLogger(__name__)
 
 
@@ -106,6 +109,11 @@ class Billy:
             self._work.put(("session",))
 
     def say(self, text: str, literal: bool = True) -> None:
+        with self._work.mutex:
+            waiting = sum(1 for item in self._work.queue if item[0] == "say")
+        if waiting >= MAX_WAITING_SAYS:
+            LOG.warning("dropped a message to say: %d are already waiting", waiting)
+            return
         self._work.put(("say", text, literal))
 
     def stop_talking(self) -> None:
@@ -282,6 +290,7 @@ def build_billy(
         Conversation(persona, settings.billy_history_turns),
         toolbox,
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
+        text_only=settings.text_only_mode,
     )
     listener = Listener(
         microphone,
@@ -291,6 +300,14 @@ def build_billy(
         settings.silence_threshold,
     )
     return Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
+
+
+def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
+    """Connect Billy to the broker (a no-op when MQTT_HOST is empty): he reports there and obeys it."""
+    link = MqttLink(settings, billy, lambda: billy.persona.traits, lambda: billy.volume, lambda: billy.mic_muted)
+    billy.reporter = link
+    link.start()
+    return link
 
 
 def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> int:
@@ -306,9 +323,7 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
         speaker = SoundDeviceSpeaker(settings.speaker_preference)
     billy = build_billy(settings, microphone, speaker, pin_factory)
-    link = MqttLink(settings, billy, lambda: billy.persona.traits, lambda: billy.volume, lambda: billy.mic_muted)
-    billy.reporter = link
-    link.start()
+    link = attach_mqtt(billy, settings)
     button = make_button(settings.button_pin, billy.press, pin_factory)
     if spool is not None:
         billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))

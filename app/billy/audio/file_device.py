@@ -129,7 +129,13 @@ class FileSpeaker:
         return loud[-1].started + len(loud[-1].samples) / loud[-1].rate if loud else None
 
     def wav_since(self, mark: int = 0, rate: int = 22050) -> bytes:
-        parts = [resample(block.samples, block.rate, rate) for block in self.played_since(mark)]
+        """What a microphone by the speaker would have recorded: the blocks, with the silences between them."""
+        parts, previous_end = [], None
+        for block in self.played_since(mark):
+            if previous_end is not None and block.started - previous_end > 0.005:
+                parts.append(np.zeros(int((block.started - previous_end) * rate), np.int16))
+            parts.append(resample(block.samples, block.rate, rate))
+            previous_end = block.started + len(block.samples) / block.rate
         return wav_bytes(np.concatenate(parts) if parts else np.zeros(0, np.int16), rate)
 
     def close(self) -> None:

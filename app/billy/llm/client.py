@@ -34,6 +34,7 @@ class ChatClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_tokens = max_tokens
+        self.temperature: float | None = None  # the server's default unless set (the benchmark runs greedy)
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
@@ -43,6 +44,8 @@ class ChatClient:
         body: dict = {"model": self.model, "messages": messages, "stream": True, "max_tokens": self.max_tokens}
         if tools:
             body["tools"] = tools
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
         timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
         try:
             with httpx.stream(
