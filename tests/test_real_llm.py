@@ -1,0 +1,59 @@
+"""The same loop against llama.cpp's server with a real GGUF model, and `billy doctor` against real services.
+
+The model is a small *base* model: its words are nonsense, so these tests check the plumbing (streaming,
+sentences, speech, the doctor), not what it says.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from billy.stack import GGUF_ALIAS, ServiceProcess, start_llama_server
+
+QUESTION = "What is your name?"
+
+
+@pytest.fixture(scope="session")
+def llama(models_dir, tmp_path_factory) -> Iterator[ServiceProcess]:
+    server = start_llama_server(models_dir, tmp_path_factory.mktemp("llama") / "llm.log")
+    yield server
+    server.stop()
+
+
+def test_closed_loop_with_llama_cpp_and_the_real_model(tank_factory, llama, speak):
+    tank = tank_factory({"LLM_BASE_URL": llama.base_url, "LOCAL_LLM_MODEL": GGUF_ALIAS, "LLM_MAX_TOKENS": "40"})
+    turn = tank.ask(speak(QUESTION), timeout=120)
+    tank.wait_idle(60)
+    assert turn.result.error == "" and turn.result.said.strip()
+    assert any(block.loud for block in tank.speaker.played_since())
+    assert turn.first_sound_s is not None and turn.first_sound_s > 0
+    assert tank.billy.fish.motors_off
+
+
+def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "billy", "doctor"], capture_output=True, text=True, env={**os.environ, **env}, timeout=60
+    )
+
+
+def test_doctor_prints_one_line_per_service_and_fails_when_one_is_down(stt_service, tts_service, llama):
+    env = {
+        "STT_BASE_URL": stt_service.base_url,
+        "TTS_BASE_URL": tts_service.base_url,
+        "LLM_BASE_URL": llama.base_url,
+        "LOCAL_LLM_MODEL": GGUF_ALIAS,
+    }
+    healthy = _doctor(env)
+    lines = healthy.stdout.strip().splitlines()
+    assert healthy.returncode == 0, healthy.stdout
+    assert [line.split()[:2] for line in lines] == [["stt", "up"], ["tts", "up"], ["llm", "up"]]
+    assert "tiny.en" in lines[0] and "en_US-joe-medium" in lines[1] and GGUF_ALIAS in lines[2]
+    broken = _doctor({**env, "LLM_BASE_URL": "http://127.0.0.1:9/v1", "LOCAL_LLM_MODEL": GGUF_ALIAS})
+    assert broken.returncode == 1 and "llm   DOWN" in broken.stdout
+    wrong_model = _doctor({**env, "LOCAL_LLM_MODEL": "qwen2.5:1.5b"})
+    assert wrong_model.returncode == 1 and "is not served" in wrong_model.stdout
