@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from sentence_stream import SentenceBoundaryDetector
 
 from .audio.pcm import Pcm, read_wav
 from .body.fish import Fish
 from .conversation import Conversation
 from .llm.client import TextDelta, ToolCall
 from .playback import Player
+from .sentences import SpokenSentences, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
 from .tools import ToolBox, ToolError
@@ -190,18 +190,19 @@ class Pipeline:
         return self._finish(result)
 
     def _thinker(self, messages, sentences: queue.Queue, interrupt, result: TurnResult, failures) -> None:
-        detector = SentenceBoundaryDetector()
+        splitter = SpokenSentences()
         try:
             for event in self._think(messages, interrupt):
                 if interrupt.is_set():
                     break
                 if isinstance(event, TextDelta):
-                    for sentence in detector.add_chunk(event.text):
+                    for sentence in splitter.add(event.text):
                         sentences.put(sentence)
                 else:
                     result.tool_calls.append(event)
-            if not interrupt.is_set() and (rest := detector.finish().strip()):
-                sentences.put(rest)
+            if not interrupt.is_set():
+                for sentence in splitter.finish():
+                    sentences.put(sentence)
         except ServiceError as error:
             failures["llm"] = error
         finally:
@@ -285,10 +286,8 @@ class Pipeline:
         audio: queue.Queue = queue.Queue()
         failures: dict[str, ServiceError] = {}
         spoken: list[str] = []
-        detector = SentenceBoundaryDetector()
-        for sentence in [*detector.add_chunk(text), detector.finish()]:
-            if sentence.strip():
-                sentences.put(sentence)
+        for sentence in split_sentences(text):
+            sentences.put(sentence)
         sentences.put(END)
         voice = threading.Thread(target=self._voice, args=(sentences, audio, interrupt, spoken, failures), daemon=True)
         voice.start()

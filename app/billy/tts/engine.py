@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentence_stream import SentenceBoundaryDetector
-
 LOG = logging.getLogger(__name__)
 PAUSE_BETWEEN_SENTENCES_S = 0.15
 
@@ -27,14 +25,6 @@ class VoiceInfo:
     language: str
     sample_rate: int
     quality: str
-
-
-def split_sentences(text: str) -> list[str]:
-    detector = SentenceBoundaryDetector()
-    sentences = list(detector.add_chunk(text))
-    if rest := detector.finish():
-        sentences.append(rest)
-    return [sentence for sentence in sentences if sentence.strip()]
 
 
 class PiperEngine:

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from ..audio.pcm import wav_bytes
 from ..http_common import api_error, start_in_background
-from .engine import PiperEngine, UnknownVoiceError, split_sentences
+from ..sentences import split_sentences
+from .engine import PiperEngine, UnknownVoiceError
 
 RESPONSE_FORMATS = ("pcm", "wav")
 KEPT_TIMELINES = 50

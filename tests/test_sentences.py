@@ -1,0 +1,30 @@
+"""Cutting streamed text into sentences to speak."""
+
+from billy.sentences import SpokenSentences, split_sentences
+
+
+def test_punctuation_line_breaks_and_abbreviations():
+    assert split_sentences("One fish. Two fish! Dr. Smith went home.") == [
+        "One fish.",
+        "Two fish!",
+        "Dr. Smith went home.",
+    ]
+    assert split_sentences("first line without a stop\nsecond? yes") == ["first line without a stop", "second? yes"]
+
+
+def test_sentences_come_out_while_the_text_streams_in():
+    splitter = SpokenSentences()
+    assert splitter.add("Hello the") == []
+    assert splitter.add("re. How are") == ["Hello there."]
+    assert splitter.add(" you?") == []
+    assert splitter.finish() == ["How are you?"]
+
+
+def test_a_run_on_answer_is_cut_at_a_word_boundary_before_the_cap():
+    splitter = SpokenSentences(max_chars=40)
+    pieces = []
+    for word in ("and then " * 20).split(" "):
+        pieces += splitter.add(word + " ")
+    pieces += splitter.finish()
+    assert len(pieces) > 3 and all(len(piece) <= 40 for piece in pieces)
+    assert " ".join(pieces).split() == ("and then " * 20).split()
