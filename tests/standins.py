@@ -167,3 +167,63 @@ class _HaHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+class OpenAiStandIn(StandIn):
+    """OpenAI's API as Billy uses it (transcriptions, chat completions, speech), bearer key checked.
+
+    Behind it: the real STT and TTS services and the scripted LLM, reshaped to OpenAI's protocol where it
+    differs from Billy's services (speech `pcm` is 24 kHz and carries no rate header).
+    """
+
+    def __init__(self, key: str, stt_url: str, tts_url: str, llm_url: str) -> None:
+        self.key = key
+        self.backends = {
+            "/v1/audio/transcriptions": stt_url,
+            "/v1/audio/speech": tts_url,
+            "/v1/chat/completions": llm_url,
+        }
+        super().__init__(_OpenAiHandler)
+
+
+class _OpenAiHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        import httpx
+        import numpy as np
+        import soxr
+
+        standin = self.server.standin
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        standin.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.headers.get("Authorization") != f"Bearer {standin.key}":
+            self._reply(401, b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}')
+            return
+        backend = standin.backends.get(self.path)
+        if backend is None:
+            self._reply(404, b'{"error": {"message": "unknown path"}}')
+            return
+        if self.path == "/v1/audio/speech":
+            # OpenAI's voices (alloy, ash...) are not piper's: the local default voice stands in for them all.
+            body = json.dumps({**json.loads(body), "voice": None}).encode()
+        upstream = httpx.post(
+            backend + self.path[len("/v1") :],
+            content=body,
+            headers={"Content-Type": self.headers["Content-Type"]},
+            timeout=60,
+        )
+        content = upstream.content
+        if self.path == "/v1/audio/speech" and json.loads(body).get("response_format") == "pcm":
+            rate = int(upstream.headers["x-sample-rate"])
+            samples = np.frombuffer(content, dtype="<i2")
+            content = soxr.resample(samples, rate, 24000).astype("<i2").tobytes()
+        self._reply(upstream.status_code, content, upstream.headers.get("content-type", "application/json"))
+
+    def _reply(self, status: int, content: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
