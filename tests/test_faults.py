@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from billy.audio.pcm import Pcm
 from billy.stack import ServiceProcess
@@ -54,35 +55,24 @@ def _fault_then_recovery(tank, speak, stage: str) -> None:
     assert tank.billy.fish.motors_off
 
 
-def test_stt_down_plays_the_error_clip_and_the_next_question_works(tank_factory, llm, speak, models_dir, tmp_path):
-    args = ["stt-server", "--model-dir", str(models_dir / "tiny.en")]
-    stt = ServiceProcess.billy(args, tmp_path / "stt.log")
-    tank = tank_factory({"STT_BASE_URL": stt.base_url})
-    stt.stop()
-    _fault_then_recovery(tank, speak, "stt")
+@pytest.mark.parametrize("stage", ["stt", "tts"])
+def test_a_dead_service_plays_the_prerendered_clip_and_the_next_question_works(
+    stage, tank_factory, llm, speak, models_dir, tmp_path
+):
+    args = {
+        "stt": ["stt-server", "--model-dir", str(models_dir / "tiny.en")],
+        "tts": ["tts-server", "--voice-dir", str(models_dir)],
+    }
+    service = ServiceProcess.billy(args[stage], tmp_path / f"{stage}.log")
+    tank = tank_factory({f"{stage.upper()}_BASE_URL": service.base_url})
+    service.stop()
+    _fault_then_recovery(tank, speak, stage)
     tank.wait_idle()
-    restarted = ServiceProcess.billy(args, tmp_path / "stt2.log", port=stt.port)
+    restarted = ServiceProcess.billy(args[stage], tmp_path / f"{stage}-again.log", port=service.port)
     try:
         llm.then(Reply("I am Billy."))
         turn = tank.ask(speak(QUESTION))
         assert words(turn.result.heard) == words(QUESTION) and turn.result.said == "I am Billy."
-    finally:
-        restarted.stop()
-
-
-def test_tts_down_plays_the_prerendered_clip_and_the_next_question_works(
-    tank_factory, llm, speak, models_dir, tmp_path
-):
-    args = ["tts-server", "--voice-dir", str(models_dir)]
-    tts = ServiceProcess.billy(args, tmp_path / "tts.log")
-    tank = tank_factory({"TTS_BASE_URL": tts.base_url})
-    tts.stop()
-    _fault_then_recovery(tank, speak, "tts")
-    tank.wait_idle()
-    restarted = ServiceProcess.billy(args, tmp_path / "tts2.log", port=tts.port)
-    try:
-        llm.then(Reply("I am Billy."))
-        assert tank.ask(speak(QUESTION)).result.said == "I am Billy."
     finally:
         restarted.stop()
 

@@ -21,6 +21,21 @@ def health_url(base_url: str) -> str:
     return root + "/api/health"
 
 
+def get_health(stage: str, base_url: str) -> dict:
+    """The service's health document; ServiceError if it is unreachable or not ready."""
+    try:
+        response = httpx.get(health_url(base_url), timeout=5)
+    except httpx.HTTPError as error:
+        raise ServiceError(stage, f"unreachable at {base_url}: {error}") from None
+    if response.status_code != 200:
+        raise ServiceError(stage, error_message(response))
+    return response.json()
+
+
+def no_answer(stage: str, base_url: str, error: httpx.HTTPError) -> ServiceError:
+    return ServiceError(stage, f"no answer from {base_url}: {type(error).__name__} {error}")
+
+
 def error_message(response: httpx.Response) -> str:
     """The message of an OpenAI-shaped error body, else the start of the body."""
     try:

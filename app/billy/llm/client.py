@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..service_client import ServiceError, auth_headers, error_message
+from ..service_client import ServiceError, auth_headers, error_message, no_answer
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ChatClient:
                     raise ServiceError("llm", error_message(response))
                 yield from _parse_stream(response.iter_lines())
         except httpx.HTTPError as error:
-            raise ServiceError("llm", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+            raise no_answer("llm", self.base_url, error) from None
 
 
 def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:

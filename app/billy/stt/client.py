@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from ..service_client import ServiceError, auth_headers, error_message, health_url
+from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
 
 
 class SttClient:
@@ -15,13 +15,7 @@ class SttClient:
         self.timeout = timeout
 
     def health(self) -> dict:
-        try:
-            response = httpx.get(health_url(self.base_url), timeout=5)
-        except httpx.HTTPError as error:
-            raise ServiceError("stt", f"unreachable at {self.base_url}: {error}") from None
-        if response.status_code != 200:
-            raise ServiceError("stt", error_message(response))
-        return response.json()
+        return get_health("stt", self.base_url)
 
     def transcribe(self, wav: bytes, language: str | None = None) -> str:
         data = {"model": self.model, "response_format": "json"}
@@ -36,7 +30,7 @@ class SttClient:
                 timeout=self.timeout,
             )
         except httpx.HTTPError as error:
-            raise ServiceError("stt", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+            raise no_answer("stt", self.base_url, error) from None
         if response.status_code != 200:
             raise ServiceError("stt", error_message(response))
         return str(response.json().get("text", "")).strip()

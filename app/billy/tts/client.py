@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from ..service_client import ServiceError, auth_headers, error_message, health_url
+from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
 
 # OpenAI's `pcm` format is 24 kHz and says so only in its documentation; Billy's service sends a header.
 OPENAI_PCM_RATE = 24000
@@ -24,59 +24,35 @@ class TtsClient:
         self.timeout = timeout
 
     def health(self) -> dict:
-        try:
-            response = httpx.get(health_url(self.base_url), timeout=5)
-        except httpx.HTTPError as error:
-            raise ServiceError("tts", f"unreachable at {self.base_url}: {error}") from None
-        if response.status_code != 200:
-            raise ServiceError("tts", error_message(response))
-        return response.json()
+        return get_health("tts", self.base_url)
 
-    def voices(self) -> list[dict]:
-        response = httpx.get(health_url(self.base_url).replace("/health", "/voices"), timeout=5)
-        response.raise_for_status()
-        return response.json()["voices"]
+    def _request(self, text: str, response_format: str, speed: float) -> dict:
+        body = {"model": self.model, "input": text, "voice": self.voice or None, "speed": speed}
+        return {
+            "url": f"{self.base_url}/audio/speech",
+            "json": {**body, "response_format": response_format},
+            "headers": auth_headers(self.api_key),
+            "timeout": self.timeout,
+        }
 
     @contextlib.contextmanager
     def stream(self, text: str, speed: float = 1.0) -> Iterator[tuple[int, Iterator[bytes]]]:
         """(sample rate, PCM16 chunks as they arrive); chunk edges may split a sample, callers re-align."""
-        body = {
-            "model": self.model,
-            "input": text,
-            "voice": self.voice or None,
-            "response_format": "pcm",
-            "speed": speed,
-        }
         try:
-            with httpx.stream(
-                "POST",
-                f"{self.base_url}/audio/speech",
-                json=body,
-                headers=auth_headers(self.api_key),
-                timeout=self.timeout,
-            ) as response:
+            with httpx.stream("POST", **self._request(text, "pcm", speed)) as response:
                 if response.status_code != 200:
                     response.read()
                     raise ServiceError("tts", error_message(response))
                 rate = int(response.headers.get("x-sample-rate", OPENAI_PCM_RATE))
                 yield rate, _guarded(response.iter_bytes())
         except httpx.HTTPError as error:
-            raise ServiceError("tts", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+            raise no_answer("tts", self.base_url, error) from None
 
     def speak_wav(self, text: str, speed: float = 1.0) -> bytes:
-        body = {
-            "model": self.model,
-            "input": text,
-            "voice": self.voice or None,
-            "response_format": "wav",
-            "speed": speed,
-        }
         try:
-            response = httpx.post(
-                f"{self.base_url}/audio/speech", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
-            )
+            response = httpx.post(**self._request(text, "wav", speed))
         except httpx.HTTPError as error:
-            raise ServiceError("tts", f"no answer from {self.base_url}: {type(error).__name__} {error}") from None
+            raise no_answer("tts", self.base_url, error) from None
         if response.status_code != 200:
             raise ServiceError("tts", error_message(response))
         return response.content
