@@ -63,7 +63,7 @@ def test_first_sound_comes_before_the_reply_is_fully_generated(tank_factory, llm
 
 
 def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
-    llm.then(Reply("First answer."), Reply("Second answer."))
+    llm.then(Reply("First answer."), Reply("Second answer."), Reply("New session."))
     tank = tank_factory()
     first = tank.ask(speak(QUESTION))
     tank.microphone.queue(speak("And how old are you?"))
@@ -72,3 +72,5 @@ def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
     assert first.result.said == "First answer." and second.result.said == "Second answer."
     assert tank.billy.states.count("listening") >= 3  # two questions, then the wait that timed out
     assert len(llm.requests[1]["body"]["messages"]) == 4  # system, first question, first answer, second question
+    assert tank.ask(speak(QUESTION)).result.said == "New session."
+    assert len(llm.requests[2]["body"]["messages"]) == 2  # the history belongs to the session

@@ -206,6 +206,7 @@ class Billy:
             LOG.info("the microphone is muted: not listening")
             return
         self.interrupt.clear()
+        self.pipeline.conversation.forget()  # a new session is a new conversation
         wake = self.sounds.wake()
         self.pipeline.player.play(wake.samples, wake.rate, self.interrupt)
         while not self.stopping.is_set():
