@@ -1,0 +1,421 @@
+"""Billy on MQTT, the whole runtime: a real mosquitto on 127.0.0.1 started by each test, Billy wired to it the way
+`billy run` does (`attach_mqtt`), real STT/TTS services and the scripted LLM. What Billy says is checked in the
+file-backed speaker, what he reports on the broker through a subscriber."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_mqtt import fuzz_payloads
+
+from billy.mqtt.topics import slug
+from billy.runtime import MAX_WAITING_SAYS, STATES, attach_mqtt
+from billy.stt.client import SttClient
+
+from mosquitto import Collector, Mosquitto
+from standins import Reply
+from text_match import contains_words, words
+
+BILLY_RUN = [sys.executable, "-m", "billy", "run", "--audio", "file", "--gpio", "mock"]
+QUESTION = "What is your name?"
+STORY = (
+    "Once upon a time a fish lived on a kitchen wall. "
+    "Every morning he sang to the kettle and the toaster. "
+    "The cat did not like his songs at all, but he sang anyway."
+)
+
+
+def wait(predicate: Callable[[], bool], timeout: float = 30, what: str = "a condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.02)
+
+
+def in_order(seen: list[str], expected: list[str]) -> bool:
+    """`expected` is a subsequence of `seen` (other items may come between)."""
+    remaining = iter(seen)
+    return all(item in remaining for item in expected)
+
+
+def say_json(text: str, literal: bool) -> str:
+    return json.dumps({"text": text, "literal": literal})
+
+
+def loud_blocks(tank, mark: int) -> list:
+    return [block for block in tank.speaker.played_since(mark) if block.loud]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    directory = tmp_path / "broker"
+    directory.mkdir()
+    server = Mosquitto(directory)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def marks(tmp_path: Path) -> Path:
+    """Where the harmless shutdown and restart commands leave their files."""
+    directory = tmp_path / "marks"
+    directory.mkdir()
+    return directory
+
+
+def runtime_env(broker: Mosquitto, marks: Path) -> dict[str, str]:
+    return {
+        "MQTT_HOST": "127.0.0.1",
+        "MQTT_PORT": str(broker.port),
+        # Never power anything off: the commands only leave a file the test can look for.
+        "BILLY_SHUTDOWN_COMMAND": f"touch {marks / 'shutdown-ran'}",
+        "BILLY_RESTART_COMMAND": f"touch {marks / 'restart-ran'}",
+    }
+
+
+@pytest.fixture
+def collector(broker: Mosquitto) -> Iterator[Callable[..., Collector]]:
+    made: list[Collector] = []
+
+    def make(topics: list[str]) -> Collector:
+        made.append(Collector(broker.port, topics))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
+    """A whole Billy in the test process, on the test's broker through the production wiring."""
+    llm.default = Reply("Blub.", word_delay=0.0)  # what any unscripted say in character gets: short
+    links = []
+
+    def make(env: dict[str, str] | None = None):
+        tank = tank_factory({**runtime_env(broker, marks), **(env or {})})
+        link = attach_mqtt(tank.billy, tank.billy.settings)
+        links.append(link)
+        wait(lambda: link.connected, timeout=15, what="Billy to connect to the broker")
+        return tank, link
+
+    yield make
+    for link in links:
+        link.stop()
+
+
+def expected_discovery(traits: dict[str, int]) -> set[str]:
+    fixed = {"state", "heard", "said", "say", "stop", "restart", "shutdown", "volume", "mic_muted"}
+    return fixed | {f"trait_{slug(name)}" for name in traits}
+
+
+def discovered(watch: Collector) -> dict[str, tuple[str, dict]]:
+    found = {}
+    for topic, payload in watch.latest().items():
+        parts = topic.split("/")
+        if parts[0] == "homeassistant" and parts[-1] == "config":
+            found[parts[3]] = (parts[1], json.loads(payload))
+    return found
+
+
+def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
+    want = expected_discovery(traits)
+    watch.wait_for(lambda: set(discovered(watch)) >= want, timeout=15, what="every discovery config")
+    found = discovered(watch)
+    assert set(found) == want
+    for object_id, (component, config) in found.items():
+        assert config["unique_id"] == f"billy_billy_{object_id}"
+        assert config["availability_topic"] == "billy/availability"
+        assert config["device"]["identifiers"] == ["billy_billy"]
+        assert ("state_topic" if component == "sensor" else "command_topic") in config, object_id
+
+
+# -- a spoken turn ------------------------------------------------------------------------------------
+
+
+def test_a_spoken_turn_moves_the_state_and_reports_the_words(billy_on_mqtt, collector, llm, speak):
+    llm.then(Reply("My name is Billy."))
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/state", "billy/heard", "billy/said"])
+    turn = tank.ask(speak(QUESTION))
+    tank.wait_idle()
+    watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="billy/state idle after the session")
+    states = watch.payloads("billy/state")
+    assert in_order(states, ["listening", "thinking", "speaking", "idle"]), states
+    assert "error" not in states
+    assert turn.result.said == "My name is Billy."
+    watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == ["My name is Billy."], what="billy/said")
+    assert words(watch.payloads("billy/heard")[-1]) == words(QUESTION)
+
+
+# -- billy/say ----------------------------------------------------------------------------------------
+
+
+def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm, stt_service):
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/said"])
+
+    def said(text: str, timeout: float = 60) -> None:
+        watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == [text], timeout=timeout, what=f"said {text!r}")
+        tank.wait_idle()
+
+    # Literal: spoken exactly as written, the language model not asked.
+    exact = "Good morning. The coffee is ready."
+    mark = tank.speaker.mark()
+    watch.publish("billy/say", say_json(exact, True))
+    said(exact)
+    assert llm.requests == []
+    heard_back = SttClient(stt_service.base_url).transcribe(tank.speaker.wav_since(mark))
+    assert contains_words(heard_back, exact), heard_back
+
+    # Plain text and JSON with literal false: Billy phrases it in character (the scripted reply is spoken).
+    for payload, asked, reply in (
+        ("Tell everyone that dinner is ready", "Tell everyone that dinner is ready", "Dinner is served, humans."),
+        (say_json("Wish the kids good night", False), "Wish the kids good night", "Sleep tight, little ones."),
+    ):
+        llm.then(Reply(reply))
+        count, mark = len(llm.requests), tank.speaker.mark()
+        watch.publish("billy/say", payload)
+        said(reply)
+        assert len(llm.requests) == count + 1
+        assert words(llm.requests[-1]["body"]["messages"][-1]["content"]) == words(asked)
+        assert loud_blocks(tank, mark), f"nothing audible was played for {payload!r}"
+
+
+def test_a_say_while_billy_talks_is_spoken_after_not_dropped(billy_on_mqtt, collector, llm, speak):
+    llm.then(Reply(STORY))
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/said"])
+    tank.microphone.queue(speak(QUESTION))
+    tank.press_button()
+    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
+    later = "And now the weather: rain."
+    watch.publish("billy/say", say_json(later, True))
+    turn = tank.wait_turn(0)
+    assert not turn.result.interrupted and words(turn.result.said) == words(STORY)
+    watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == [later], timeout=60, what="the say after the turn")
+    assert [words(text) for text in watch.payloads("billy/said")] == [words(STORY), words(later)]
+    # It was spoken after the story ended, not over it.
+    story_end = turn.result.last_sound_at
+    assert story_end is not None
+    after = [block for block in tank.speaker.played_since() if block.loud and block.started >= story_end]
+    assert after, "the say was not heard after the story"
+    tank.wait_idle()
+
+
+# -- garbage in -----------------------------------------------------------------------------------------
+
+
+def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
+    billy_on_mqtt, collector, marks, llm, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING)
+    tank, link = billy_on_mqtt()
+    watch = collector(["billy/said", "billy/volume", "billy/mic_muted"])
+    kinds = ["billy/say", "billy/command", "billy/volume/set", "billy/mic_muted/set", "trait"]
+    traits = [*map(slug, tank.billy.persona.traits), "nobody"]
+    rng = random.Random(44)
+    for payload in fuzz_payloads(rng, 400):
+        topic = rng.choice(kinds)
+        if topic == "trait":
+            topic = f"billy/trait/{rng.choice(traits)}/set"
+        # QoS 0 and never the retain flag: a test client must not leave garbage retained on the broker.
+        watch.client.publish(topic, payload, qos=0)
+    # A good value after the garbage: once Billy shows it, he has been handed every message before it.
+    # (Published again if need be: in a flood the link may drop what does not fit its bounded queue.)
+    for _ in range(6):
+        watch.publish("billy/volume/set", "83")
+        with contextlib.suppress(TimeoutError):
+            watch.wait_for(lambda: watch.latest().get("billy/volume") == b"83", timeout=10)
+            break
+    assert watch.latest().get("billy/volume") == b"83", "the volume set after the fuzz never took"
+    # Random text that happens to be valid is spoken in character ("Blub."): at most MAX_WAITING_SAYS of it.
+    tank.wait_idle(timeout=120)
+    assert link.connected and not tank.billy.stopping.is_set()
+    ignored = [r.getMessage() for r in caplog.records if "ignored a message on" in r.getMessage()]
+    assert len(ignored) > 250, len(ignored)
+    # The valid random texts (~40 with this seed) did not all queue up: the backlog of says is bounded.
+    assert any("dropped a message to say" in r.getMessage() for r in caplog.records)
+    assert len(llm.requests) <= 2 * MAX_WAITING_SAYS, len(llm.requests)
+    assert not (marks / "shutdown-ran").exists() and not (marks / "restart-ran").exists()
+    assert tank.billy.volume == 83 and all(0 <= v <= 100 for v in tank.billy.persona.traits.values())
+
+    # Put back what the valid part of the fuzz may have changed, then a good say is still spoken.
+    watch.publish("billy/mic_muted/set", "OFF")
+    watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"OFF", what="mic unmuted")
+    good = "I survived the storm."
+    mark = tank.speaker.mark()
+    watch.publish("billy/say", say_json(good, True))
+    watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == [good], timeout=60, what="the good say")
+    assert loud_blocks(tank, mark), "the good say was not heard"
+    tank.wait_idle()
+
+
+# -- the process dies, the broker restarts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_the_runtime_process_dying_makes_the_broker_publish_offline(
+    broker, collector, marks, tmp_path, sounds_dir, stt_service, tts_service, llm, how
+):
+    state_dir = tmp_path / "state"
+    shutil.copytree(sounds_dir, state_dir / "sounds")
+    env = {
+        **os.environ,
+        **runtime_env(broker, marks),
+        "BILLY_STATE_DIR": str(state_dir),
+        "STT_BASE_URL": stt_service.base_url,
+        "TTS_BASE_URL": tts_service.base_url,
+        "LLM_BASE_URL": llm.base_url,
+        "LOCAL_LLM_MODEL": llm.model,
+    }
+    watch = collector(["billy/#"])
+    log_path = tmp_path / "billy-run.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*BILLY_RUN, "--audio-dir", str(tmp_path / "spool")],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+
+        def online() -> bool:
+            assert process.poll() is None, f"billy run exited with {process.returncode}: {log_path.read_text()}"
+            return watch.latest().get("billy/availability") == b"online"
+
+        wait(online, timeout=90, what="billy run to come online")
+        watch.wait_for(lambda: watch.latest().get("billy/state") == b"idle", what="billy/state idle")
+        # The real process answers a say (it goes through its TTS and file speaker).
+        watch.publish("billy/say", say_json("Still swimming.", True))
+        watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == ["Still swimming."], timeout=60, what="the say")
+        process.send_signal(how)
+        # SIGKILL: the broker's last will says offline; SIGTERM: Billy says it himself on the way out.
+        assert process.wait(15) == (0 if how == signal.SIGTERM else -signal.SIGKILL)
+        watch.wait_for(lambda: watch.payloads("billy/availability")[-1:] == ["offline"], timeout=15, what="offline")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_broker_restart_mid_session_billy_talks_on_reconnects_and_republishes(
+    billy_on_mqtt, broker, collector, llm, speak
+):
+    llm.then(Reply(STORY))
+    tank, link = billy_on_mqtt()
+    tank.microphone.queue(speak(QUESTION))
+    tank.press_button()
+    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
+    broker.stop()
+    wait(lambda: not link.connected, timeout=10, what="the link to notice the broker is gone")
+    # The broker going away does not stop Billy talking.
+    turn = tank.wait_turn(0)
+    assert not turn.result.interrupted and not turn.result.error
+    assert words(turn.result.said) == words(STORY)
+    broker.start()  # no persistence: it forgot every retained message
+    wait(lambda: link.connected, timeout=45, what="Billy to reconnect")
+    fresh = collector(["homeassistant/#", "billy/#"])
+    assert_discovered(fresh, tank.billy.persona.traits)
+    fresh.wait_for(lambda: fresh.latest().get("billy/availability") == b"online", what="online again")
+    # The last state, heard and said texts are back too, though the broker forgot them.
+    fresh.wait_for(lambda: fresh.latest().get("billy/state", b"").decode() in STATES, what="billy/state")
+    fresh.wait_for(lambda: words(fresh.latest().get("billy/said", b"").decode()) == words(STORY), what="said")
+    assert words(fresh.latest()["billy/heard"].decode()) == words(QUESTION)
+    tank.wait_idle()
+    after = "I am back on the network."
+    mark = tank.speaker.mark()
+    fresh.publish("billy/say", say_json(after, True))
+    fresh.wait_for(lambda: fresh.payloads("billy/said")[-1:] == [after], timeout=60, what="a say after the restart")
+    assert loud_blocks(tank, mark)
+    tank.wait_idle()
+
+
+# -- traits ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("allow", ["true", "false"])
+def test_a_trait_set_over_mqtt_changes_the_next_prompt(billy_on_mqtt, collector, llm, speak, allow):
+    tank, _ = billy_on_mqtt({"ALLOW_UPDATE_PERSONALITY_INI": allow})
+    ini = tank.state_dir / "persona.ini"
+    before = ini.read_text() if ini.exists() else None
+    assert tank.billy.persona.traits["humor"] != 7
+    watch = collector(["billy/trait/humor"])
+    watch.publish("billy/trait/humor/set", "7")
+    watch.wait_for(lambda: watch.latest().get("billy/trait/humor") == b"7", what="the humor number to follow")
+    llm.then(Reply("Ha. Ha."))
+    tank.ask(speak(QUESTION))
+    system = llm.requests[-1]["body"]["messages"][0]["content"]
+    assert "humor 7/100" in system, system
+    if allow == "true":
+        assert "humor = 7" in ini.read_text()
+    else:
+        assert (ini.read_text() if ini.exists() else None) == before
+    tank.wait_idle()
+
+
+# -- commands ---------------------------------------------------------------------------------------------
+
+
+def test_shutdown_and_restart_run_the_configured_commands(billy_on_mqtt, collector, marks):
+    _, link = billy_on_mqtt()
+    watch = collector(["billy/availability"])
+    watch.publish("billy/command", "shutdown")
+    wait(lambda: (marks / "shutdown-ran").exists(), timeout=15, what="the shutdown command")
+    assert not (marks / "restart-ran").exists()
+    watch.publish("billy/command", " Restart\n")
+    wait(lambda: (marks / "restart-ran").exists(), timeout=15, what="the restart command")
+    # Running the command is all Billy does: the unit it names does the rest.
+    assert link.connected and watch.latest().get("billy/availability") == b"online"
+
+
+def test_stop_command_cuts_billy_off(billy_on_mqtt, collector):
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/state"])
+    mark = tank.speaker.mark()
+    watch.publish("billy/say", say_json(STORY, True))
+    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
+    time.sleep(1.0)
+    watch.publish("billy/command", "stop")
+    stopped_at = time.monotonic()
+    wait(lambda: tank.billy.state != "speaking", timeout=5, what="Billy to stop speaking")
+    tank.wait_idle(timeout=10)
+    # A 40 ms block may be under way; anything started well after the command came through is a failure.
+    late = [block for block in tank.speaker.played_since(mark) if block.started > stopped_at + 1.0]
+    assert late == [], f"{len(late)} blocks played after stop"
+    spoken = sum(len(block.samples) / block.rate for block in tank.speaker.played_since(mark))
+    assert spoken < 8, f"{spoken:.1f} s of audio: the story was not cut short"
+    assert tank.billy.fish.motors_off
+    watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
+
+
+def test_the_microphone_muted_over_mqtt_stops_the_button_starting_a_session(billy_on_mqtt, collector):
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/mic_muted"])
+    watch.publish("billy/mic_muted/set", "ON")
+    watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"ON", what="the switch to show ON")
+    assert tank.billy.mic_muted
+    mark, states = tank.speaker.mark(), len(tank.billy.states)
+    tank.press_button()
+    time.sleep(1.0)
+    tank.wait_idle()
+    assert "listening" not in tank.billy.states[states:] and tank.speaker.played_since(mark) == []
+    watch.publish("billy/mic_muted/set", "off")
+    watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"OFF", what="the switch to show OFF")
+    tank.press_button()
+    wait(lambda: tank.billy.state == "listening", timeout=15, what="Billy to listen once unmuted")
+    tank.wait_idle()
