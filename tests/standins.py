@@ -49,6 +49,7 @@ class ScriptedLlm(StandIn):
         self.model = model
         self.script: deque[Reply] = deque()
         self.default = Reply("Blub. I am a fish.")
+        self.finished_at: list[float] = []  # time.monotonic() when each streamed reply was complete
         super().__init__(_LlmHandler)
 
     @property
@@ -123,6 +124,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
             self._send(_chunk(standin.model, {}, finish))
             self._send(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
+            standin.finished_at.append(time.monotonic())
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client hung up: a barge-in
 

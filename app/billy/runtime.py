@@ -129,7 +129,9 @@ class Billy:
         ]
         LOG.warning("%s requested: running %s", name, command)
         self.stop_talking()
-        subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
+        # Not waited for here (a restart stops this very process), but reaped so it leaves no zombie.
+        threading.Thread(target=process.wait, daemon=True).start()
 
     # -- MQTT handlers (billy.mqtt.MqttHandlers) -----------------------------------------------------
 
@@ -178,14 +180,17 @@ class Billy:
                 self._busy.clear()
                 self.set_state("idle")
 
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name="billy", daemon=True)
-        thread.start()
-        return thread
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="billy", daemon=True)
+        self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10) -> None:
+        """Stop listening and talking; wait for the current turn to wind down so the motors end off."""
         self.stopping.set()
         self.interrupt.set()
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait)
 
     @property
     def idle(self) -> bool:
