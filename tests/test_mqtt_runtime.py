@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_mqtt import fuzz_payloads
 
 from billy.mqtt.topics import slug
 from billy.runtime import MAX_WAITING_SAYS, STATES, attach_mqtt
@@ -26,6 +25,7 @@ from billy.stt.client import SttClient
 
 from mosquitto import Collector, Mosquitto
 from standins import Reply
+from test_mqtt import fuzz_payloads
 from text_match import contains_words, words
 
 BILLY_RUN = [sys.executable, "-m", "billy", "run", "--audio", "file", "--gpio", "mock"]
