@@ -17,6 +17,10 @@ leader() {  # the machine's init: the child of nspawn
     pgrep -P "$(cat "$machines/$1.pid")" | head -n 1
 }
 
+mounts_under() {  # the mount points below a directory, deepest first
+    awk -v root="$1/" 'index($2, root) == 1 { print $2 }' /proc/self/mounts | sort -r
+}
+
 down() {
     name=$1
     if [ -f "$machines/$name.pid" ]; then
@@ -31,9 +35,9 @@ down() {
     fi
     root=$machines/$name
     if [ -d "$root" ]; then
-        findmnt -R -n -o TARGET "$root" | sort -r | while read -r mount; do umount -l "$mount"; done
-        # Never delete through a mount: that would reach the host's files.
-        if findmnt -R -n "$root" >/dev/null; then
+        mounts_under "$root" | while read -r mount; do umount -l "$mount"; done
+        # Never delete through a mount: that would reach the host's files (the pip cache is bound in).
+        if [ -n "$(mounts_under "$root")" ]; then
             echo "$root still has mounts; not deleting it" >&2
             return 1
         fi
