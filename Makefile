@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench clean
+.PHONY: setup test test-python lint format demo bench clean setup-ansible deploy check test-ansible
 
 setup: $(VENV)/.setup-done
 
@@ -25,6 +25,7 @@ test-python: setup
 lint: setup
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
+	$(ANSIBLE) $(VENV)/bin/ansible-lint --profile production
 
 format: setup
 	$(VENV)/bin/ruff format app tests
@@ -35,3 +36,19 @@ demo: setup
 
 clean:
 	rm -rf out .cache .pytest_cache
+
+# --- Ansible: provision Billys (inventory/), test the roles in Molecule on booted systemd-nspawn machines ---
+ANSIBLE := ANSIBLE_CONFIG=ansible/ansible.cfg PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+setup-ansible: setup
+	VENV=$(VENV) sh ansible/install-collections.sh
+
+# ANSIBLE_ARGS passes more options, for example --ask-vault-pass or --limit billy.local.
+deploy: setup-ansible
+	$(ANSIBLE) ansible-playbook ansible/site.yml $(ANSIBLE_ARGS)
+
+check: setup-ansible
+	$(ANSIBLE) ansible-playbook ansible/site.yml --check --diff $(ANSIBLE_ARGS)
+
+test-ansible: setup-ansible
+	$(ANSIBLE) molecule test --all
