@@ -21,10 +21,18 @@ def test_sentences_come_out_while_the_text_streams_in():
 
 
 def test_a_run_on_answer_is_cut_at_a_word_boundary_before_the_cap():
-    splitter = SpokenSentences(max_chars=40)
+    splitter = SpokenSentences(max_chars=40, first_chars=40)
     pieces = []
     for word in ("and then " * 20).split(" "):
         pieces += splitter.add(word + " ")
     pieces += splitter.finish()
     assert len(pieces) > 3 and all(len(piece) <= 40 for piece in pieces)
     assert " ".join(pieces).split() == ("and then " * 20).split()
+
+
+def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
+    splitter = SpokenSentences()
+    pieces = []
+    for word in ["Oh,", "hello", "there,", "my", "dear", "friend,", "how", "are", "you", "doing", "today?", "I", "am", "fine."]:
+        pieces += splitter.add(word + " ")
+    assert pieces + splitter.finish() == ["Oh, hello there, my dear friend,", "how are you doing today?", "I am fine."]

@@ -42,6 +42,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         samples: dict[str, dict[str, list[tuple[float, float]]]] = {
             q: {"streaming": [], "sequential": []} for q in QUESTIONS
         }
+        stages: list[dict[str, float]] = []
         for _ in range(runs):
             for question, pcm in spoken.items():
                 for mode, turn in (("streaming", pipeline.turn), ("sequential", pipeline.turn_sequential)):
@@ -51,8 +52,14 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                     if result.first_sound_at is None or result.last_sound_at is None:
                         raise RuntimeError(f"{mode} run of {question!r} played nothing (error: {result.error})")
                     samples[question][mode].append((result.first_sound_at - started, result.last_sound_at - started))
+                    if mode == "streaming":
+                        stages.append({name: at - started for name, at in result.marks.items()})
         billy.fish.close()
         report = _report(samples, stack.llm_model, runs)
+        report["streaming_stages_s"] = {
+            name: _median([run[name] for run in stages if name in run])
+            for name in ("transcribed", "first_token", "first_sentence")
+        }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print_table(report)
@@ -100,6 +107,8 @@ def _print_table(report: dict) -> None:
             f"{row['ratio_first_sound']:>6.2f}   {s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
         )
     s, q = report["overall"]["streaming"], report["overall"]["sequential"]
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report["streaming_stages_s"].items())
+    print(f"streaming, median time of each stage's milestone: {stages}")
     print(
         f"{'all questions':<36} {s['first_sound_s']:>13.2f} {q['first_sound_s']:>11.2f} "
         f"{report['ratio_first_sound']:>6.2f}   {s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"

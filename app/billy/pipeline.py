@@ -12,6 +12,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -52,6 +53,7 @@ class TurnResult:
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
+    marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
     last_sound_at: float | None = None
 
 
@@ -140,6 +142,7 @@ class Pipeline:
         self.on_state("thinking")
         try:
             result.heard = self.transcribe(utterance)
+            result.marks["transcribed"] = time.monotonic()
         except ServiceError:
             return self._fail(result, "stt", interrupt)
         LOG.info("heard: %r", result.heard)
@@ -196,7 +199,9 @@ class Pipeline:
                 if interrupt.is_set():
                     break
                 if isinstance(event, TextDelta):
+                    result.marks.setdefault("first_token", time.monotonic())
                     for sentence in splitter.add(event.text):
+                        result.marks.setdefault("first_sentence", time.monotonic())
                         sentences.put(sentence)
                 else:
                     result.tool_calls.append(event)

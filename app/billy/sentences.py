@@ -1,17 +1,22 @@
 """Cutting text into sentences to speak, as it streams in: sentence-stream's boundaries, plus line breaks,
 plus a length cap, so a model that forgets punctuation (or writes one line per thought) still gets Billy
-talking after its first phrase instead of after its last word."""
+talking after its first phrase instead of after its last word. The very first piece is cut sooner, at a
+clause (a comma after a few words) or at 60 characters: it is what the listener waits for."""
 
 from __future__ import annotations
 
 from sentence_stream import SentenceBoundaryDetector
 
 MAX_SENTENCE_CHARS = 160
+MAX_FIRST_CHARS = 60
+MIN_FIRST_CLAUSE_CHARS = 20
 
 
 class SpokenSentences:
-    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS) -> None:
+    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS, first_chars: int = MAX_FIRST_CHARS) -> None:
         self.max_chars = max_chars
+        self.first_chars = first_chars
+        self._started = False
         self._detector = SentenceBoundaryDetector()
 
     def add(self, text: str) -> list[str]:
@@ -22,6 +27,7 @@ class SpokenSentences:
                 done += self.finish()
             done += [s for s in self._detector.add_chunk(line) if s.strip()]
             done += self._cut_run_on()
+        self._started = self._started or bool(done)
         return done
 
     def finish(self) -> list[str]:
@@ -32,11 +38,24 @@ class SpokenSentences:
 
     def _cut_run_on(self) -> list[str]:
         pending = self._detector.remaining_text
-        if len(pending) <= self.max_chars:
+        if not self._started and not self._detector.current_sentence:
+            clause = min(
+                (
+                    i
+                    for i in (pending.find(", ", MIN_FIRST_CLAUSE_CHARS), pending.find("; ", MIN_FIRST_CLAUSE_CHARS))
+                    if i > 0
+                ),
+                default=-1,
+            )
+            if clause > 0:
+                self._detector.remaining_text = pending[clause + 2 :]
+                return [pending[: clause + 1].strip()]
+        limit = self.max_chars if self._started else self.first_chars
+        if len(pending) <= limit:
             return []
-        head = pending[: self.max_chars]
+        head = pending[:limit]
         cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" "))
-        cut = cut + 1 if cut > 0 else self.max_chars
+        cut = cut + 1 if cut > 0 else limit
         self._detector.remaining_text = pending[cut:].lstrip()
         return [head[:cut].strip()]
 
