@@ -33,6 +33,7 @@ def test_a_run_on_answer_is_cut_at_a_word_boundary_before_the_cap():
 def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
     splitter = SpokenSentences()
     pieces = []
-    for word in ["Oh,", "hello", "there,", "my", "dear", "friend,", "how", "are", "you", "doing", "today?", "I", "am", "fine."]:
+    text = "Oh, hello there, my dear friend, how are you doing today? I am fine."
+    for word in text.split(" "):  # noqa: SIM905 - a stream of words, as a model sends them
         pieces += splitter.add(word + " ")
     assert pieces + splitter.finish() == ["Oh, hello there, my dear friend,", "how are you doing today?", "I am fine."]
