@@ -67,7 +67,12 @@ class WhisperEngine:
         language = language or self.language
         with self._lock:
             segments, info = self._model.transcribe(
-                audio, language=language, beam_size=self.beam_size, condition_on_previous_text=False
+                audio,
+                language=language,
+                beam_size=self.beam_size,
+                condition_on_previous_text=False,
+                # A spoken question is one short segment: timestamp tokens would only cost decoding steps.
+                without_timestamps=True,
             )
             parts = [
                 {"id": index, "start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
