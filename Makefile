@@ -17,7 +17,7 @@ $(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt scripts/install-sys
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-test: test-python
+test: test-python test-ansible
 
 test-python: setup
 	$(PYTHON) -m pytest tests
