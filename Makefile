@@ -25,7 +25,7 @@ test-python: setup
 lint: setup
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
-	$(ANSIBLE) $(VENV)/bin/ansible-lint --profile production
+	VENV=$(VENV) sh ansible/install-collections.sh && $(ANSIBLE) $(VENV)/bin/ansible-lint --profile production
 
 format: setup
 	$(VENV)/bin/ruff format app tests
