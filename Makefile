@@ -5,6 +5,9 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
+# llama.cpp is compiled for a portable x86-64 (AVX2) target: a "native" build here crashed with SIGILL on a
+# VM that advertises CPU features it cannot run, and a cached wheel must also suit CI's machine.
+LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 
 .PHONY: setup test test-python lint format demo bench clean setup-ansible deploy check test-ansible
 
@@ -14,7 +17,7 @@ $(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt scripts/install-sys
 	sh scripts/install-system-packages.sh
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	$(LLAMA_BUILD) $(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 test: test-python test-ansible
@@ -31,8 +34,13 @@ format: setup
 	$(VENV)/bin/ruff format app tests
 	$(VENV)/bin/ruff check --fix app tests
 
+# A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own.
 demo: setup
-	@echo "make demo: not yet - the conversation runtime lands with issue 3"
+	$(BILLY) demo --out out/demo $(if $(QUESTION),--question $(QUESTION))
+
+# Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
+bench: setup
+	$(BILLY) bench --out out/bench.json
 
 clean:
 	rm -rf out .cache .pytest_cache
