@@ -5,19 +5,17 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
-# llama.cpp is compiled for a portable x86-64 (AVX2) target: a "native" build here crashed with SIGILL on a
-# VM that advertises CPU features it cannot run, and a cached wheel must also suit CI's machine.
-LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 
 .PHONY: setup test test-python lint format demo bench clean setup-ansible deploy check test-ansible
 
 setup: $(VENV)/.setup-done
 
-$(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt scripts/install-system-packages.sh
+$(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt scripts/install-system-packages.sh scripts/llama-wheel.sh
 	sh scripts/install-system-packages.sh
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(LLAMA_BUILD) $(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	sh scripts/llama-wheel.sh $(PYTHON)
+	$(PYTHON) -m pip install --quiet --find-links .cache/wheelhouse -r requirements-dev.txt
 	touch $@
 
 test: test-python test-ansible
