@@ -156,23 +156,13 @@ class Pipeline:
         self.on_state("thinking")
         messages = self.conversation.messages_for(result.heard)
         sentences: queue.Queue = queue.Queue()
-        audio: queue.Queue = queue.Queue()
         failures: dict[str, ServiceError] = {}
-        spoken: list[str] = []
         thinker = threading.Thread(
             target=self._thinker, args=(messages, sentences, interrupt, result, failures), daemon=True
         )
-        voice = threading.Thread(target=self._voice, args=(sentences, audio, interrupt, spoken, failures), daemon=True)
         thinker.start()
-        voice.start()
-        finished = threading.Event()
-        threading.Thread(target=self._tail_interludes, args=(finished, interrupt), daemon=True).start()
-        try:
-            self._play_queue(audio, interrupt, result)
-        finally:
-            finished.set()
+        spoken = self._voice_and_play(sentences, interrupt, result, failures, interludes=True)
         thinker.join()
-        voice.join()
         result.said = " ".join(spoken)
         if result.interrupted:
             return self._finish(result)
@@ -233,6 +223,24 @@ class Pipeline:
         finally:
             audio.put(END)
 
+    def _voice_and_play(
+        self, sentences: queue.Queue, interrupt, result: TurnResult, failures, interludes: bool = False
+    ) -> list[str]:
+        """Synthesise the queued sentences on a worker and play them here as they come; the sentences said."""
+        audio: queue.Queue = queue.Queue()
+        spoken: list[str] = []
+        voice = threading.Thread(target=self._voice, args=(sentences, audio, interrupt, spoken, failures), daemon=True)
+        voice.start()
+        finished = threading.Event()
+        if interludes:
+            threading.Thread(target=self._tail_interludes, args=(finished, interrupt), daemon=True).start()
+        try:
+            self._play_queue(audio, interrupt, result)
+        finally:
+            finished.set()
+        voice.join()
+        return spoken
+
     def _tail_interludes(self, finished: threading.Event, interrupt: threading.Event) -> None:
         """While Billy thinks (nothing to play yet), a tail flap now and then shows he heard."""
         while not finished.wait(1.0):
@@ -288,16 +296,11 @@ class Pipeline:
         """Say `text` exactly (streaming TTS); the error clip if TTS is down. False if it failed."""
         result = result or TurnResult()
         sentences: queue.Queue = queue.Queue()
-        audio: queue.Queue = queue.Queue()
         failures: dict[str, ServiceError] = {}
-        spoken: list[str] = []
         for sentence in split_sentences(text):
             sentences.put(sentence)
         sentences.put(END)
-        voice = threading.Thread(target=self._voice, args=(sentences, audio, interrupt, spoken, failures), daemon=True)
-        voice.start()
-        self._play_queue(audio, interrupt, result)
-        voice.join()
+        spoken = self._voice_and_play(sentences, interrupt, result, failures)
         result.said = " ".join(filter(None, [result.said, *spoken]))
         if "tts" in failures:
             self._fail(result, "tts", interrupt)

@@ -94,7 +94,6 @@ class Billy:
         self.stopping = threading.Event()
         self._work: queue.Queue = queue.Queue()
         self._busy = threading.Event()
-        self._session_wanted = threading.Event()
         pipeline.on_state = self.set_state
 
     # -- inputs: button, MQTT -------------------------------------------------------------------------
@@ -105,7 +104,6 @@ class Billy:
             LOG.info("button: stopping Billy")
             self.interrupt.set()
         elif not self._busy.is_set():
-            self._session_wanted.set()
             self._work.put(("session",))
 
     def say(self, text: str, literal: bool = True) -> None:
@@ -206,7 +204,6 @@ class Billy:
         self.reporter.publish_said(result.said)
 
     def _session(self) -> None:
-        self._session_wanted.clear()
         if self.mic_muted:
             LOG.info("the microphone is muted: not listening")
             return
