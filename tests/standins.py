@@ -50,6 +50,8 @@ class ScriptedLlm(StandIn):
         self.script: deque[Reply] = deque()
         self.default = Reply("Blub. I am a fish.")
         self.finished_at: list[float] = []  # time.monotonic() when each streamed reply was complete
+        self.hung_up: list[dict] = []  # requests whose client closed the stream before its end (cancelled)
+        self.warm_ups: list[dict] = []  # non-streaming one-token requests (Billy warming the engine up)
         super().__init__(_LlmHandler)
 
     @property
@@ -94,7 +96,14 @@ class _LlmHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         standin = self.server.standin
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        standin.requests.append({"body": body, "headers": dict(self.headers)})
+        if not body.get("stream"):
+            standin.warm_ups.append(body)
+            first_word = standin.default.text.split(" ")[0]
+            message = {"role": "assistant", "content": first_word}
+            self._json(200, {"object": "chat.completion", "choices": [{"index": 0, "message": message}]})
+            return
+        request = {"body": body, "headers": dict(self.headers)}
+        standin.requests.append(request)
         reply = standin.script.popleft() if standin.script else standin.default
         if reply.hang:
             time.sleep(reply.hang)
@@ -126,7 +135,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             standin.finished_at.append(time.monotonic())
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client hung up: a barge-in
+            standin.hung_up.append(request)  # the client hung up: a barge-in, or a dropped draft
 
     def _send(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")

@@ -36,4 +36,8 @@ def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
     text = "Oh, hello there, my dear friend, how are you doing today? I am fine."
     for word in text.split(" "):  # a stream of words, as a model sends them
         pieces += splitter.add(word + " ")
-    assert pieces + splitter.finish() == ["Oh, hello there, my dear friend,", "how are you doing today?", "I am fine."]
+    assert pieces + splitter.finish() == [
+        "Oh, hello there,",
+        "my dear friend, how are you doing today?",
+        "I am fine.",
+    ]

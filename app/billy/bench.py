@@ -1,10 +1,17 @@
-"""`billy bench`: the streaming pipeline against the sequential one, same models, same machine, same run.
+"""`billy bench`: what a person waits for, streaming Billy against the sequential pipeline, same models, same run.
 
-Each spoken question goes through both pipelines, alternately, several times. Time zero is the moment the
-listener hands over the utterance (the VAD has just heard the end of speech; its end-of-speech silence is the
-same for both and not counted). Reported per question: median time to Billy's first sound and to his last
-sound, and streaming divided by sequential. The model runs greedy (temperature 0) so both pipelines get the
-same reply.
+Each spoken question goes into the (file-backed, real-time) microphone and through a listener, alternately
+for both pipelines, several times. The clock starts at the question's last voiced sample, as the person who
+asked hears it; the listener's hand-over (when it decided the turn was over) is reported beside it.
+
+- streaming: Billy as he runs: the end-of-turn judge, the reply drafted during the silence, sentences voiced
+  and played as they come.
+- sequential: the local-models fork's way: a fixed 600 ms silence, then the whole transcript, the whole reply,
+  the whole synthesis, then play.
+
+Then the early-cut check: questions with a pause in the middle of the sentence go through Billy's listener;
+reported are how often it handed over before the question was finished, and the mean wait after the end.
+The model runs greedy (temperature 0) so both pipelines get the same reply.
 """
 
 from __future__ import annotations
@@ -14,102 +21,207 @@ import os
 import statistics
 import tempfile
 import threading
-import time
 from pathlib import Path
 
+import numpy as np
+
 from .audio.file_device import FileMicrophone, FileSpeaker
-from .audio.pcm import read_wav
+from .audio.pcm import Pcm, read_wav
 from .body.fish import make_pin_factory
 from .config import load_settings
+from .end_of_turn import EndOfTurn
+from .listening import Listener
+from .llm.client import TextDelta
+from .pipeline import Pipeline, TurnResult
 from .runtime import build_billy
 from .sounds import render_clips
 from .stack import local_stack
 from .tts.client import TtsClient
 
 QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do you like to eat?")
+# Questions with a pause mid-sentence: (before the pause, after it). A good end of turn waits for the rest.
+PAUSED_QUESTIONS = (
+    ("What is the capital of", "France?"),
+    ("Can you tell me a story about", "a pirate fish?"),
+    ("I was wondering", "if fish can sleep at night."),
+    ("What do you think", "about the weather today?"),
+    ("My favourite colour is", "blue, what is yours?"),
+    ("How far is it from here to", "the moon?"),
+)
+PAUSE_SECONDS = 1.0
+SEQUENTIAL_SILENCE_MS = 600  # the fork's fixed end-of-speech silence
+LISTEN_TIMEOUT_S = 30
+
+
+def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Event) -> TurnResult:
+    """Whole transcript, whole reply, whole synthesis, then play: the local-models fork's way."""
+    result = TurnResult()
+    pipeline.player.reset_marks()
+    result.heard = pipeline.transcribe(utterance)
+    messages = pipeline.conversation.messages_for(result.heard)
+    result.said = "".join(e.text for e in pipeline.think(messages) if isinstance(e, TextDelta)).strip()
+    if result.said:
+        wav = read_wav(pipeline.tts.primary.speak_wav(result.said))
+        pipeline.player.play(wav.samples, wav.rate, interrupt)
+    result.first_sound_at, result.last_sound_at = pipeline.player.first_sound_at, pipeline.player.last_sound_at
+    return result
 
 
 def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
         render_clips(models_dir, "en_US-joe-medium", Path(state) / "sounds")
         env = {**os.environ, "LLM_MAX_TOKENS": "60", **stack.environment(), "BILLY_STATE_DIR": state}
-        billy = build_billy(load_settings(env), FileMicrophone(), FileSpeaker(), make_pin_factory("mock"))
+        microphone = FileMicrophone()
+        billy = build_billy(load_settings(env), microphone, FileSpeaker(), make_pin_factory("mock"))
         pipeline = billy.pipeline
         for client in pipeline.llm.clients:
             client.temperature = 0.0
+        pipeline.warm_up()
+        sequential_listener = Listener(microphone, EndOfTurn(None, SEQUENTIAL_SILENCE_MS))
         tts = TtsClient(stack.tts.base_url)
-        spoken = {q: read_wav(tts.speak_wav(q)).resampled(16000) for q in QUESTIONS}
-        samples: dict[str, dict[str, list[tuple[float, float]]]] = {
-            q: {"streaming": [], "sequential": []} for q in QUESTIONS
-        }
+        spoken = {q: _spoken(tts, q) for q in QUESTIONS}
+        samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in QUESTIONS}
         stages: list[dict[str, float]] = []
         for _ in range(runs):
             for question, pcm in spoken.items():
-                for mode, turn in (("streaming", pipeline.turn), ("sequential", pipeline.turn_sequential)):
+                for mode in ("streaming", "sequential"):
                     pipeline.conversation.forget()
-                    started = time.monotonic()
-                    result = turn(pcm, threading.Event())
-                    if result.first_sound_at is None or result.last_sound_at is None:
-                        raise RuntimeError(f"{mode} run of {question!r} played nothing (error: {result.error})")
-                    samples[question][mode].append((result.first_sound_at - started, result.last_sound_at - started))
+                    microphone.speech_ended_at = None
+                    microphone.queue(pcm)
                     if mode == "streaming":
-                        stages.append({name: at - started for name, at in result.marks.items()})
+                        utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, pipeline.draft)
+                        result = pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
+                    else:
+                        utterance = sequential_listener.listen(LISTEN_TIMEOUT_S)
+                        result = sequential_turn(pipeline, utterance.pcm, threading.Event())
+                    spoke_until = microphone.speech_ended_at
+                    if result.first_sound_at is None or spoke_until is None or utterance is None:
+                        raise RuntimeError(f"{mode} run of {question!r} played nothing (error: {result.error})")
+                    samples[question][mode].append(
+                        {
+                            "first_sound_s": result.first_sound_at - spoke_until,
+                            "first_sound_after_handover_s": result.first_sound_at - utterance.handed_over_at,
+                            "last_sound_s": result.last_sound_at - spoke_until,
+                            "end_of_turn_wait_s": utterance.handed_over_at - spoke_until,
+                        }
+                    )
+                    if mode == "streaming":
+                        stages.append(
+                            {
+                                name: at - spoke_until
+                                for name, at in {**result.marks, "handed_over": utterance.handed_over_at}.items()
+                            }
+                        )
+        early_cut = _early_cut_check(billy.listener, pipeline, microphone, tts)
         billy.fish.close()
-        report = _report(samples, stack.llm_model, runs)
-        report["streaming_stages_s"] = {
-            name: _median([run[name] for run in stages if name in run])
-            for name in ("transcribed", "first_token", "first_sentence")
-        }
+    report = _report(samples, stack.llm_model, runs)
+    report["streaming_milestones_s"] = {
+        name: _median([run[name] for run in stages if name in run])
+        for name in ("transcribed", "handed_over", "first_token", "first_sentence", "first_audio")
+    }
+    report["early_cut"] = early_cut
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print_table(report)
     return report
 
 
-def _median(values: list[float]) -> float:
-    return round(statistics.median(values), 3)
+def _spoken(tts: TtsClient, text: str) -> Pcm:
+    return read_wav(tts.speak_wav(text)).resampled(16000)
+
+
+def paused_question(tts: TtsClient, before: str, after: str, pause_s: float = PAUSE_SECONDS) -> Pcm:
+    """`before`, a silence of `pause_s`, then `after`, in Billy's voice: a speaker stopping to think."""
+    first, second = _spoken(tts, before), _spoken(tts, after)
+    gap = np.zeros(int(pause_s * 16000), np.int16)
+    return Pcm(np.concatenate([first.samples, gap, second.samples]), 16000)
+
+
+def _early_cut_check(listener: Listener, pipeline: Pipeline, microphone: FileMicrophone, tts: TtsClient) -> dict:
+    cut, waits = [], []
+    for before, after in PAUSED_QUESTIONS:
+        microphone.speech_ended_at = None
+        microphone.queue(paused_question(tts, before, after))
+        utterance = listener.listen(LISTEN_TIMEOUT_S, None, pipeline.draft)
+        if utterance.draft is not None:
+            utterance.draft.cancel()
+        if microphone.speech_ended_at is None:  # handed over before the last word had been spoken
+            cut.append(f"{before} ... {after}")
+            while not microphone.idle:
+                microphone.read(512)
+        else:
+            waits.append(utterance.handed_over_at - microphone.speech_ended_at)
+    return {
+        "questions": len(PAUSED_QUESTIONS),
+        "pause_s": PAUSE_SECONDS,
+        "cut_early": len(cut),
+        "cut_questions": cut,
+        "mean_wait_s": round(statistics.mean(waits), 3) if waits else None,
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _summary(runs: list[dict]) -> dict:
+    return {key: _median([run[key] for run in runs]) for key in runs[0]}
 
 
 def _report(samples: dict, llm_model: str, runs: int) -> dict:
     questions = []
     for question, modes in samples.items():
-        row = {"question": question}
-        for mode, pairs in modes.items():
-            row[mode] = {
-                "first_sound_s": _median([f for f, _ in pairs]),
-                "last_sound_s": _median([s for _, s in pairs]),
-            }
+        row = {"question": question, **{mode: _summary(values) for mode, values in modes.items()}}
         row["ratio_first_sound"] = round(row["streaming"]["first_sound_s"] / row["sequential"]["first_sound_s"], 3)
         questions.append(row)
-    every = {mode: [pair for modes in samples.values() for pair in modes[mode]] for mode in ("streaming", "sequential")}
     overall = {
-        mode: {"first_sound_s": _median([f for f, _ in p]), "last_sound_s": _median([s for _, s in p])}
-        for mode, p in every.items()
+        mode: _summary([run for modes in samples.values() for run in modes[mode]])
+        for mode in ("streaming", "sequential")
     }
+    streaming, sequential = overall["streaming"], overall["sequential"]
     return {
-        "models": {"stt": "tiny.en", "llm": llm_model, "tts": "en_US-joe-medium"},
+        "models": {"stt": "tiny.en", "llm": llm_model, "tts": "en_US-joe-medium", "end_of_turn": "smart-turn-v3"},
         "runs_per_question": runs,
+        "clock_starts": "the question's last voiced sample",
         "questions": questions,
         "overall": overall,
-        "ratio_first_sound": round(overall["streaming"]["first_sound_s"] / overall["sequential"]["first_sound_s"], 3),
-        "ratio_last_sound": round(overall["streaming"]["last_sound_s"] / overall["sequential"]["last_sound_s"], 3),
+        "first_sound_after_speech_end_s": streaming["first_sound_s"],
+        "ratio_first_sound": round(streaming["first_sound_s"] / sequential["first_sound_s"], 3),
+        "ratio_last_sound": round(streaming["last_sound_s"] / sequential["last_sound_s"], 3),
     }
 
 
 def _print_table(report: dict) -> None:
-    print(f"models: {report['models']}, median of {report['runs_per_question']} runs; seconds after end of speech")
-    header = f"{'question':<36} {'first: stream':>13} {'sequential':>11} {'ratio':>6}"
-    print(f"{header}   {'last: stream':>12} {'sequential':>11}")
-    for row in report["questions"]:
+    print(
+        f"models: {report['models']}, median of {report['runs_per_question']} runs; "
+        "seconds after the question's last voiced sample (after the listener's hand-over in brackets)"
+    )
+    print(
+        f"{'question':<36} {'first: stream':>20} {'sequential':>17} {'ratio':>6}   "
+        f"{'last: stream':>12} {'sequential':>11}"
+    )
+    rows = [
+        *report["questions"],
+        {"question": "all questions", **report["overall"], "ratio_first_sound": report["ratio_first_sound"]},
+    ]
+    for row in rows:
         s, q = row["streaming"], row["sequential"]
         print(
-            f"{row['question']:<36} {s['first_sound_s']:>13.2f} {q['first_sound_s']:>11.2f} "
-            f"{row['ratio_first_sound']:>6.2f}   {s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
+            f"{row['question']:<36} {s['first_sound_s']:>12.2f} ({s['first_sound_after_handover_s']:.2f}) "
+            f"{q['first_sound_s']:>9.2f} ({q['first_sound_after_handover_s']:.2f}) {row['ratio_first_sound']:>6.2f}   "
+            f"{s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
         )
+    milestones = ", ".join(
+        f"{name} {seconds:.2f} s" for name, seconds in report["streaming_milestones_s"].items() if seconds is not None
+    )
+    print(f"streaming, median milestones after the end of speech: {milestones}")
     s, q = report["overall"]["streaming"], report["overall"]["sequential"]
-    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report["streaming_stages_s"].items())
-    print(f"streaming, median time of each stage's milestone: {stages}")
     print(
-        f"{'all questions':<36} {s['first_sound_s']:>13.2f} {q['first_sound_s']:>11.2f} "
-        f"{report['ratio_first_sound']:>6.2f}   {s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
+        f"end-of-turn wait (hand-over after the end of speech): streaming {s['end_of_turn_wait_s']:.2f} s, "
+        f"sequential {q['end_of_turn_wait_s']:.2f} s"
+    )
+    cut = report["early_cut"]
+    print(
+        f"mid-sentence pauses of {cut['pause_s']:.1f} s: cut early {cut['cut_early']} of {cut['questions']}; "
+        f"mean wait after the end {cut['mean_wait_s']} s"
     )

@@ -105,7 +105,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     print(f"heard:  {(out / 'transcript.txt').read_text().strip()}")
     print(f"said:   {(out / 'reply.txt').read_text().strip()}")
-    print(f"first sound {latency['first_sound_s']} s after the question ended; results in {out}/")
+    print(
+        f"first sound {latency['first_sound_s']} s after the question's last voiced sample "
+        f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
+        f"{latency['end_of_turn_wait_s']} s); milestones {latency['milestones_s']}; results in {out}/"
+    )
     return 0 if latency["first_sound_s"] is not None and not latency["error"] else 1
 
 

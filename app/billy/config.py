@@ -97,6 +97,10 @@ class Settings:
     vad_threshold: float = _setting("0.5", _number(float, 0.05, 0.95))
     end_of_speech_ms: int = _setting("600", _number(int, 100, 5000))
     max_utterance_seconds: float = _setting("20", _number(float, 1, 120))
+    # End of turn (latency): smart = Smart Turn v3 decides, with these silences; silence = END_OF_SPEECH_MS only
+    end_of_turn: str = _setting("smart", _choice("smart", "silence"))
+    end_of_turn_complete_ms: int = _setting("200", _number(int, 100, 5000))
+    end_of_turn_incomplete_ms: int = _setting("2000", _number(int, 100, 10000))
     # Hardware-less hosts: a file-backed sound device (inbox/outbox spool) and gpiozero's MockFactory
     billy_audio: str = _setting("sounddevice", _choice("sounddevice", "file"))
     billy_audio_dir: Path = _setting("/var/lib/billy/audio", lambda n, r: Path(r.strip()))

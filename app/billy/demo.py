@@ -2,7 +2,8 @@
 
 The services run as their own processes (see `stack.py`); Billy himself runs here with a file-backed sound
 card and gpiozero's MockFactory. The results land in one folder: transcript.txt, reply.txt, reply.wav,
-motion.csv (time, motor, value; time 0 is the end of the question), motion.png and latency.json.
+motion.csv (time, motor, value; time 0 is the question's last voiced sample), motion.png and latency.json
+(Billy's first sound after that moment, and after the listener's hand-over).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _converse(stack: Stack, out_dir: Path, question_wav: Path | None, question_t
         link.stop()
         button.close()
         billy.fish.close()
-    return _write_results(out_dir, turn, speaker, timeline, stack)
+    return _write_results(out_dir, turn, speaker, timeline, stack, microphone.speech_ended_at or turn.speech_ended_at)
 
 
 def _wait_for_turn(billy, timeout: float = 300) -> Turn:
@@ -71,8 +72,10 @@ def _wait_for_turn(billy, timeout: float = 300) -> Turn:
     return billy.turns[0]
 
 
-def _write_results(out_dir: Path, turn: Turn, speaker: FileSpeaker, timeline: MotionTimeline, stack: Stack) -> dict:
-    origin = turn.speech_ended_at
+def _write_results(
+    out_dir: Path, turn: Turn, speaker: FileSpeaker, timeline: MotionTimeline, stack: Stack, origin: float
+) -> dict:
+    """`origin`: the question's last voiced sample, when the person asking starts to wait."""
     reply_blocks = [block for block in speaker.played_since() if block.started >= origin]
     mark = len(speaker.played_since()) - len(reply_blocks)
     reply_wav = speaker.wav_since(mark)
@@ -80,9 +83,13 @@ def _write_results(out_dir: Path, turn: Turn, speaker: FileSpeaker, timeline: Mo
     (out_dir / "reply.txt").write_text(turn.result.said + "\n")
     (out_dir / "reply.wav").write_bytes(reply_wav)
     timeline.write_csv(out_dir / "motion.csv", origin)
+    result, handed_over = turn.result, turn.utterance.handed_over_at
     latency = {
-        "first_sound_s": _rounded(turn.first_sound_s),
-        "last_sound_s": _rounded(None if turn.result.last_sound_at is None else turn.result.last_sound_at - origin),
+        "first_sound_s": _since(result.first_sound_at, origin),
+        "first_sound_after_handover_s": _since(result.first_sound_at, handed_over),
+        "end_of_turn_wait_s": _since(handed_over, origin),
+        "milestones_s": {name: _since(at, origin) for name, at in result.marks.items()},
+        "last_sound_s": _since(result.last_sound_at, origin),
         "error": turn.result.error or None,
         "llm": {"url": stack.llm_url, "model": stack.llm_model},
         "stt_model": "tiny.en",
@@ -93,8 +100,8 @@ def _write_results(out_dir: Path, turn: Turn, speaker: FileSpeaker, timeline: Mo
     return latency
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+def _since(at: float | None, origin: float) -> float | None:
+    return None if at is None else round(at - origin, 3)
 
 
 def plot_motion(path: Path, blocks: list[PlayedBlock], timeline: MotionTimeline, origin: float) -> None:

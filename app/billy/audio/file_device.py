@@ -68,20 +68,21 @@ class FileMicrophone:
 
     def read(self, samples: int) -> np.ndarray:
         block = np.zeros(samples, dtype=np.int16)
-        filled, speech_done = 0, False
+        filled, speech_end = 0, None  # where in this block the last voiced sample of a question ends
         with self._lock:
             while filled < samples and self._queue:
                 item = self._queue[0]
                 take = min(samples - filled, len(item.audio) - item.position)
                 block[filled : filled + take] = item.audio[item.position : item.position + take]
-                speech_done = speech_done or item.position < item.speech_end <= item.position + take
+                if item.position < item.speech_end <= item.position + take:
+                    speech_end = filled + item.speech_end - item.position
                 item.position += take
                 filled += take
                 if item.position >= len(item.audio):
                     self._queue.popleft()
         start = self._clock.wait(samples / self.rate)
-        if speech_done:
-            self.speech_ended_at = start + samples / self.rate
+        if speech_end is not None:
+            self.speech_ended_at = start + speech_end / self.rate
         return block
 
     def close(self) -> None:

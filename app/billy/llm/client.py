@@ -62,6 +62,20 @@ class ChatClient:
         except httpx.HTTPError as error:
             raise no_answer("llm", self.base_url, error) from None
 
+    def warm_up(self, messages: list[dict], tools: list[dict] | None = None) -> None:
+        """One token for this prompt, so the engine loads the model and caches the prompt's prefix."""
+        body: dict = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1}
+        if tools:
+            body["tools"] = tools
+        try:
+            response = httpx.post(
+                f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
+            )
+        except httpx.HTTPError as error:
+            raise no_answer("llm", self.base_url, error) from None
+        if response.status_code != 200:
+            raise ServiceError("llm", error_message(response))
+
 
 def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
     calls: dict[int, dict] = {}

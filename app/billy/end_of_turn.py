@@ -1,0 +1,118 @@
+"""Has the user finished their turn? Asked once a short silence follows their speech.
+
+A fixed silence is either slow (every answer waits for it) or rude (a pause mid-sentence cuts the user off).
+Smart Turn v3 (Pipecat's open end-of-turn model: Whisper-tiny features of the last 8 s of speech, ONNX, a
+few tens of milliseconds on a CPU) hears from the words and the intonation whether a turn sounds complete.
+Complete: the turn ends after `complete_ms` of silence. Incomplete: Billy waits up to `incomplete_ms`, so a
+speaker who pauses to think keeps the floor. A transcript that ends on a word that cannot end a sentence
+("the", "and", "of") vetoes "complete". Without the model, a fixed `END_OF_SPEECH_MS` silence decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .audio.pcm import Pcm
+
+LOG = logging.getLogger(__name__)
+MODEL_NAME = "smart-turn-v3"
+MODEL_FILE = "smart-turn-v3.2-cpu.onnx"
+WINDOW_SAMPLES = 8 * 16000  # the model hears the last 8 s
+# Words after which an English sentence cannot be over: articles, prepositions, conjunctions, fillers.
+DANGLING_WORDS = (
+    "a an the and or but so because if of to in on at for with from about into than that which who whose "
+    "my your his her our their its is are was were am be do does did can could would should will um uh er erm like"
+)
+DANGLING = frozenset(DANGLING_WORDS.split())
+
+
+class SmartTurn:
+    """The model: probability that the speech so far is a finished turn."""
+
+    def __init__(self, model_path: Path) -> None:
+        import onnxruntime
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # one core; the other transcribes at the same moment
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(model_path), sess_options=options)
+        self._features = FeatureExtractor(feature_size=80, chunk_length=8)
+
+    def probability_complete(self, pcm: Pcm) -> float:
+        audio = pcm.resampled(16000).samples.astype(np.float32)[-WINDOW_SAMPLES:] / 32768
+        audio = np.pad(audio, (WINDOW_SAMPLES - len(audio), 0))  # silence before, as the model was trained
+        audio = (audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)
+        features = self._features(audio, padding=0)[None, :, :800].astype(np.float32)
+        return float(self._session.run(None, {"input_features": features})[0].reshape(-1)[0])
+
+
+def dangling(transcript: str) -> bool:
+    """True if the transcript stops where a sentence cannot (trailing "the", "and", "um", a comma...)."""
+    text = transcript.strip()
+    if text.endswith((",", "-", "...", "…")):
+        return True
+    words = text.rstrip(".?!").split()
+    return bool(words) and words[-1].lower().strip("\"'") in DANGLING
+
+
+class EndOfTurn:
+    """How much silence ends the turn, given what is known of the speech before it."""
+
+    def __init__(
+        self, model: SmartTurn | None, silence_ms: int, complete_ms: int = 200, incomplete_ms: int = 2000
+    ) -> None:
+        self.model = model
+        self.silence_ms = silence_ms
+        self.complete_ms = complete_ms
+        self.incomplete_ms = incomplete_ms
+        self._executor = ThreadPoolExecutor(1, "end-of-turn") if model else None
+
+    def judge(self, speech: Pcm) -> Future | None:
+        """Start judging `speech` (in the background); None without a model."""
+        if self._executor is None:
+            return None
+        verdict = self._executor.submit(self.model.probability_complete, speech)
+        verdict.add_done_callback(_log_failure)
+        return verdict
+
+    def sounds_complete(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> bool | None:
+        """True or False once the model has judged and the words (if `words_coming`) are known; else None."""
+        if verdict is None or not verdict.done() or (words_coming and transcript is None):
+            return None
+        if verdict.exception() is not None:  # a broken model must not stop Billy listening
+            return None
+        return verdict.result() >= 0.5 and not (transcript is not None and dangling(transcript))
+
+    def silence_needed_ms(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> int:
+        """`transcript`: the words so far if known; `words_coming`: a transcript is on its way."""
+        if verdict is None or (verdict.done() and verdict.exception() is not None):
+            return self.silence_ms
+        if self.sounds_complete(verdict, transcript, words_coming):
+            return self.complete_ms
+        return self.incomplete_ms  # incomplete, or not judged yet: never cut before knowing
+
+    def may_start_reply(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> bool:
+        """Whether the model may start on the speech so far: it sounds complete, or there is no judge."""
+        return verdict is None or bool(self.sounds_complete(verdict, transcript, words_coming))
+
+
+def _log_failure(verdict: Future) -> None:
+    if verdict.exception() is not None:
+        LOG.error("the end-of-turn model failed (the fixed silence decides): %s", verdict.exception())
+
+
+def load_end_of_turn(mode: str, models_dir: Path, silence_ms: int, complete_ms: int, incomplete_ms: int):
+    """END_OF_TURN=smart uses the model if installed (`billy models fetch smart-turn-v3`), else says why."""
+    model = None
+    if mode == "smart":
+        path = models_dir / MODEL_NAME / MODEL_FILE
+        if path.is_file():
+            model = SmartTurn(path)
+        else:
+            LOG.warning("END_OF_TURN=smart but %s is missing: ending turns after %d ms of silence", path, silence_ms)
+    return EndOfTurn(model, silence_ms, complete_ms, incomplete_ms)

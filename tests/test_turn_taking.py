@@ -1,0 +1,122 @@
+"""Turn taking: a pause mid-sentence is not the end of the turn, work started in the silence is dropped when
+the user goes on, the engine is warmed with the very prompt prefix of the turns, and a fallback never
+follows half an answer."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from billy.audio.pcm import read_wav, wav_bytes
+from billy.end_of_turn import dangling
+from billy.service_client import ServiceError
+from billy.stages import stage
+
+from standins import Reply
+from text_match import words
+
+BEFORE, AFTER = "What is the capital of", "France?"
+ANSWER = "Paris is the capital of France."
+
+
+def _wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.02)
+
+
+def _paused(speak, pause_s: float) -> bytes:
+    first, second = (read_wav(speak(text)).resampled(16000) for text in (BEFORE, AFTER))
+    gap = np.zeros(int(pause_s * 16000), np.int16)
+    return wav_bytes(np.concatenate([first.samples, gap, second.samples]), 16000)
+
+
+def test_a_question_with_a_pause_mid_sentence_is_not_cut(tank_factory, llm, speak, models_dir):
+    llm.then(Reply(ANSWER))
+    tank = tank_factory({"BILLY_MODELS_DIR": str(models_dir), "END_OF_TURN": "smart"})
+    turn = tank.ask(_paused(speak, pause_s=1.0))
+    assert turn.utterance.resumed >= 1, "the pause was never taken for a possible end of turn"
+    assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
+    assert len(tank.billy.turns) == 1 and turn.result.said == ANSWER
+    assert words(llm.requests[-1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
+
+
+def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_factory, llm, speak):
+    # No judge and a long silence: the reply to the first half starts while Billy still listens.
+    llm.then(Reply("A slow answer to half a question that goes on and on.", word_delay=0.3), Reply(ANSWER))
+    tank = tank_factory({"END_OF_TURN": "silence", "END_OF_SPEECH_MS": "5000"})
+    mark = tank.speaker.mark()
+    tank.microphone.queue(speak(BEFORE))
+    tank.press_button()
+    _wait_for(lambda: llm.requests, "the model started on the first half during the silence")
+    drafting_seen_at = time.monotonic()
+    assert words(llm.requests[0]["body"]["messages"][-1]["content"]) == words(BEFORE)
+    assert tank.billy.state == "listening", "a draft changed Billy's state"
+    tank.microphone.queue(speak(AFTER))  # the user goes on
+    turn = tank.wait_turn(0)
+    _wait_for(lambda: llm.requests[0] in llm.hung_up, "the first draft's stream was closed")
+    assert turn.utterance.resumed == 1
+    assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
+    assert words(llm.requests[1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
+    assert turn.result.said == ANSWER
+    # The dropped draft was never heard: nothing played from the time it was seen drafting to the hand-over.
+    handed_over = turn.utterance.handed_over_at
+    assert not [b for b in tank.speaker.played_since(mark) if b.loud and drafting_seen_at <= b.started < handed_over]
+
+
+def test_the_engine_is_warmed_with_the_turns_own_prompt_prefix(tank_factory, llm, speak):
+    llm.then(Reply(ANSWER))
+    tank = tank_factory()
+    turn = tank.ask(speak("What is your name?"))
+    assert turn.result.said == ANSWER
+    warm, asked = llm.warm_ups[0], llm.requests[0]["body"]
+    assert warm["messages"][0] == asked["messages"][0], "the system prompt changed between warm-up and turn"
+    assert warm["tools"] == asked["tools"] and warm["max_tokens"] == 1
+
+
+@pytest.mark.parametrize(
+    ("transcript", "expected"),
+    [
+        ("What is the capital of", True),
+        ("What is the capital of?", True),
+        ("I think, um", True),
+        ("Tell me about the sea,", True),
+        ("What is the capital of France?", False),
+        ("Tell me a story.", False),
+        ("", False),
+    ],
+)
+def test_a_transcript_that_stops_mid_sentence_vetoes_the_end_of_turn(transcript, expected):
+    assert dangling(transcript) is expected
+
+
+class _Client:
+    """A stage client that yields `items`, then fails if `fail` (a service dying mid-answer)."""
+
+    def __init__(self, items: list[str], fail: bool) -> None:
+        self.items, self.fail, self.calls = items, fail, 0
+
+    def produce(self):
+        self.calls += 1
+        yield from self.items
+        if self.fail:
+            raise ServiceError("llm", "connection lost")
+
+
+def test_the_fallback_answers_only_while_the_primary_has_said_nothing():
+    primary, fallback = _Client([], fail=True), _Client(["from the fallback"], fail=False)
+    assert list(stage("llm", primary, fallback).stream(lambda c: c.produce())) == ["from the fallback"]
+    primary, fallback = _Client(["half an"], fail=True), _Client(["a second answer"], fail=False)
+    heard = []
+    with pytest.raises(ServiceError):
+        for item in stage("llm", primary, fallback).stream(lambda c: c.produce()):
+            heard.append(item)
+    assert heard == ["half an"] and fallback.calls == 0
+
+
+def test_a_stage_with_nothing_configured_says_so():
+    with pytest.raises(ServiceError, match="no TTS configured"):
+        stage("tts", None).ask(lambda client: client.speak_wav("hi"))
