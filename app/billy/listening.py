@@ -114,8 +114,6 @@ class Listener:
                 draft.go_ahead.set()  # the model starts before the silence is over
             if quiet * FRAME_MS >= self.end_of_turn.silence_needed_ms(verdict, transcript, words_coming):
                 break
-        if speech is None:  # cut by the length cap mid-speech: no pause to have started anything on
-            if draft is not None:
-                draft.cancel()
-            speech, draft = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000), None
+        if speech is None:  # cut by the length cap, or a silence shorter than a pause: nothing was drafted
+            speech = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000)
         return Utterance(speech, ended_at, time.monotonic(), draft, resumed)
