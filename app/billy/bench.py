@@ -44,9 +44,10 @@ PAUSED_QUESTIONS = (
     ("What is the capital of", "France?"),
     ("Can you tell me a story about", "a pirate fish?"),
     ("I was wondering", "if fish can sleep at night."),
-    ("What do you think", "about the weather today?"),
+    ("If it rains tomorrow", "will you still sing for me?"),
     ("My favourite colour is", "blue, what is yours?"),
     ("How far is it from here to", "the moon?"),
+    ("Before you answer", "tell me your name."),
 )
 PAUSE_SECONDS = 1.0
 SEQUENTIAL_SILENCE_MS = 600  # the fork's fixed end-of-speech silence

@@ -4,8 +4,10 @@ A fixed silence is either slow (every answer waits for it) or rude (a pause mid-
 Smart Turn v3 (Pipecat's open end-of-turn model: Whisper-tiny features of the last 8 s of speech, ONNX, a
 few tens of milliseconds on a CPU) hears from the words and the intonation whether a turn sounds complete.
 Complete: the turn ends after `complete_ms` of silence. Incomplete: Billy waits up to `incomplete_ms`, so a
-speaker who pauses to think keeps the floor. A transcript that ends on a word that cannot end a sentence
-("the", "and", "of") vetoes "complete". Without the model, a fixed `END_OF_SPEECH_MS` silence decides.
+speaker who pauses to think keeps the floor. The transcript of the same speech (drafted during the silence)
+settles it when it is clear: one that stops where a sentence cannot ("the", "and", "of", or "If it rains
+tomorrow" with no main clause) is unfinished, a whole question (Whisper's "?" after a sentence that can end
+there) is finished; otherwise the model decides. Without the model, a fixed `END_OF_SPEECH_MS` silence decides.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ DANGLING_WORDS = (
     "my your his her our their its is are was were am be do does did can could would should will um uh er erm like"
 )
 DANGLING = frozenset(DANGLING_WORDS.split())
+# A clause opened by one of these needs a main clause after it ("If it rains tomorrow ..."). Not "when" or
+# "where": they also open complete questions.
+SUBORDINATORS = frozenset({"if", "because", "although", "though", "unless", "before", "after", "while", "since"})
 
 
 class SmartTurn:
@@ -52,12 +57,15 @@ class SmartTurn:
 
 
 def dangling(transcript: str) -> bool:
-    """True if the transcript stops where a sentence cannot (trailing "the", "and", "um", a comma...)."""
+    """True if the transcript stops where a sentence cannot: a trailing "the", "and", "um" or comma, or a
+    leading "if"/"because"/"before" clause with nothing after it."""
     text = transcript.strip()
     if text.endswith((",", "-", "...", "…")):
         return True
-    words = text.rstrip(".?!").split()
-    return bool(words) and words[-1].lower().strip("\"'") in DANGLING
+    words = [word.lower().strip("\"'") for word in text.rstrip(".?!").split()]
+    if not words:
+        return False
+    return words[-1] in DANGLING or (words[0] in SUBORDINATORS and "," not in text)
 
 
 class EndOfTurn:
@@ -81,12 +89,20 @@ class EndOfTurn:
         return verdict
 
     def sounds_complete(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> bool | None:
-        """True or False once the model has judged and the words (if `words_coming`) are known; else None."""
-        if verdict is None or not verdict.done() or (words_coming and transcript is None):
+        """True or False once the words (if `words_coming`) and the model settle it; None while unknown.
+
+        The words decide when they are clear: a sentence stopping where none can end is unfinished, a whole
+        question (Whisper writes its "?") is finished; otherwise the model, which also hears the intonation.
+        """
+        if verdict is None or (words_coming and transcript is None):
             return None
-        if verdict.exception() is not None:  # a broken model must not stop Billy listening
+        if transcript is not None and dangling(transcript):
+            return False
+        if transcript is not None and transcript.rstrip().endswith("?"):
+            return True
+        if not verdict.done() or verdict.exception() is not None:  # a broken model must not stop Billy listening
             return None
-        return verdict.result() >= 0.5 and not (transcript is not None and dangling(transcript))
+        return verdict.result() >= 0.5
 
     def silence_needed_ms(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> int:
         """`transcript`: the words so far if known; `words_coming`: a transcript is on its way."""
