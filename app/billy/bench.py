@@ -17,6 +17,7 @@ The model runs greedy (temperature 0) so both pipelines get the same reply.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import tempfile
@@ -69,6 +70,7 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
 
 
 def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the figures
     with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
         render_clips(models_dir, "en_US-joe-medium", Path(state) / "sounds")
         env = {**os.environ, "LLM_MAX_TOKENS": "60", **stack.environment(), "BILLY_STATE_DIR": state}
