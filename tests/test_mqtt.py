@@ -190,8 +190,8 @@ def test_discovery_and_state_are_retained_on_the_broker(link: MqttLink, broker: 
     link.publish_state("thinking")
     link.publish_heard("what is the weather")
     link.publish_said("wet, I hope")
-    # A client arriving later gets everything from the broker's retained store.
-    time.sleep(0.3)
+    # A client arriving later gets everything from the broker's retained store (said went out last, so once
+    # it is there, so is the rest).
     late = Collector(broker.port, ["homeassistant/#", "billy/#"])
     try:
         assert_discovery(late)
@@ -395,14 +395,15 @@ def test_broker_restart_reconnects_and_republishes(
     assert any("reconnected to" in r.getMessage() for r in caplog.records)
 
 
-def test_unreachable_broker_at_start_does_not_block(tmp_path: Path, recorder: Recorder) -> None:
+def test_unreachable_broker_at_start_does_not_block(
+    tmp_path: Path, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
     server = Mosquitto(tmp_path)  # port chosen, broker not running yet
     link = make_link(server, recorder)
-    began = time.monotonic()
-    link.start()
-    assert time.monotonic() - began < 1
+    caplog.set_level(logging.INFO, logger="billy.mqtt")
+    link.start()  # returns although nothing listens on the port: connecting happens in the background
     try:
-        time.sleep(0.5)
+        wait(lambda: "cannot reach" in caplog.text, what="the failed attempt to be logged")
         assert not link.connected
         server.start()
         wait(lambda: link.connected, timeout=15, what="the link to connect once the broker is up")
@@ -445,7 +446,9 @@ def test_without_mqtt_host_it_says_so_once(recorder: Recorder, caplog: pytest.Lo
     link.publish_traits()
     link.stop()
     assert not link.connected
-    assert [r.getMessage() for r in caplog.records] == ["MQTT not configured (MQTT_HOST empty): running without it"]
+    # Only the link's own records: other libraries (and threads left by earlier tests) may log meanwhile.
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("billy.mqtt")]
+    assert ours == ["MQTT not configured (MQTT_HOST empty): running without it"]
 
 
 def test_tls_with_the_configured_ca(tmp_path: Path, recorder: Recorder) -> None:
@@ -492,4 +495,4 @@ def test_a_handler_may_stop_the_link(link: MqttLink, recorder: Recorder, client:
     recorder.command = lambda name: link.stop()  # type: ignore[method-assign]
     client.publish("billy/command", "shutdown")
     client.wait_for(lambda: client.payloads("billy/availability")[-1:] == ["offline"], what="offline")
-    assert not link.connected
+    wait(lambda: not link.connected, what="the link to finish stopping")  # it says offline, then disconnects

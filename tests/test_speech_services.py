@@ -19,9 +19,9 @@ SENTENCE = "Hello there. I am Billy the talking fish. What would you like to kno
 
 
 def test_health_names_the_loaded_models(stt_service, tts_service):
-    assert httpx.get(stt_service.url + "/api/health").json()["model"] == "tiny.en"
-    assert httpx.get(tts_service.url + "/api/health").json()["voice"] == "en_US-joe-medium"
-    voices = httpx.get(tts_service.url + "/api/voices").json()["voices"]
+    assert httpx.get(stt_service.url + "/api/health", timeout=60).json()["model"] == "tiny.en"
+    assert httpx.get(tts_service.url + "/api/health", timeout=60).json()["voice"] == "en_US-joe-medium"
+    voices = httpx.get(tts_service.url + "/api/voices", timeout=60).json()["voices"]
     assert {"name": "en_US-joe-medium", "language": "en_US", "sample_rate": 22050, "quality": "medium"} in voices
 
 
@@ -35,8 +35,10 @@ def test_round_trip_tts_then_stt_gives_back_the_words(stt_service, tts_service):
 def test_stt_response_formats(stt_service, tts_service):
     wav = TtsClient(tts_service.base_url).speak_wav("Good morning.")
     url = stt_service.base_url + "/audio/transcriptions"
-    text = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "text"}).text
-    verbose = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "verbose_json"}).json()
+    text = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "text"}, timeout=60).text
+    verbose = httpx.post(
+        url, files={"file": ("a.wav", wav)}, data={"response_format": "verbose_json"}, timeout=60
+    ).json()
     assert words(text) == ["good", "morning"]
     assert verbose["language"] == "en" and verbose["segments"] and verbose["duration"] > 0.3
 
@@ -47,6 +49,7 @@ def test_stt_accepts_raw_pcm_with_its_rate(stt_service, tts_service):
         stt_service.base_url + "/audio/transcriptions",
         files={"file": ("speech.pcm", pcm.to_bytes(), "application/octet-stream")},
         data={"sample_rate": str(pcm.rate)},
+        timeout=60,
     )
     assert same_words(SENTENCE, response.json()["text"]), response.text
 
@@ -68,7 +71,7 @@ def test_pcm_streams_sentence_by_sentence(tts_service):
                 first_received = time.monotonic()
             chunks.append(chunk)
     assert rate == 22050 and len(chunks) >= 3
-    events = httpx.get(f"{tts_service.url}/api/requests/{request_id}").json()["events"]
+    events = httpx.get(f"{tts_service.url}/api/requests/{request_id}", timeout=60).json()["events"]
     last_done = next(e["t"] for e in events if e["event"] == "synthesis_finished" and e["sentence"] == sentences - 1)
     # Both clocks are CLOCK_MONOTONIC on one machine: the server's own record says when it finished.
     assert first_received < last_done
@@ -105,12 +108,14 @@ def test_stt_rejects_bad_uploads_and_keeps_serving(stt_service, tts_service):
 def test_tts_rejects_bad_requests_and_keeps_serving(tts_service):
     url = tts_service.base_url + "/audio/speech"
     cases = {
-        "empty": httpx.post(url, json={"input": "   "}),
-        "oversized": httpx.post(url, json={"input": "blub " * 2000}),
-        "unknown voice": httpx.post(url, json={"input": "Hi.", "voice": "nemo"}),
-        "garbage": httpx.post(url, content=b"\xff\xfe garbage", headers={"content-type": "application/json"}),
-        "bad format": httpx.post(url, json={"input": "Hi.", "response_format": "flac"}),
-        "bad speed": httpx.post(url, json={"input": "Hi.", "speed": 99}),
+        "empty": httpx.post(url, json={"input": "   "}, timeout=60),
+        "oversized": httpx.post(url, json={"input": "blub " * 2000}, timeout=60),
+        "unknown voice": httpx.post(url, json={"input": "Hi.", "voice": "nemo"}, timeout=60),
+        "garbage": httpx.post(
+            url, content=b"\xff\xfe garbage", headers={"content-type": "application/json"}, timeout=60
+        ),
+        "bad format": httpx.post(url, json={"input": "Hi.", "response_format": "flac"}, timeout=60),
+        "bad speed": httpx.post(url, json={"input": "Hi.", "speed": 99}, timeout=60),
     }
     for name, response in cases.items():
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)

@@ -89,16 +89,25 @@ class Fish:
     def head_back(self) -> None:
         self._drive("head", 0.0)
 
-    def flap_tail(self, seconds: float = 0.25) -> None:
-        """One tail flap; blocks for its duration (call from a worker thread while speaking)."""
+    def tail_out(self) -> bool:
+        """Start a tail flap; False (nothing moves) while the modern fish's shared motor has the head out."""
         with self._lock:
             if self.tail is None and self.head.value:
-                return  # the head is out: the shared motor is busy
+                return False
             self._drive("tail", 0.9)
-        time.sleep(seconds)
+            return True
+
+    def tail_back(self) -> None:
+        """End a tail flap, unless the head took the shared motor meanwhile."""
         with self._lock:
-            if "tail" in self._on_since:  # unless the head took the shared motor meanwhile
+            if "tail" in self._on_since:
                 self._drive("tail", 0.0)
+
+    def flap_tail(self, seconds: float = 0.25) -> None:
+        """One tail flap; blocks for its duration (call from a worker thread while speaking)."""
+        if self.tail_out():
+            time.sleep(seconds)
+            self.tail_back()
 
     def stop_all(self) -> None:
         with self._lock:
