@@ -71,6 +71,7 @@ class Player:
                     self.last_sound_at = time.monotonic()
             return True
         finally:
+            self.speaker.end_clip()
             self.fish.close_mouth()
 
     def play_song(self, song: Song, interrupt: threading.Event) -> bool:
