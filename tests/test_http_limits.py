@@ -14,6 +14,8 @@ from billy.audio.pcm import wav_bytes
 from billy.stack import ServiceProcess
 from billy.tts.client import TtsClient
 
+from billy_harness import TEST_TIMEOUT
+
 BOUNDARY = "billy-test-boundary"
 
 
@@ -45,7 +47,7 @@ def test_stt_counts_a_chunked_upload_and_answers_413(small_stt):
         small_stt.base_url + "/audio/transcriptions",
         content=_chunked(too_big),
         headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
-        timeout=60,
+        timeout=TEST_TIMEOUT,
     )
     assert response.status_code == 413, response.text
     assert "limit" in response.json()["error"]["message"]
@@ -54,11 +56,13 @@ def test_stt_counts_a_chunked_upload_and_answers_413(small_stt):
         small_stt.base_url + "/audio/transcriptions",
         content=_chunked(_multipart("padding", b"x" * 600_000)),
         headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
-        timeout=60,
+        timeout=TEST_TIMEOUT,
     )
     assert response.status_code == 413, response.text
     short = wav_bytes(np.zeros(8000, np.int16), 16000)
-    ok = httpx.post(small_stt.base_url + "/audio/transcriptions", files={"file": ("a.wav", short)}, timeout=60)
+    ok = httpx.post(
+        small_stt.base_url + "/audio/transcriptions", files={"file": ("a.wav", short)}, timeout=TEST_TIMEOUT
+    )
     assert ok.status_code == 200, ok.text
 
 
@@ -68,7 +72,7 @@ def test_stt_unknown_language_is_a_400(stt_service):
         stt_service.base_url + "/audio/transcriptions",
         files={"file": ("a.wav", short)},
         data={"language": "klingon"},
-        timeout=60,
+        timeout=TEST_TIMEOUT,
     )
     assert response.status_code == 400, response.text
     assert "klingon" in response.json()["error"]["message"]
@@ -81,18 +85,20 @@ def test_tts_refuses_an_oversize_json_body_before_reading_it_whole(tts_service):
         tts_service.base_url + "/audio/speech",
         content=_chunked(body),
         headers={"content-type": "application/json"},
-        timeout=60,
+        timeout=TEST_TIMEOUT,
     )
     assert response.status_code == 413, response.text
     assert "limit" in response.json()["error"]["message"]
-    assert httpx.post(tts_service.base_url + "/audio/speech", json={"input": "Still here."}, timeout=60).is_success
+    assert httpx.post(
+        tts_service.base_url + "/audio/speech", json={"input": "Still here."}, timeout=TEST_TIMEOUT
+    ).is_success
 
 
 def test_tts_health_answers_while_a_long_wav_is_synthesised(tts_service):
     text = " ".join(f"This is sentence number {n} of a long reply about the sea and its fish." for n in range(30))
     # The server numbers requests: the next one after this probe is the long WAV.
     probe = httpx.post(
-        tts_service.base_url + "/audio/speech", json={"input": "Hi.", "response_format": "pcm"}, timeout=60
+        tts_service.base_url + "/audio/speech", json={"input": "Hi.", "response_format": "pcm"}, timeout=TEST_TIMEOUT
     )
     long_id = str(int(probe.headers["x-request-id"]) + 1)
     done = threading.Event()
@@ -108,24 +114,24 @@ def test_tts_health_answers_while_a_long_wav_is_synthesised(tts_service):
         events_url = f"{tts_service.url}/api/requests/{long_id}"
 
         def started() -> bool:
-            response = httpx.get(events_url, timeout=60)
+            response = httpx.get(events_url, timeout=TEST_TIMEOUT)
             return response.status_code == 200 and any(
                 e["event"] == "synthesis_started" for e in response.json()["events"]
             )
 
         _wait(started, "the long WAV's synthesis to start")
-        health = httpx.get(tts_service.url + "/api/health", timeout=60)
+        health = httpx.get(tts_service.url + "/api/health", timeout=TEST_TIMEOUT)
         answered_at = time.monotonic()
         assert health.status_code == 200
         assert done.wait(300), "the long WAV never came"
     finally:
         worker.join()
     assert result["response"].status_code == 200
-    events = httpx.get(events_url, timeout=60).json()["events"]
+    events = httpx.get(events_url, timeout=TEST_TIMEOUT).json()["events"]
     # Both clocks are CLOCK_MONOTONIC on one machine: health was answered while synthesis was still going on.
     last_done = max(e["t"] for e in events if e["event"] == "synthesis_finished")
     assert answered_at < last_done
-    assert TtsClient(tts_service.base_url).speak_wav("Still here.")
+    assert TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav("Still here.")
 
 
 def _wait(predicate, what: str, timeout: float = 120) -> None:

@@ -7,10 +7,16 @@ from bisect import bisect_left
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from billy.audio.pcm import wav_bytes
+from billy.home_assistant import HomeAssistant
+from billy.llm.client import ToolCall
+from billy.persona.persona import Persona
 from billy.stt.client import SttClient
+from billy.tools import ToolBox, ToolError
 
+from billy_harness import TEST_TIMEOUT
 from standins import HomeAssistantStandIn, Reply
 from text_match import contains_words
 
@@ -62,7 +68,7 @@ def test_play_song_moves_the_tail_on_the_drum_hits(tank_factory, llm, speak):
     tank = tank_factory()
     _make_song(tank.state_dir / "songs" / "river")
     turn = tank.ask(speak("Sing me a song."))
-    assert not turn.result.error and "singing" in tank.billy.states
+    assert not turn.result.failed_stage and "singing" in tank.states
     song_blocks = [b for b in tank.speaker.played_since() if b.rate == SONG_RATE]
     assert sum(len(b.samples) for b in song_blocks) / SONG_RATE > 3.4
     step = len(song_blocks[0].samples)
@@ -93,7 +99,7 @@ def test_an_unknown_song_is_answered_not_crashed_on(tank_factory, llm, speak):
     tank = tank_factory()
     turn = tank.ask(speak("Sing me a song."))
     assert "I don't know a song called bohemian rhapsody" in turn.result.said
-    assert not turn.result.error
+    assert not turn.result.failed_stage
 
 
 def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank_factory, llm, speak, stt_service):
@@ -108,7 +114,16 @@ def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank
         assert request["headers"]["Authorization"] == "Bearer long-lived-token"
         assert request["body"] == {"text": "turn on the kitchen light", "language": "fr"}
         assert turn.result.said == "The kitchen light is now on."
-        heard_back = SttClient(stt_service.base_url).transcribe(tank.speaker.wav_since(mark))
+        heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
         assert contains_words(heard_back, "the kitchen light is now on"), heard_back
     finally:
         home.close()
+
+
+def test_out_of_range_tool_arguments_are_tool_errors(tmp_path):
+    # JSON allows 1e999 (infinity to Python) and huge integers; int() of them overflows, which must not escape.
+    tools = ToolBox(Persona(tmp_path / "persona.ini"), False, tmp_path / "songs", HomeAssistant("", "", "en"))
+    for arguments in ('{"humor": 1e999}', '{"humor": -1e999}', '{"humor": NaN}', '{"humor": 1e400}', '{"humor": []}'):
+        with pytest.raises(ToolError, match="humor"):
+            tools.run(ToolCall("call-1", "update_personality", arguments))
+    assert tools.run(ToolCall("call-2", "update_personality", '{"humor": 1e1}')).speech.startswith("Okay. Humor 10")

@@ -21,7 +21,8 @@ from .audio.file_device import FileMicrophone, FileSpeaker
 from .audio.pcm import read_wav
 from .body.fish import make_pin_factory
 from .config import load_settings
-from .runtime import build_billy
+from .models import defaults
+from .runtime import start_billy
 from .sounds import render_clips
 from .stack import local_stack
 from .tts.client import TtsClient
@@ -31,9 +32,9 @@ QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do 
 
 def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
-        render_clips(models_dir, "en_US-joe-medium", Path(state) / "sounds")
+        render_clips(models_dir, defaults.VOICE, Path(state) / "sounds")
         env = {**os.environ, "LLM_MAX_TOKENS": "60", **stack.environment(), "BILLY_STATE_DIR": state}
-        billy = build_billy(load_settings(env), FileMicrophone(), FileSpeaker(), make_pin_factory("mock"))
+        billy = start_billy(load_settings(env), FileMicrophone(), FileSpeaker(), make_pin_factory("mock"))
         pipeline = billy.pipeline
         for client in pipeline.llm.clients:
             client.temperature = 0.0
@@ -50,11 +51,11 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                     started = time.monotonic()
                     result = turn(pcm, threading.Event())
                     if result.first_sound_at is None or result.last_sound_at is None:
-                        raise RuntimeError(f"{mode} run of {question!r} played nothing (error: {result.error})")
+                        raise RuntimeError(f"{mode} run of {question!r} played nothing (error: {result.failed_stage})")
                     samples[question][mode].append((result.first_sound_at - started, result.last_sound_at - started))
                     if mode == "streaming":
                         stages.append({name: at - started for name, at in result.marks.items()})
-        billy.fish.close()
+        billy.close()
         report = _report(samples, stack.llm_model, runs)
         report["streaming_stages_s"] = {
             name: _median([run[name] for run in stages if name in run])
@@ -87,7 +88,7 @@ def _report(samples: dict, llm_model: str, runs: int) -> dict:
         for mode, p in every.items()
     }
     return {
-        "models": {"stt": "tiny.en", "llm": llm_model, "tts": "en_US-joe-medium"},
+        "models": {"stt": defaults.STT_MODEL, "llm": llm_model, "tts": defaults.VOICE},
         "runs_per_question": runs,
         "questions": questions,
         "overall": overall,

@@ -32,9 +32,9 @@ def make_pin_factory(kind: str):
 
 
 class Fish:
-    def __init__(self, model: str, timeline: MotionTimeline, pin_factory=None) -> None:
+    def __init__(self, model: str, timeline: MotionTimeline | None = None, pin_factory=None) -> None:
         self.model = model
-        self.timeline = timeline
+        self.timeline = timeline  # None on the appliance: a record of every move would only grow
         self.pin_factory = pin_factory
         self.mouth = Motor(*PINS["mouth"], pwm=True, pin_factory=pin_factory)
         self.head = Motor(*PINS["head"], pwm=True, pin_factory=pin_factory)
@@ -70,11 +70,12 @@ class Fish:
                 self._on_since.pop(part, None)
             if self.tail is None and part in ("head", "tail"):
                 self._on_since.pop("tail" if part == "head" else "head", None)  # one motor, one direction
-            self.timeline.record(part, abs(value))
-            if part == "tail" and self.tail is None:
-                self.timeline.record("head", 0.0)
-            if part == "head" and self.tail is None:
-                self.timeline.record("tail", 0.0)
+            if self.timeline is not None:
+                self.timeline.record(part, abs(value))
+                if part == "tail" and self.tail is None:
+                    self.timeline.record("head", 0.0)
+                if part == "head" and self.tail is None:
+                    self.timeline.record("tail", 0.0)
 
     def follow(self, loudness: float) -> None:
         """Mouth open while the sound is loud, closed in the gaps: called for every played block."""
