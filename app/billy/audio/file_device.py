@@ -180,7 +180,15 @@ class SpoolAudio:
         mark, self._mark = self._mark, self.speaker.mark()
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{mark}"
         wav = self.outbox / f"{stamp}.wav"
-        wav.write_bytes(self.speaker.wav_since(mark))
+        _write_whole(wav, self.speaker.wav_since(mark))
         self.speaker.forget_before(self._mark)  # written out: the spool runs for months and keeps none of it
-        (self.outbox / f"{stamp}.json").write_text(json.dumps({"heard": heard, "said": said}))
+        # The .json comes last and whole: once a reader sees it, the reply's .wav is complete too.
+        _write_whole(self.outbox / f"{stamp}.json", json.dumps({"heard": heard, "said": said}).encode())
         return wav
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Readers of the outbox see a file complete or not at all."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
