@@ -121,9 +121,12 @@ def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank
 
 
 def test_out_of_range_tool_arguments_are_tool_errors(tmp_path):
-    # JSON allows 1e999 (infinity to Python) and huge integers; int() of them overflows, which must not escape.
+    # JSON allows 1e999 (infinity to Python); int() of it overflows, and deep nesting exhausts the stack:
+    # neither may escape as anything but a ToolError.
     tools = ToolBox(Persona(tmp_path / "persona.ini"), False, tmp_path / "songs", HomeAssistant("", "", "en"))
     for arguments in ('{"humor": 1e999}', '{"humor": -1e999}', '{"humor": NaN}', '{"humor": 1e400}', '{"humor": []}'):
         with pytest.raises(ToolError, match="humor"):
             tools.run(ToolCall("call-1", "update_personality", arguments))
+    with pytest.raises(ToolError, match="not JSON"):
+        tools.run(ToolCall("call-3", "update_personality", "[" * 100_000))
     assert tools.run(ToolCall("call-2", "update_personality", '{"humor": 1e1}')).speech.startswith("Okay. Humor 10")

@@ -69,7 +69,7 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
             body = json.loads(await read_body(request, max_bytes))
         except BodyTooLarge as error:
             return api_error(413, f"{error}: 'input' may have at most {max_chars} characters")
-        except ValueError:  # invalid JSON or invalid UTF-8
+        except (ValueError, RecursionError):  # invalid JSON, invalid UTF-8, or nested past Python's stack
             return api_error(400, 'the body is not JSON: send {"input": "text", "voice": ...}')
         if not isinstance(body, dict):
             return api_error(400, "the body must be a JSON object")
