@@ -117,6 +117,8 @@ def test_tts_rejects_bad_requests_and_keeps_serving(tts_service):
         ),
         "bad format": httpx.post(url, json={"input": "Hi.", "response_format": "flac"}, timeout=TEST_TIMEOUT),
         "bad speed": httpx.post(url, json={"input": "Hi.", "speed": 99}, timeout=TEST_TIMEOUT),
+        "lone surrogate": httpx.post(url, content=b'{"input": "Hi \\ud800"}', timeout=TEST_TIMEOUT),
+        "deep JSON": httpx.post(url, content=b"[" * 5000 + b"]" * 5000, timeout=TEST_TIMEOUT),
     }
     for name, response in cases.items():
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)

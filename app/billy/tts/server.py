@@ -76,6 +76,8 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
         text = body.get("input")
         if not isinstance(text, str) or not text.strip():
             return api_error(400, "'input' must be a non-empty string")
+        if not text.isascii() and not _is_unicode(text):
+            return api_error(400, "'input' is not valid Unicode (it holds a lone surrogate such as \\ud800)")
         if len(text) > max_chars:
             return api_error(413, f"'input' has {len(text)} characters; the limit is {max_chars}")
         response_format = body.get("response_format", "wav")
@@ -121,3 +123,12 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
         ],
         lifespan=model.lifespan,
     )
+
+
+def _is_unicode(text: str) -> bool:
+    """JSON can carry lone surrogates ("\\ud800"); no voice can say them, and encoding them fails."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
