@@ -54,7 +54,8 @@ fuzz: setup
 	rm -f out/fuzz.json
 	FUZZ_MQTT_PAYLOADS=$(FUZZ_MQTT_PAYLOADS) FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_OUT=out/fuzz.json \
 		$(PYTHON) -m pytest -s -p no:cacheprovider tests/test_http_fuzz.py \
-		tests/test_mqtt.py::test_fuzzed_payloads_are_ignored_and_the_link_stays_up
+		tests/test_mqtt.py::test_fuzzed_payloads_are_ignored_and_the_link_stays_up \
+		tests/test_mqtt.py::test_the_link_process_keeps_its_memory_under_fuzz
 
 clean:
 	rm -rf out .cache .pytest_cache

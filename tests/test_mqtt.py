@@ -237,6 +237,19 @@ def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorde
         link.stop()
 
 
+FUZZ_MQTT_PAYLOADS = int(os.environ.get("FUZZ_MQTT_PAYLOADS", "400"))  # 10,000 in `make fuzz`
+FUZZ_OUT = os.environ.get("FUZZ_OUT", "")
+FUZZ_TOPICS = [  # every topic Billy reads, and trait names he does not have
+    "billy/say",
+    "billy/command",
+    "billy/volume/set",
+    "billy/mic_muted/set",
+    "billy/trait/humor/set",
+    "billy/trait/unknown/set",
+    "billy/trait/été /set",
+]
+
+
 def fuzz_payloads(rng: random.Random, count: int) -> list[bytes]:
     fixed = [
         b"",
@@ -296,17 +309,9 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
     """Every topic Billy reads gets FUZZ_MQTT_PAYLOADS malformed payloads (400 in `make test`, 10,000 in
     `make fuzz`), some retained, so a Billy connecting later receives them from the broker's store too."""
     caplog.set_level(logging.WARNING, logger="billy.mqtt")
-    count = int(os.environ.get("FUZZ_MQTT_PAYLOADS", "400"))
+    count = FUZZ_MQTT_PAYLOADS
     rng = random.Random(4)
-    topics = [
-        "billy/say",
-        "billy/command",
-        "billy/volume/set",
-        "billy/mic_muted/set",
-        "billy/trait/humor/set",
-        "billy/trait/unknown/set",
-        "billy/trait/\u00e9t\u00e9 /set".encode().decode("unicode_escape"),
-    ]
+    topics = FUZZ_TOPICS
     rss_before = _rss_kib()
     retained = 0
     for index, payload in enumerate(fuzz_payloads(rng, count)):
@@ -347,9 +352,55 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
     assert any("over MQTT_MAX_PAYLOAD_BYTES=4096" in line for line in ignored)
 
 
-def _rss_kib() -> int:
-    status = Path("/proc/self/status").read_text()
+def _rss_kib(pid: int | str = "self") -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+
+
+def test_the_link_process_keeps_its_memory_under_fuzz(broker: Mosquitto, client: Collector, tmp_path: Path) -> None:
+    """The link in a process of its own (`python -m billy.mqtt`), so its memory is not the test's: resident
+    memory after the first tenth of the fuzz and at the end (bounded in `make fuzz`)."""
+    out = tmp_path / "calls.jsonl"
+    with out.open("w") as calls:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "billy.mqtt"],
+            env={**os.environ, **mqtt_env(broker)},
+            stdout=calls,
+            stderr=(tmp_path / "link.log").open("w"),
+        )
+    rng = random.Random(5)
+
+    def arrived(text: str) -> bool:
+        return any(json.loads(line).get("text") == text for line in out.read_text().splitlines())
+
+    def checkpoint(text: str) -> int:
+        client.publish("billy/say", text)
+        wait(lambda: arrived(text), timeout=60, what=f"the say {text!r}")
+        assert process.poll() is None, (tmp_path / "link.log").read_text()[-2000:]
+        return _rss_kib(process.pid)
+
+    try:
+        client.wait_for(lambda: client.latest().get("billy/availability") == b"online", what="online")
+        payloads = fuzz_payloads(rng, FUZZ_MQTT_PAYLOADS)
+        warm = len(payloads) // 10
+        rss = []
+        for index, payload in enumerate(payloads):
+            client.client.publish(rng.choice(FUZZ_TOPICS), payload, qos=0, retain=index % 10 == 0)
+            if index + 1 == warm:
+                rss.append(checkpoint("warmed up"))
+            elif index % 500 == 499:
+                checkpoint(f"checkpoint {index}")
+        rss.append(checkpoint("still here"))
+    finally:
+        process.terminate()
+        process.wait(60)
+    figures = {"payloads": len(payloads), "rss_kib_after_warm_up": rss[0], "rss_kib_last": rss[-1]}
+    print("MQTT link process", json.dumps(figures))
+    if FUZZ_OUT:
+        known = json.loads(Path(FUZZ_OUT).read_text()) if Path(FUZZ_OUT).exists() else {}
+        Path(FUZZ_OUT).write_text(json.dumps({**known, "mqtt link": figures}, indent=2) + "\n")
+    if FUZZ_MQTT_PAYLOADS >= 5000:
+        assert rss[-1] < rss[0] * 1.1, figures
 
 
 def test_traits_volume_and_mute_are_set_over_mqtt(link: MqttLink, recorder: Recorder, client: Collector) -> None:
