@@ -28,7 +28,16 @@ def make_pin_factory(kind: str):
         return None
     from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-    return MockFactory(pin_class=MockPWMPin)
+    class LatestStateMockPin(MockPWMPin):
+        """gpiozero's mock pin appends every change to `states` (for its own assertions); `billy run --gpio
+        mock` runs for months and nothing reads that history, so only the latest state is kept."""
+
+        def _change_state(self, value):
+            changed = super()._change_state(value)
+            del self.states[:-1]
+            return changed
+
+    return MockFactory(pin_class=LatestStateMockPin)
 
 
 class Fish:
