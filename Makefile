@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench clean setup-ansible deploy check test-ansible
+.PHONY: setup test test-python lint format demo bench soak fuzz clean setup-ansible deploy check test-ansible
 
 setup: $(VENV)/.setup-done
 
@@ -39,6 +39,23 @@ demo: setup
 # Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
 bench: setup
 	$(BILLY) bench --out out/bench.json
+
+# 500 turns through `billy run --audio file` with the real STT and TTS and a scripted LLM, sampling each
+# process's RSS (figures in out/soak.json; fails if any grows 5 % or more after warm-up). About 40 minutes.
+SOAK_TURNS ?= 500
+soak: setup
+	SOAK_TURNS=$(SOAK_TURNS) SOAK_OUT=out/soak.json $(PYTHON) -m pytest -s -p no:cacheprovider tests/test_soak.py
+
+# Malformed input at scale: 10,000 MQTT payloads on every topic Billy reads, 1,000 malformed HTTP requests to
+# each service (figures in out/fuzz.json). `make test` sends a few hundred of each.
+FUZZ_MQTT_PAYLOADS ?= 10000
+FUZZ_REQUESTS ?= 1000
+fuzz: setup
+	rm -f out/fuzz.json
+	FUZZ_MQTT_PAYLOADS=$(FUZZ_MQTT_PAYLOADS) FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_OUT=out/fuzz.json \
+		$(PYTHON) -m pytest -s -p no:cacheprovider tests/test_http_fuzz.py \
+		tests/test_mqtt.py::test_fuzzed_payloads_are_ignored_and_the_link_stays_up \
+		tests/test_mqtt.py::test_the_link_process_keeps_its_memory_under_fuzz
 
 clean:
 	rm -rf out .cache .pytest_cache

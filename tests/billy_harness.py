@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from billy.audio.file_device import FileMicrophone, FileSpeaker
-from billy.body.fish import make_button, make_pin_factory
+from billy.body.fish import make_pin_factory
 from billy.body.timeline import MotionTimeline
 from billy.config import load_settings
-from billy.runtime import Billy, Turn, build_billy
+from billy.runtime import Billy, Turn, start_billy
+
+# A bound for calls to the services that only fails a hung call, never a slow machine (tests run beside
+# other work); Billy's own stage timeouts get the same in tests, except where a test sets its own.
+TEST_TIMEOUT = 120
 
 
 @dataclass
@@ -24,7 +28,8 @@ class Tank:
     timeline: MotionTimeline
     pin_factory: object
     state_dir: Path
-    button: object
+    states: list[str] = field(default_factory=list)  # every state Billy took, in order
+    turns: list[Turn] = field(default_factory=list)  # every turn he finished, in order
 
     def press_button(self) -> None:
         pin = self.pin_factory.pin(self.billy.settings.button_pin)
@@ -32,22 +37,22 @@ class Tank:
         time.sleep(0.08)
         pin.drive_high()
 
-    def ask(self, wav: bytes, timeout: float = 60) -> Turn:
+    def ask(self, wav: bytes, timeout: float = 4 * TEST_TIMEOUT) -> Turn:
         """Speak a question after pressing the button; wait for Billy's answer to end."""
-        count = len(self.billy.turns)
+        count = len(self.turns)
         self.microphone.queue(wav)
         self.press_button()
         return self.wait_turn(count, timeout)
 
-    def wait_turn(self, count: int, timeout: float = 60) -> Turn:
+    def wait_turn(self, count: int, timeout: float = 4 * TEST_TIMEOUT) -> Turn:
         deadline = time.monotonic() + timeout
-        while len(self.billy.turns) <= count:
+        while len(self.turns) <= count:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no turn after {timeout} s; states: {self.billy.states[-10:]}")
+                raise TimeoutError(f"no turn after {timeout} s; states: {self.states[-10:]}")
             time.sleep(0.05)
-        return self.billy.turns[count]
+        return self.turns[count]
 
-    def wait_idle(self, timeout: float = 30) -> None:
+    def wait_idle(self, timeout: float = TEST_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while not (self.billy.idle and self.billy.state == "idle"):
             if time.monotonic() > deadline:
@@ -55,20 +60,19 @@ class Tank:
             time.sleep(0.05)
 
     def close(self) -> None:
-        self.billy.stop()
-        self.button.close()
-        self.billy.fish.close()
+        self.billy.close()
 
 
-def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=None) -> Tank:
+def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str]) -> Tank:
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
-    settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **env})
-    microphone, speaker = FileMicrophone(), FileSpeaker()
+    patient = {"STAGE_TIMEOUT_SECONDS": str(TEST_TIMEOUT), "LLM_TIMEOUT_SECONDS": str(TEST_TIMEOUT)}
+    settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **patient, **env})
+    microphone, speaker, timeline = FileMicrophone(), FileSpeaker(), MotionTimeline()
     pin_factory = make_pin_factory("mock")
-    timeline = MotionTimeline()
-    billy = build_billy(settings, microphone, speaker, pin_factory, timeline, reporter)
-    button = make_button(settings.button_pin, billy.press, pin_factory)
-    billy.start()
-    return Tank(billy, microphone, speaker, timeline, pin_factory, state_dir, button)
+    billy = start_billy(settings, microphone, speaker, pin_factory, timeline)
+    tank = Tank(billy, microphone, speaker, timeline, pin_factory, state_dir)
+    billy.state_observers.append(tank.states.append)
+    billy.turn_observers.append(tank.turns.append)
+    return tank

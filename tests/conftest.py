@@ -59,11 +59,13 @@ def speak(tts_service):
     """Text to a spoken question (WAV), by the real TTS service; cached per text."""
     from billy.tts.client import TtsClient
 
+    from billy_harness import TEST_TIMEOUT
+
     cache: dict[str, bytes] = {}
 
     def say(text: str) -> bytes:
         if text not in cache:
-            cache[text] = TtsClient(tts_service.base_url).speak_wav(text)
+            cache[text] = TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav(text)
         return cache[text]
 
     return say
@@ -76,14 +78,14 @@ def tank_factory(tmp_path, sounds_dir, stt_service, tts_service, llm):
 
     tanks = []
 
-    def make(env: dict[str, str] | None = None, reporter=None, state_dir: Path | None = None):
+    def make(env: dict[str, str] | None = None, state_dir: Path | None = None):
         base = {
             "STT_BASE_URL": stt_service.base_url,
             "TTS_BASE_URL": tts_service.base_url,
             "LLM_BASE_URL": llm.base_url,
             "LOCAL_LLM_MODEL": llm.model,
         }
-        tank = make_tank(state_dir or tmp_path / f"billy{len(tanks)}", sounds_dir, {**base, **(env or {})}, reporter)
+        tank = make_tank(state_dir or tmp_path / f"billy{len(tanks)}", sounds_dir, {**base, **(env or {})})
         tanks.append(tank)
         return tank
 

@@ -69,7 +69,7 @@ class Mosquitto:
         self.config.write_text("\n".join(lines) + "\n")
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 10) -> None:
+    def start(self, timeout: float = 60) -> None:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -133,7 +133,7 @@ class Collector:
         with self._lock:
             return {m.topic: m.payload for m in self.messages}
 
-    def wait_for(self, predicate, timeout: float = 10, what: str = "a message") -> None:
+    def wait_for(self, predicate, timeout: float = 60, what: str = "a message") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():

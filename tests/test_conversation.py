@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from billy.audio.pcm import read_wav
 from billy.stt.client import SttClient
 
+from billy_harness import TEST_TIMEOUT
 from standins import Reply
 from text_match import contains_words, words
 
@@ -12,13 +15,16 @@ QUESTION = "What is your name?"
 ANSWER = "My name is Billy. I live on the kitchen wall and I sing old songs."
 
 
-def mouth_moves_only_while_sound_plays(tank, slack: float = 0.06) -> None:
-    blocks = [b for b in tank.speaker.played_since() if b.loud]
-    spans = [(b.started, b.started + len(b.samples) / b.rate) for b in blocks]
+def mouth_moves_only_while_sound_plays(tank) -> None:
+    """Each mouth move is made just before its block is written (after the previous block has played out), so
+    it belongs to the first block that starts at or after it: that block must be loud. Order, not a window."""
+    blocks = tank.speaker.played_since()
+    starts = [b.started for b in blocks]
     opened = [m for m in tank.timeline.moves() if m.part == "mouth" and m.value > 0]
     assert opened, "the mouth never moved"
     for move in opened:
-        assert any(start - slack <= move.t <= end + slack for start, end in spans), f"mouth open at {move.t} in silence"
+        index = bisect_left(starts, move.t)
+        assert index < len(blocks) and blocks[index].loud, f"mouth open at {move.t} for a silent block"
 
 
 def all_motors_off(tank) -> None:
@@ -35,10 +41,10 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
     turn = tank.ask(speak(QUESTION))
     tank.wait_idle()
     assert words(turn.result.heard) == words(QUESTION)
-    assert turn.result.said == ANSWER and not turn.result.error
-    heard_back = SttClient(stt_service.base_url).transcribe(tank.speaker.wav_since())
+    assert turn.result.said == ANSWER and not turn.result.failed_stage
+    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since())
     assert contains_words(heard_back, ANSWER), heard_back
-    assert 0 < turn.first_sound_s < 10
+    assert turn.first_sound_s > 0  # after the question ended; how soon is the benchmark's job
     mouth_moves_only_while_sound_plays(tank)
     all_motors_off(tank)
     # The system prompt came from the persona file format and the question was the user's message.
@@ -70,7 +76,7 @@ def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
     second = tank.wait_turn(1)
     tank.wait_idle()
     assert first.result.said == "First answer." and second.result.said == "Second answer."
-    assert tank.billy.states.count("listening") >= 3  # two questions, then the wait that timed out
+    assert tank.states.count("listening") >= 3  # two questions, then the wait that timed out
     assert len(llm.requests[1]["body"]["messages"]) == 4  # system, first question, first answer, second question
     assert tank.ask(speak(QUESTION)).result.said == "New session."
     assert len(llm.requests[2]["body"]["messages"]) == 2  # the history belongs to the session

@@ -19,11 +19,15 @@ NEXT = "How old are you?"
 LONG = " ".join(f"This is sentence number {n} of a long story about the sea." for n in range(1, 9))
 
 
-def _wait_state(tank, state: str, timeout: float = 30) -> None:
+def _wait_for(predicate, what: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while tank.billy.state != state:
-        assert time.monotonic() < deadline, f"never {state}: {tank.billy.states[-8:]}"
+    while not predicate():
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
         time.sleep(0.01)
+
+
+def _wait_state(tank, state: str, timeout: float = 120) -> None:
+    _wait_for(lambda: tank.billy.state == state, f"{state} (states {tank.states[-8:]})", timeout)
 
 
 def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_factory, llm, speak):
@@ -32,14 +36,17 @@ def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_fac
     tank.microphone.queue(speak(QUESTION))
     tank.press_button()
     _wait_state(tank, "speaking")
-    time.sleep(1.0)
-    pressed_at = time.monotonic()
-    tank.press_button()
-    _wait_state(tank, "listening", timeout=5)
-    stopped_after = [b for b in tank.speaker.played_since() if b.started > pressed_at + 0.15]
-    assert stopped_after == [], "audio kept playing after the press"
+    mark = tank.speaker.mark()
+    _wait_for(lambda: any(b.loud for b in tank.speaker.played_since(mark)), "Billy to be heard")
+    tank.press_button()  # gpiozero calls the handler in this thread: the interrupt is set when it returns
+    pressed = time.monotonic()
+    _wait_state(tank, "listening")
+    # The player checks the interrupt before each block, so at most the block already past that check may
+    # start after the press: an order of events, whatever the machine's load.
+    after_press = [b for b in tank.speaker.played_since(mark) if b.started > pressed]
+    assert len(after_press) <= 1, f"{len(after_press)} blocks played after the press"
     assert tank.billy.fish.motors_off
-    first = tank.billy.turns[0]
+    first = tank.turns[0]
     assert first.result.interrupted and len(first.result.said) < len(LONG)
     tank.microphone.queue(speak(NEXT))
     second = tank.wait_turn(1)
@@ -49,8 +56,8 @@ def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_fac
 def _fault_then_recovery(tank, speak, stage: str) -> None:
     mark = tank.speaker.mark()
     turn = tank.ask(speak(QUESTION))
-    assert turn.result.error == stage, turn.result
-    assert "error" in tank.billy.states
+    assert turn.result.failed_stage == stage, turn.result
+    assert "error" in tank.states
     assert any(b.loud for b in tank.speaker.played_since(mark)), "no error clip was played"
     assert tank.billy.fish.motors_off
 
@@ -96,7 +103,7 @@ def test_malformed_tool_call_plays_a_clip_and_the_next_question_works(tank_facto
     tank = tank_factory()
     _fault_then_recovery(tank, speak, "tool")
     tank.microphone.queue(speak(NEXT))
-    assert tank.wait_turn(1).result.error == "tool"
+    assert tank.wait_turn(1).result.failed_stage == "tool"
     tank.microphone.queue(speak(QUESTION))
     assert tank.wait_turn(2).result.said == "All good."
 

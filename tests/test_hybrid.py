@@ -59,7 +59,7 @@ def test_a_stage_that_is_down_falls_back_to_openai(tank_factory, llm, openai, sp
         }
     )
     turn = tank.ask(speak(QUESTION))
-    assert turn.result.said == "The fallback answers." and not turn.result.error
+    assert turn.result.said == "The fallback answers." and not turn.result.failed_stage
     assert [request["path"] for request in openai.requests] == ["/v1/chat/completions"]
 
 

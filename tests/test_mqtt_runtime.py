@@ -1,5 +1,5 @@
 """Billy on MQTT, the whole runtime: a real mosquitto on 127.0.0.1 started by each test, Billy wired to it the way
-`billy run` does (`attach_mqtt`), real STT/TTS services and the scripted LLM. What Billy says is checked in the
+`billy run` does (`start_billy`), real STT/TTS services and the scripted LLM. What Billy says is checked in the
 file-backed speaker, what he reports on the broker through a subscriber."""
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from billy.mqtt.topics import slug
-from billy.runtime import MAX_WAITING_SAYS, STATES, attach_mqtt
+from billy.runtime import MAX_WAITING_SAYS, STATES
 from billy.stt.client import SttClient
 
+from billy_harness import TEST_TIMEOUT
 from mosquitto import Collector, Mosquitto
 from standins import Reply
 from test_mqtt import fuzz_payloads
@@ -37,7 +38,7 @@ STORY = (
 )
 
 
-def wait(predicate: Callable[[], bool], timeout: float = 30, what: str = "a condition") -> None:
+def wait(predicate: Callable[[], bool], timeout: float = 60, what: str = "a condition") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -108,13 +109,13 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
 
     def make(env: dict[str, str] | None = None):
         tank = tank_factory({**runtime_env(broker, marks), **(env or {})})
-        link = attach_mqtt(tank.billy, tank.billy.settings)
+        link = tank.billy.link  # attached by the same wiring as `billy run`
         links.append(link)
-        wait(lambda: link.connected, timeout=15, what="Billy to connect to the broker")
+        wait(lambda: link.connected, timeout=60, what="Billy to connect to the broker")
         return tank, link
 
     yield make
-    for link in links:
+    for link in links:  # offline while the broker still runs (the tanks close after it stops)
         link.stop()
 
 
@@ -134,7 +135,7 @@ def discovered(watch: Collector) -> dict[str, tuple[str, dict]]:
 
 def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
     want = expected_discovery(traits)
-    watch.wait_for(lambda: set(discovered(watch)) >= want, timeout=15, what="every discovery config")
+    watch.wait_for(lambda: set(discovered(watch)) >= want, timeout=60, what="every discovery config")
     found = discovered(watch)
     assert set(found) == want
     for object_id, (component, config) in found.items():
@@ -179,7 +180,7 @@ def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm
     watch.publish("billy/say", say_json(exact, True))
     said(exact)
     assert llm.requests == []
-    heard_back = SttClient(stt_service.base_url).transcribe(tank.speaker.wav_since(mark))
+    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
     assert contains_words(heard_back, exact), heard_back
 
     # Plain text and JSON with literal false: Billy phrases it in character (the scripted reply is spoken).
@@ -240,7 +241,7 @@ def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
     for _ in range(6):
         watch.publish("billy/volume/set", "83")
         with contextlib.suppress(TimeoutError):
-            watch.wait_for(lambda: watch.latest().get("billy/volume") == b"83", timeout=10)
+            watch.wait_for(lambda: watch.latest().get("billy/volume") == b"83", timeout=60)
             break
     assert watch.latest().get("billy/volume") == b"83", "the volume set after the fuzz never took"
     # Random text that happens to be valid is spoken in character ("Blub."): at most MAX_WAITING_SAYS of it.
@@ -306,7 +307,7 @@ def test_the_runtime_process_dying_makes_the_broker_publish_offline(
         process.send_signal(how)
         # SIGKILL: the broker's last will says offline; SIGTERM: Billy says it himself on the way out.
         assert process.wait(15) == (0 if how == signal.SIGTERM else -signal.SIGKILL)
-        watch.wait_for(lambda: watch.payloads("billy/availability")[-1:] == ["offline"], timeout=15, what="offline")
+        watch.wait_for(lambda: watch.payloads("billy/availability")[-1:] == ["offline"], timeout=60, what="offline")
     finally:
         if process.poll() is None:
             process.kill()
@@ -322,13 +323,13 @@ def test_broker_restart_mid_session_billy_talks_on_reconnects_and_republishes(
     tank.press_button()
     wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
     broker.stop()
-    wait(lambda: not link.connected, timeout=10, what="the link to notice the broker is gone")
+    wait(lambda: not link.connected, timeout=60, what="the link to notice the broker is gone")
     # The broker going away does not stop Billy talking.
     turn = tank.wait_turn(0)
-    assert not turn.result.interrupted and not turn.result.error
+    assert not turn.result.interrupted and not turn.result.failed_stage
     assert words(turn.result.said) == words(STORY)
     broker.start()  # no persistence: it forgot every retained message
-    wait(lambda: link.connected, timeout=45, what="Billy to reconnect")
+    wait(lambda: link.connected, timeout=90, what="Billy to reconnect")
     fresh = collector(["homeassistant/#", "billy/#"])
     assert_discovered(fresh, tank.billy.persona.traits)
     fresh.wait_for(lambda: fresh.latest().get("billy/availability") == b"online", what="online again")
@@ -375,10 +376,10 @@ def test_shutdown_and_restart_run_the_configured_commands(billy_on_mqtt, collect
     _, link = billy_on_mqtt()
     watch = collector(["billy/availability"])
     watch.publish("billy/command", "shutdown")
-    wait(lambda: (marks / "shutdown-ran").exists(), timeout=15, what="the shutdown command")
+    wait(lambda: (marks / "shutdown-ran").exists(), timeout=60, what="the shutdown command")
     assert not (marks / "restart-ran").exists()
     watch.publish("billy/command", " Restart\n")
-    wait(lambda: (marks / "restart-ran").exists(), timeout=15, what="the restart command")
+    wait(lambda: (marks / "restart-ran").exists(), timeout=60, what="the restart command")
     # Running the command is all Billy does: the unit it names does the rest.
     assert link.connected and watch.latest().get("billy/availability") == b"online"
 
@@ -388,17 +389,15 @@ def test_stop_command_cuts_billy_off(billy_on_mqtt, collector):
     watch = collector(["billy/state"])
     mark = tank.speaker.mark()
     watch.publish("billy/say", say_json(STORY, True))
-    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
-    time.sleep(1.0)
+    wait(lambda: any(block.loud for block in tank.speaker.played_since(mark)), what="Billy to be heard")
     watch.publish("billy/command", "stop")
+    assert tank.billy.interrupt.wait(30), "the stop command never interrupted Billy"
     stopped_at = time.monotonic()
-    wait(lambda: tank.billy.state != "speaking", timeout=5, what="Billy to stop speaking")
-    tank.wait_idle(timeout=10)
-    # A 40 ms block may be under way; anything started well after the command came through is a failure.
-    late = [block for block in tank.speaker.played_since(mark) if block.started > stopped_at + 1.0]
-    assert late == [], f"{len(late)} blocks played after stop"
-    spoken = sum(len(block.samples) / block.rate for block in tank.speaker.played_since(mark))
-    assert spoken < 8, f"{spoken:.1f} s of audio: the story was not cut short"
+    tank.wait_idle()
+    # The player checks the interrupt before each block: at most the block already past that check may start
+    # after it. The story would take many more blocks, so this also proves it was cut short.
+    late = [block for block in tank.speaker.played_since(mark) if block.started > stopped_at]
+    assert len(late) <= 1, f"{len(late)} blocks played after stop"
     assert tank.billy.fish.motors_off
     watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
 
@@ -409,13 +408,16 @@ def test_the_microphone_muted_over_mqtt_stops_the_button_starting_a_session(bill
     watch.publish("billy/mic_muted/set", "ON")
     watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"ON", what="the switch to show ON")
     assert tank.billy.mic_muted
-    mark, states = tank.speaker.mark(), len(tank.billy.states)
+    states = len(tank.states)
     tank.press_button()
-    time.sleep(1.0)
+    # Work is taken in order: once a message queued after the press is spoken, the press was handled.
+    tank.billy.say("after the press")
+    wait(lambda: "speaking" in tank.states[states:], what="the message queued after the press")
     tank.wait_idle()
-    assert "listening" not in tank.billy.states[states:] and tank.speaker.played_since(mark) == []
+    handled = tank.states[states:]
+    assert "listening" not in handled[: handled.index("speaking")]
     watch.publish("billy/mic_muted/set", "off")
     watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"OFF", what="the switch to show OFF")
     tank.press_button()
-    wait(lambda: tank.billy.state == "listening", timeout=15, what="Billy to listen once unmuted")
+    wait(lambda: tank.billy.state == "listening", timeout=60, what="Billy to listen once unmuted")
     tank.wait_idle()

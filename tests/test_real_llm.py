@@ -29,7 +29,7 @@ def test_closed_loop_with_llama_cpp_and_the_real_model(tank_factory, llama, spea
     tank = tank_factory({"LLM_BASE_URL": llama.base_url, "LOCAL_LLM_MODEL": GGUF_ALIAS, "LLM_MAX_TOKENS": "40"})
     turn = tank.ask(speak(QUESTION), timeout=120)
     tank.wait_idle(60)
-    assert turn.result.error == "" and turn.result.said.strip()
+    assert turn.result.failed_stage == "" and turn.result.said.strip()
     assert any(block.loud for block in tank.speaker.played_since())
     assert turn.first_sound_s is not None and turn.first_sound_s > 0
     assert tank.billy.fish.motors_off

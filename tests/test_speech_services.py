@@ -13,40 +13,44 @@ from billy.service_client import ServiceError
 from billy.stt.client import SttClient
 from billy.tts.client import TtsClient
 
+from billy_harness import TEST_TIMEOUT
 from text_match import same_words, words
 
 SENTENCE = "Hello there. I am Billy the talking fish. What would you like to know?"
 
 
 def test_health_names_the_loaded_models(stt_service, tts_service):
-    assert httpx.get(stt_service.url + "/api/health").json()["model"] == "tiny.en"
-    assert httpx.get(tts_service.url + "/api/health").json()["voice"] == "en_US-joe-medium"
-    voices = httpx.get(tts_service.url + "/api/voices").json()["voices"]
+    assert httpx.get(stt_service.url + "/api/health", timeout=TEST_TIMEOUT).json()["model"] == "tiny.en"
+    assert httpx.get(tts_service.url + "/api/health", timeout=TEST_TIMEOUT).json()["voice"] == "en_US-joe-medium"
+    voices = httpx.get(tts_service.url + "/api/voices", timeout=TEST_TIMEOUT).json()["voices"]
     assert {"name": "en_US-joe-medium", "language": "en_US", "sample_rate": 22050, "quality": "medium"} in voices
 
 
 def test_round_trip_tts_then_stt_gives_back_the_words(stt_service, tts_service):
-    wav = TtsClient(tts_service.base_url).speak_wav(SENTENCE)
+    wav = TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav(SENTENCE)
     assert read_wav(wav).rate == 22050
-    heard = SttClient(stt_service.base_url).transcribe(wav)
+    heard = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(wav)
     assert same_words(SENTENCE, heard), heard
 
 
 def test_stt_response_formats(stt_service, tts_service):
-    wav = TtsClient(tts_service.base_url).speak_wav("Good morning.")
+    wav = TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav("Good morning.")
     url = stt_service.base_url + "/audio/transcriptions"
-    text = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "text"}).text
-    verbose = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "verbose_json"}).json()
+    text = httpx.post(url, files={"file": ("a.wav", wav)}, data={"response_format": "text"}, timeout=TEST_TIMEOUT).text
+    verbose = httpx.post(
+        url, files={"file": ("a.wav", wav)}, data={"response_format": "verbose_json"}, timeout=TEST_TIMEOUT
+    ).json()
     assert words(text) == ["good", "morning"]
     assert verbose["language"] == "en" and verbose["segments"] and verbose["duration"] > 0.3
 
 
 def test_stt_accepts_raw_pcm_with_its_rate(stt_service, tts_service):
-    pcm = read_wav(TtsClient(tts_service.base_url).speak_wav(SENTENCE))
+    pcm = read_wav(TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav(SENTENCE))
     response = httpx.post(
         stt_service.base_url + "/audio/transcriptions",
         files={"file": ("speech.pcm", pcm.to_bytes(), "application/octet-stream")},
         data={"sample_rate": str(pcm.rate)},
+        timeout=TEST_TIMEOUT,
     )
     assert same_words(SENTENCE, response.json()["text"]), response.text
 
@@ -59,7 +63,7 @@ def test_pcm_streams_sentence_by_sentence(tts_service):
     text = f"One fish. Two fish. {long_last}"
     body = {"input": text, "response_format": "pcm"}
     chunks, first_received = [], None
-    with httpx.stream("POST", tts_service.base_url + "/audio/speech", json=body, timeout=60) as response:
+    with httpx.stream("POST", tts_service.base_url + "/audio/speech", json=body, timeout=TEST_TIMEOUT) as response:
         assert response.status_code == 200
         rate, request_id = int(response.headers["x-sample-rate"]), response.headers["x-request-id"]
         sentences = int(response.headers["x-sentences"])
@@ -68,7 +72,7 @@ def test_pcm_streams_sentence_by_sentence(tts_service):
                 first_received = time.monotonic()
             chunks.append(chunk)
     assert rate == 22050 and len(chunks) >= 3
-    events = httpx.get(f"{tts_service.url}/api/requests/{request_id}").json()["events"]
+    events = httpx.get(f"{tts_service.url}/api/requests/{request_id}", timeout=TEST_TIMEOUT).json()["events"]
     last_done = next(e["t"] for e in events if e["event"] == "synthesis_finished" and e["sentence"] == sentences - 1)
     # Both clocks are CLOCK_MONOTONIC on one machine: the server's own record says when it finished.
     assert first_received < last_done
@@ -77,7 +81,7 @@ def test_pcm_streams_sentence_by_sentence(tts_service):
 
 def _stt_post(service, files=None, data=None, headers=None, content=None):
     url = service.base_url + "/audio/transcriptions"
-    return httpx.post(url, files=files, data=data, headers=headers, content=content, timeout=60)
+    return httpx.post(url, files=files, data=data, headers=headers, content=content, timeout=TEST_TIMEOUT)
 
 
 def test_stt_rejects_bad_uploads_and_keeps_serving(stt_service, tts_service):
@@ -98,24 +102,28 @@ def test_stt_rejects_bad_uploads_and_keeps_serving(stt_service, tts_service):
         assert response.json()["error"]["message"], name
     assert "limit" in cases["too long"].json()["error"]["message"]
     assert "4000 Hz" in cases["wrong rate"].json()["error"]["message"]
-    wav = TtsClient(tts_service.base_url).speak_wav(SENTENCE)
-    assert same_words(SENTENCE, SttClient(stt_service.base_url).transcribe(wav))
+    wav = TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav(SENTENCE)
+    assert same_words(SENTENCE, SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(wav))
 
 
 def test_tts_rejects_bad_requests_and_keeps_serving(tts_service):
     url = tts_service.base_url + "/audio/speech"
     cases = {
-        "empty": httpx.post(url, json={"input": "   "}),
-        "oversized": httpx.post(url, json={"input": "blub " * 2000}),
-        "unknown voice": httpx.post(url, json={"input": "Hi.", "voice": "nemo"}),
-        "garbage": httpx.post(url, content=b"\xff\xfe garbage", headers={"content-type": "application/json"}),
-        "bad format": httpx.post(url, json={"input": "Hi.", "response_format": "flac"}),
-        "bad speed": httpx.post(url, json={"input": "Hi.", "speed": 99}),
+        "empty": httpx.post(url, json={"input": "   "}, timeout=TEST_TIMEOUT),
+        "oversized": httpx.post(url, json={"input": "blub " * 2000}, timeout=TEST_TIMEOUT),
+        "unknown voice": httpx.post(url, json={"input": "Hi.", "voice": "nemo"}, timeout=TEST_TIMEOUT),
+        "garbage": httpx.post(
+            url, content=b"\xff\xfe garbage", headers={"content-type": "application/json"}, timeout=TEST_TIMEOUT
+        ),
+        "bad format": httpx.post(url, json={"input": "Hi.", "response_format": "flac"}, timeout=TEST_TIMEOUT),
+        "bad speed": httpx.post(url, json={"input": "Hi.", "speed": 99}, timeout=TEST_TIMEOUT),
+        "lone surrogate": httpx.post(url, content=b'{"input": "Hi \\ud800"}', timeout=TEST_TIMEOUT),
+        "deep JSON": httpx.post(url, content=b"[" * 5000 + b"]" * 5000, timeout=TEST_TIMEOUT),
     }
     for name, response in cases.items():
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
     assert "en_US-joe-medium" in cases["unknown voice"].json()["error"]["message"]
-    assert read_wav(TtsClient(tts_service.base_url).speak_wav("Still here.")).seconds > 0.3
+    assert read_wav(TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav("Still here.")).seconds > 0.3
 
 
 def test_clients_name_the_stage_when_a_service_is_down():

@@ -40,7 +40,7 @@ def test_a_question_with_a_pause_mid_sentence_is_not_cut(tank_factory, llm, spea
     turn = tank.ask(_paused(speak, pause_s=1.0))
     assert turn.utterance.resumed >= 1, "the pause was never taken for a possible end of turn"
     assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
-    assert len(tank.billy.turns) == 1 and turn.result.said == ANSWER
+    assert len(tank.turns) == 1 and turn.result.said == ANSWER
     assert words(llm.requests[-1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
 
 

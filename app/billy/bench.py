@@ -33,8 +33,9 @@ from .config import load_settings
 from .end_of_turn import EndOfTurn
 from .listening import Listener
 from .llm.client import TextDelta
+from .models import defaults
 from .pipeline import Pipeline, TurnResult
-from .runtime import build_billy
+from .runtime import start_billy
 from .sounds import render_clips
 from .stack import local_stack
 from .tts.client import TtsClient
@@ -72,10 +73,10 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
 def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the figures
     with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
-        render_clips(models_dir, "en_US-joe-medium", Path(state) / "sounds")
+        render_clips(models_dir, defaults.VOICE, Path(state) / "sounds")
         env = {**os.environ, "LLM_MAX_TOKENS": "60", **stack.environment(), "BILLY_STATE_DIR": state}
         microphone = FileMicrophone()
-        billy = build_billy(load_settings(env), microphone, FileSpeaker(), make_pin_factory("mock"))
+        billy = start_billy(load_settings(env), microphone, FileSpeaker(), make_pin_factory("mock"))
         pipeline = billy.pipeline
         for client in pipeline.llm.clients:
             client.temperature = 0.0
@@ -98,8 +99,8 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                         utterance = sequential_listener.listen(LISTEN_TIMEOUT_S)
                         result = sequential_turn(pipeline, utterance.pcm, threading.Event())
                     spoke_until = microphone.speech_ended_at
-                    if result.first_sound_at is None or spoke_until is None or result.error:
-                        raise RuntimeError(f"{mode} run of {question!r} failed (error: {result.error or 'silent'})")
+                    if result.first_sound_at is None or spoke_until is None or result.failed_stage:
+                        raise RuntimeError(f"{mode} run of {question!r} failed ({result.failed_stage or 'silent'})")
                     samples[question][mode].append(
                         {
                             "first_sound_s": result.first_sound_at - spoke_until,
@@ -120,7 +121,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
             "streaming": _early_cut_check(billy.listener, pipeline.draft, microphone, paused),
             "sequential": _early_cut_check(sequential_listener, None, microphone, paused),
         }
-        judge = "smart-turn-v3" if billy.listener.end_of_turn.model else "silence"
+        judge = defaults.END_OF_TURN_MODEL if billy.listener.end_of_turn.model else "silence"
         billy.fish.close()
     report = _report(samples, stack.llm_model, runs, judge)
     report["streaming_milestones_s"] = {
@@ -187,7 +188,7 @@ def _report(samples: dict, llm_model: str, runs: int, judge: str) -> dict:
     }
     streaming, sequential = overall["streaming"], overall["sequential"]
     return {
-        "models": {"stt": "tiny.en", "llm": llm_model, "tts": "en_US-joe-medium", "end_of_turn": judge},
+        "models": {"stt": defaults.STT_MODEL, "llm": llm_model, "tts": defaults.VOICE, "end_of_turn": judge},
         "runs_per_question": runs,
         "clock_starts": "the question's last voiced sample",
         "questions": questions,

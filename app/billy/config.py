@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .models import defaults
+
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off", "")
 OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
@@ -124,10 +126,10 @@ class Settings:
     local_llm_model: str = _setting("qwen2.5:1.5b")
     local_tts_host: str = _setting("127.0.0.1")
     local_tts_port: int = _setting("5002", _number(int, 1, 65535))
-    local_tts_voice: str = _setting("en_US-joe-medium")
+    local_tts_voice: str = _setting(defaults.VOICE)
     local_stt_host: str = _setting("127.0.0.1")
     local_stt_port: int = _setting("5003", _number(int, 1, 65535))
-    local_stt_model: str = _setting("tiny.en")
+    local_stt_model: str = _setting(defaults.STT_MODEL)
     stt_language: str = _setting("en")
     # The STT and TTS services themselves
     billy_stt_model_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)

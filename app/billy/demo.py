@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import time
 from pathlib import Path
 
 from .audio.file_device import FileMicrophone, FileSpeaker, PlayedBlock
 from .audio.pcm import loudness
-from .body.fish import make_button, make_pin_factory
+from .body.fish import make_pin_factory
 from .body.timeline import MotionTimeline
 from .config import load_settings
-from .runtime import Turn, attach_mqtt, build_billy
+from .models import defaults
+from .runtime import Turn, start_billy
 from .sounds import render_clips
 from .stack import Stack, local_stack
 from .tts.client import TtsClient
@@ -36,40 +38,34 @@ def run_demo(out_dir: Path, models_dir: Path, question_wav: Path | None, questio
 
 def _converse(stack: Stack, out_dir: Path, question_wav: Path | None, question_text: str) -> dict:
     state_dir = out_dir / "state"
-    render_clips(stack.models_dir, "en_US-joe-medium", state_dir / "sounds")
+    render_clips(stack.models_dir, defaults.VOICE, state_dir / "sounds")
     # The environment wins (MQTT_*, a persona, another fish), except where Billy must meet the demo's services.
     env = {"MIC_TIMEOUT_SECONDS": "2", "LLM_MAX_TOKENS": "60", **os.environ}
     env.update({**stack.environment(), "BILLY_STATE_DIR": str(state_dir)})
     settings = load_settings(env)
     microphone, speaker, timeline = FileMicrophone(), FileSpeaker(), MotionTimeline()
     pin_factory = make_pin_factory("mock")
-    billy = build_billy(settings, microphone, speaker, pin_factory, timeline)
-    link = attach_mqtt(billy, settings)
-    button = make_button(settings.button_pin, billy.press, pin_factory)
-    billy.start()
+    billy = start_billy(settings, microphone, speaker, pin_factory, timeline)
+    turns: queue.Queue[Turn] = queue.Queue()
+    billy.turn_observers.append(turns.put)
     try:
         question = question_wav.read_bytes() if question_wav else TtsClient(stack.tts.base_url).speak_wav(question_text)
         microphone.queue(question)
         pin_factory.pin(settings.button_pin).drive_low()  # press the fish's button
         pin_factory.pin(settings.button_pin).drive_high()
-        turn = _wait_for_turn(billy)
+        turn = _wait_for_turn(billy, turns)
         while not (billy.idle and billy.state == "idle"):
             time.sleep(0.1)
     finally:
-        billy.stop()
-        link.stop()
-        button.close()
-        billy.fish.close()
+        billy.close()
     return _write_results(out_dir, turn, speaker, timeline, stack, microphone.speech_ended_at or turn.speech_ended_at)
 
 
-def _wait_for_turn(billy, timeout: float = 300) -> Turn:
-    deadline = time.monotonic() + timeout
-    while not billy.turns:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Billy did not answer within {timeout:.0f} s (state {billy.state})")
-        time.sleep(0.1)
-    return billy.turns[0]
+def _wait_for_turn(billy, turns: queue.Queue, timeout: float = 300) -> Turn:
+    try:
+        return turns.get(timeout=timeout)
+    except queue.Empty:
+        raise TimeoutError(f"Billy did not answer within {timeout:.0f} s (state {billy.state})") from None
 
 
 def _write_results(
@@ -90,10 +86,10 @@ def _write_results(
         "end_of_turn_wait_s": _since(handed_over, origin),
         "milestones_s": {name: _since(at, origin) for name, at in result.marks.items()},
         "last_sound_s": _since(result.last_sound_at, origin),
-        "error": turn.result.error or None,
+        "error": turn.result.failed_stage or None,
         "llm": {"url": stack.llm_url, "model": stack.llm_model},
-        "stt_model": "tiny.en",
-        "voice": "en_US-joe-medium",
+        "stt_model": defaults.STT_MODEL,
+        "voice": defaults.VOICE,
     }
     (out_dir / "latency.json").write_text(json.dumps(latency, indent=2) + "\n")
     plot_motion(out_dir / "motion.png", reply_blocks, timeline, origin)

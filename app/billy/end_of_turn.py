@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from .audio.pcm import Pcm
+from .models import defaults
 
 LOG = logging.getLogger(__name__)
-MODEL_NAME = "smart-turn-v3"
+MODEL_NAME = defaults.END_OF_TURN_MODEL
 MODEL_FILE = "smart-turn-v3.2-cpu.onnx"
 WINDOW_SAMPLES = 8 * 16000  # the model hears the last 8 s
 # Words after which an English sentence cannot be over: articles, prepositions, conjunctions, fillers.

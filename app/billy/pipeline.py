@@ -41,7 +41,7 @@ WARM_UP_TEXT = "Hello."
 class TurnResult:
     heard: str = ""
     said: str = ""
-    error: str = ""  # the stage that failed: stt, llm, tts, tool
+    failed_stage: str = ""  # the stage that failed: stt, llm, tts, tool; "" when the turn went well
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
@@ -215,6 +215,9 @@ class Pipeline:
             failures["llm"] = ServiceError("llm", "the model answered nothing")
         if "llm" in failures and not result.said:
             return self._fail(result, "llm", interrupt)
+        if "llm" in failures:  # he said part of the reply: no error clip, but the turn did fail
+            LOG.warning("the reply broke off after %r: %s", result.said, failures["llm"])
+            result.failed_stage = "llm"
         if "tts" in failures:
             return self._fail(result, "tts", interrupt)
         assistant = {"role": "assistant", "content": result.said}
@@ -276,7 +279,7 @@ class Pipeline:
             except ToolError as error:
                 LOG.warning("tool call refused: %s", error)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"error": str(error)})})
-                result.error = "tool"
+                result.failed_stage = "tool"
                 self.on_state("error")
                 self._play_clip(self.sounds.get("error-tool"), interrupt)
                 continue
@@ -314,7 +317,7 @@ class Pipeline:
             self.fish.head_back()
 
     def _fail(self, result: TurnResult, stage: str, interrupt: threading.Event) -> TurnResult:
-        result.error = stage
+        result.failed_stage = stage
         LOG.error("turn failed at %s; playing the error clip", stage)
         self.on_state("error")
         self._play_clip(self.sounds.error(stage), interrupt)

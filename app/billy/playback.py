@@ -18,6 +18,7 @@ from .body.fish import Fish
 from .songs import Song
 
 BLOCK_SECONDS = 0.04
+SONG_TAIL_FLAP_SECONDS = 0.12
 AUDIBLE = 0.003  # RMS fraction of full scale: quieter than this is silence, for latency figures
 
 
@@ -70,23 +71,30 @@ class Player:
                     self.last_sound_at = time.monotonic()
             return True
         finally:
+            self.speaker.end_clip()
             self.fish.close_mouth()
 
     def play_song(self, song: Song, interrupt: threading.Event) -> bool:
         """full.wav out loud; mouth from vocals.wav; a tail flap on each drum hit; head per metadata."""
         drums_rate = song.drums.rate if song.drums else 1
-        state = {"drum_level": 0.0, "head": False}
+        # The tail is driven from this loop, block by block: no thread per drum hit, and each move is made
+        # just before the block it belongs to goes out.
+        state = {"drum_level": 0.0, "head": False, "tail_until": None}
 
         def on_block(seconds: float) -> None:
             head_wanted = any(start <= seconds < end for start, end in song.head_moves)
             if head_wanted != state["head"]:
                 (self.fish.head_out if head_wanted else self.fish.head_back)()
                 state["head"] = head_wanted
+            if state["tail_until"] is not None and seconds >= state["tail_until"]:
+                self.fish.tail_back()
+                state["tail_until"] = None
             if song.drums is not None:
                 at = int(seconds * drums_rate)
                 level = loudness(song.drums.samples[at : at + int(drums_rate * BLOCK_SECONDS)])
-                if level >= song.tail_threshold > state["drum_level"] and not state["head"]:
-                    threading.Thread(target=self.fish.flap_tail, args=(0.12,), daemon=True).start()
+                hit = level >= song.tail_threshold > state["drum_level"]
+                if hit and not state["head"] and state["tail_until"] is None and self.fish.tail_out():
+                    state["tail_until"] = seconds + SONG_TAIL_FLAP_SECONDS
                 state["drum_level"] = level
 
         vocals = song.vocals or song.full

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from .end_of_turn import load_end_of_turn
 from .home_assistant import HomeAssistant
 from .listening import Listener, Utterance
 from .llm.client import ChatClient
+from .models import defaults
 from .mqtt.link import MqttLink
 from .persona.persona import Persona
 from .pipeline import Pipeline, TurnResult
@@ -82,7 +84,10 @@ class Billy:
         persona: Persona,
         reporter=None,
     ) -> None:
-        self.turn_listeners: list = []  # called with each Turn (spool replies, the demo)
+        # Callbacks, so Billy himself keeps no history (he runs for months): the spool writes replies from
+        # turn_observers, the demo and the tests record what they need.
+        self.turn_observers: list[Callable[[Turn], None]] = []
+        self.state_observers: list[Callable[[str], None]] = []
         self.settings = settings
         self.microphone = microphone
         self.pipeline = pipeline
@@ -92,14 +97,14 @@ class Billy:
         self.persona = persona
         self.reporter = reporter or NullReporter()
         self.state = "idle"
-        self.states: list[str] = []
-        self.turns: list[Turn] = []
         self.mic_muted = False
         self.volume = pipeline.player.volume = settings.billy_volume
         self.interrupt = threading.Event()
         self.stopping = threading.Event()
         self._work: queue.Queue = queue.Queue()
         self._busy = threading.Event()
+        self.link: MqttLink | None = None  # attached by start_billy
+        self.button = None
         pipeline.on_state = self.set_state
 
     # -- inputs: button, MQTT -------------------------------------------------------------------------
@@ -158,7 +163,8 @@ class Billy:
         if state != self.state:
             LOG.debug("state: %s -> %s", self.state, state)
         self.state = state
-        self.states.append(state)
+        for observer in self.state_observers:
+            observer(state)
         self.reporter.publish_state(state)
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -198,6 +204,15 @@ class Billy:
         if thread is not None and thread is not threading.current_thread():
             thread.join(wait)
 
+    def close(self) -> None:
+        """The orderly end: stop the loop, say offline on MQTT, release the button, switch the motors off."""
+        self.stop()
+        if self.link is not None:
+            self.link.stop()
+        if self.button is not None:
+            self.button.close()
+        self.fish.close()
+
     @property
     def idle(self) -> bool:
         return not self._busy.is_set() and self._work.empty()
@@ -228,12 +243,11 @@ class Billy:
                 return
             result = self.pipeline.turn(utterance.pcm, self.interrupt, utterance.draft)
             turn = Turn(result, utterance)
-            self.turns.append(turn)
             LOG.info("turn: heard %r, said %r, first sound %s", result.heard, result.said, _seconds(turn.first_sound_s))
             self.reporter.publish_heard(result.heard)
             self.reporter.publish_said(result.said)
-            for listener in self.turn_listeners:
-                listener(turn)
+            for observer in self.turn_observers:
+                observer(turn)
             while not self._work.empty() and self._work.queue[0][0] == "say":
                 _, text, literal = self._work.get()
                 self._say(text, literal)
@@ -251,9 +265,9 @@ def _openai(settings: Settings, stage_name: str) -> None:
 def build_clients(settings: Settings):
     """The three stages with their fallbacks, as the settings ask ("hybrid" is just configuration)."""
     key, base, timeout = settings.openai_api_key, settings.openai_base_url, settings.stage_timeout_seconds
-    openai_stt = SttClient(base, "whisper-1", key, timeout)
+    openai_stt = SttClient(base, defaults.OPENAI_STT_MODEL, key, timeout)
     openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds, settings.llm_max_tokens)
-    openai_tts = TtsClient(base, settings.voice, "tts-1", key, timeout)
+    openai_tts = TtsClient(base, settings.voice, defaults.OPENAI_TTS_MODEL, key, timeout)
     if not settings.use_local_models:
         _openai(settings, "USE_LOCAL_MODELS=false")
         return stage("stt", openai_stt), stage("llm", openai_llm), stage("tts", openai_tts)
@@ -264,7 +278,7 @@ def build_clients(settings: Settings):
     local_llm = ChatClient(
         settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds, settings.llm_max_tokens
     )
-    local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, "tts-1", "", timeout)
+    local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, defaults.OPENAI_TTS_MODEL, "", timeout)
     return (
         stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
         stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
@@ -272,18 +286,10 @@ def build_clients(settings: Settings):
     )
 
 
-def build_billy(
-    settings: Settings,
-    microphone: Microphone,
-    speaker: Speaker,
-    pin_factory=None,
-    timeline: MotionTimeline | None = None,
-    reporter=None,
-) -> Billy:
+def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, fish: Fish) -> Billy:
     stt, llm, tts = build_clients(settings)
     state_dir = settings.billy_state_dir
     persona = Persona(state_dir / "persona.ini")
-    fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory)
     sounds = SoundBank(state_dir / "sounds")
     toolbox = ToolBox(
         persona,
@@ -313,7 +319,7 @@ def build_billy(
     listener = Listener(
         microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
     )
-    return Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
+    return Billy(settings, microphone, pipeline, listener, fish, sounds, persona)
 
 
 def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
@@ -322,6 +328,25 @@ def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
     billy.reporter = link
     link.start()
     return link
+
+
+def start_billy(
+    settings: Settings,
+    microphone: Microphone,
+    speaker: Speaker,
+    pin_factory=None,
+    timeline: MotionTimeline | None = None,
+) -> Billy:
+    """The one wiring of a running Billy (`billy run`, the demo, the benchmark, the tests): built from the
+    settings, on MQTT (when MQTT_HOST is set), with his button, his loop started. `billy.close()` undoes it.
+
+    `timeline` records every motor move, for the demo's plot and the tests; the appliance keeps none.
+    """
+    billy = _build_billy(settings, microphone, speaker, Fish(settings.billy_model, timeline, pin_factory))
+    billy.link = attach_mqtt(billy, settings)
+    billy.button = make_button(settings.button_pin, billy.press, pin_factory)
+    billy.start()
+    return billy
 
 
 def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> int:
@@ -336,14 +361,11 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
 
         microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
         speaker = SoundDeviceSpeaker(settings.speaker_preference)
-    billy = build_billy(settings, microphone, speaker, pin_factory)
-    link = attach_mqtt(billy, settings)
-    button = make_button(settings.button_pin, billy.press, pin_factory)
+    billy = start_billy(settings, microphone, speaker, pin_factory)
     if spool is not None:
-        billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
+        billy.turn_observers.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
     signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
     LOG.info("Billy is ready (%s fish, audio %s, gpio %s)", settings.billy_model, audio, gpio)
-    billy.start()
     try:
         while not billy.stopping.is_set():
             if spool is not None and billy.idle and spool.take_question() is not None:
@@ -352,8 +374,5 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
     except KeyboardInterrupt:
         pass
     finally:
-        billy.stop()
-        link.stop()
-        button.close()
-        billy.fish.close()
+        billy.close()
     return 0

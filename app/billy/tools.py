@@ -64,7 +64,7 @@ class ToolBox:
     def run(self, call: ToolCall) -> ToolOutcome:
         try:
             arguments = json.loads(call.arguments or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             raise ToolError(f"{call.name}: arguments are not JSON: {call.arguments[:100]!r}") from None
         if not isinstance(arguments, dict):
             raise ToolError(f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}")

@@ -28,6 +28,8 @@ class Microphone(Protocol):
 class Speaker(Protocol):
     def write(self, samples: np.ndarray, rate: int) -> None: ...
 
+    def end_clip(self) -> None: ...  # the clip written block by block is over
+
     def close(self) -> None: ...
 
 
@@ -97,6 +99,15 @@ class SoundDeviceSpeaker:
             resampler = self._resamplers.setdefault(rate, soxr.ResampleStream(rate, self.rate, 1, dtype="int16"))
             samples = resampler.resample_chunk(samples)
         self._stream.write(samples.reshape(-1, 1))
+
+    def end_clip(self) -> None:
+        """Play what the resamplers still hold and start the next clip with fresh ones: a stream's filter
+        state belongs to one clip (else the next clip begins with the tail of the last)."""
+        resamplers, self._resamplers = self._resamplers, {}
+        for resampler in resamplers.values():
+            rest = resampler.resample_chunk(np.zeros(0, np.int16), last=True)
+            if len(rest):
+                self._stream.write(rest.reshape(-1, 1))
 
     def close(self) -> None:
         self._stream.close()

@@ -101,8 +101,11 @@ class PlayedBlock:
 
 
 class FileSpeaker:
+    """Keeps what it played, for the tests and the demo; `forget_before` lets a long-running user drop it."""
+
     def __init__(self, realtime: bool = True) -> None:
-        self.blocks: list[PlayedBlock] = []
+        self._blocks: list[PlayedBlock] = []
+        self._forgotten = 0  # blocks dropped from the front: marks count every block ever played
         self._clock = RealTimeClock()
         self._realtime = realtime
         self._lock = threading.Lock()
@@ -112,18 +115,24 @@ class FileSpeaker:
         # A sound card returns once the block is out; so does this one.
         started = self._clock.wait(seconds) if self._realtime else time.monotonic()
         with self._lock:
-            self.blocks.append(PlayedBlock(started, samples.copy(), rate))
+            self._blocks.append(PlayedBlock(started, samples.copy(), rate))
 
     def mark(self) -> int:
         with self._lock:
-            return len(self.blocks)
+            return self._forgotten + len(self._blocks)
 
     def played_since(self, mark: int = 0) -> list[PlayedBlock]:
         with self._lock:
-            return list(self.blocks[mark:])
+            return list(self._blocks[max(0, mark - self._forgotten) :])
 
-    def first_sound_since(self, mark: int = 0) -> float | None:
-        return next((block.started for block in self.played_since(mark) if block.loud), None)
+    def end_clip(self) -> None:
+        pass  # blocks are kept at their own rate: no resampler state to end
+
+    def forget_before(self, mark: int) -> None:
+        with self._lock:
+            drop = max(0, min(mark - self._forgotten, len(self._blocks)))
+            del self._blocks[:drop]
+            self._forgotten += drop
 
     def last_sound_since(self, mark: int = 0) -> float | None:
         loud = [block for block in self.played_since(mark) if block.loud]
@@ -159,6 +168,7 @@ class SpoolAudio:
         """Queue the oldest WAV of the inbox into the microphone; it is removed once read."""
         for path in sorted(self.inbox.glob("*.wav")):
             self._mark = self.speaker.mark()
+            self.speaker.forget_before(self._mark)  # played before this question: no reply will hold it
             try:
                 self.microphone.queue(path.read_bytes())
             finally:
@@ -171,6 +181,15 @@ class SpoolAudio:
         mark, self._mark = self._mark, self.speaker.mark()
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{mark}"
         wav = self.outbox / f"{stamp}.wav"
-        wav.write_bytes(self.speaker.wav_since(mark))
-        (self.outbox / f"{stamp}.json").write_text(json.dumps({"heard": heard, "said": said}))
+        _write_whole(wav, self.speaker.wav_since(mark))
+        self.speaker.forget_before(self._mark)  # written out: the spool runs for months and keeps none of it
+        # The .json comes last and whole: once a reader sees it, the reply's .wav is complete too.
+        _write_whole(self.outbox / f"{stamp}.json", json.dumps({"heard": heard, "said": said}).encode())
         return wav
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Readers of the outbox see a file complete or not at all."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)

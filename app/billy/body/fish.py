@@ -28,13 +28,22 @@ def make_pin_factory(kind: str):
         return None
     from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-    return MockFactory(pin_class=MockPWMPin)
+    class LatestStateMockPin(MockPWMPin):
+        """gpiozero's mock pin appends every change to `states` (for its own assertions); `billy run --gpio
+        mock` runs for months and nothing reads that history, so only the latest state is kept."""
+
+        def _change_state(self, value):
+            changed = super()._change_state(value)
+            del self.states[:-1]
+            return changed
+
+    return MockFactory(pin_class=LatestStateMockPin)
 
 
 class Fish:
-    def __init__(self, model: str, timeline: MotionTimeline, pin_factory=None) -> None:
+    def __init__(self, model: str, timeline: MotionTimeline | None = None, pin_factory=None) -> None:
         self.model = model
-        self.timeline = timeline
+        self.timeline = timeline  # None on the appliance: a record of every move would only grow
         self.pin_factory = pin_factory
         self.mouth = Motor(*PINS["mouth"], pwm=True, pin_factory=pin_factory)
         self.head = Motor(*PINS["head"], pwm=True, pin_factory=pin_factory)
@@ -70,11 +79,12 @@ class Fish:
                 self._on_since.pop(part, None)
             if self.tail is None and part in ("head", "tail"):
                 self._on_since.pop("tail" if part == "head" else "head", None)  # one motor, one direction
-            self.timeline.record(part, abs(value))
-            if part == "tail" and self.tail is None:
-                self.timeline.record("head", 0.0)
-            if part == "head" and self.tail is None:
-                self.timeline.record("tail", 0.0)
+            if self.timeline is not None:
+                self.timeline.record(part, abs(value))
+                if part == "tail" and self.tail is None:
+                    self.timeline.record("head", 0.0)
+                if part == "head" and self.tail is None:
+                    self.timeline.record("tail", 0.0)
 
     def follow(self, loudness: float) -> None:
         """Mouth open while the sound is loud, closed in the gaps: called for every played block."""
@@ -89,16 +99,25 @@ class Fish:
     def head_back(self) -> None:
         self._drive("head", 0.0)
 
-    def flap_tail(self, seconds: float = 0.25) -> None:
-        """One tail flap; blocks for its duration (call from a worker thread while speaking)."""
+    def tail_out(self) -> bool:
+        """Start a tail flap; False (nothing moves) while the modern fish's shared motor has the head out."""
         with self._lock:
             if self.tail is None and self.head.value:
-                return  # the head is out: the shared motor is busy
+                return False
             self._drive("tail", 0.9)
-        time.sleep(seconds)
+            return True
+
+    def tail_back(self) -> None:
+        """End a tail flap, unless the head took the shared motor meanwhile."""
         with self._lock:
-            if "tail" in self._on_since:  # unless the head took the shared motor meanwhile
+            if "tail" in self._on_since:
                 self._drive("tail", 0.0)
+
+    def flap_tail(self, seconds: float = 0.25) -> None:
+        """One tail flap; blocks for its duration (call from a worker thread while speaking)."""
+        if self.tail_out():
+            time.sleep(seconds)
+            self.tail_back()
 
     def stop_all(self) -> None:
         with self._lock:

@@ -31,13 +31,6 @@ class MotionTimeline:
         with self._lock:
             return [move for move in self._moves if move.t >= since]
 
-    def value_at(self, part: str, t: float) -> float:
-        value = 0.0
-        for move in self.moves():
-            if move.part == part and move.t <= t:
-                value = move.value
-        return value
-
     def write_csv(self, path: Path, origin: float) -> None:
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)

@@ -88,7 +88,7 @@ def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
         try:
             chunk = json.loads(data)
             choices = chunk.get("choices") or []
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise ServiceError("llm", f"the server sent a line that is not a JSON chunk: {data[:120]!r}") from None
         for choice in choices:
             delta = choice.get("delta") or {}

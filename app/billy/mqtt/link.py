@@ -273,7 +273,8 @@ class MqttLink:
             # A retained command would be replayed on every reconnect: shutting Billy down again and again.
             raise InvalidPayload("retained messages are not commands; publish it without the retain flag")
         handlers, topics = self._handlers, self.topics
-        assert self._say_worker is not None and self._control_worker is not None
+        if self._say_worker is None or self._control_worker is None:  # a message racing stop()
+            raise InvalidPayload("the link is stopping")
         if topic == topics.say:
             say = commands.parse_say(payload)
             self._say_worker.submit(topic, lambda: handlers.say(say.text, say.literal))

@@ -57,7 +57,7 @@ class Persona:
     def _check(name: str, raw: object) -> int:
         try:
             value = int(float(str(raw)))
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", "nan"; "1e999" and "inf" overflow int()
             raise PersonaError(f"trait {name}={raw!r}: expected a whole number from 0 to 100") from None
         if not 0 <= value <= 100:
             raise PersonaError(f"trait {name}={raw!r}: expected a whole number from 0 to 100")

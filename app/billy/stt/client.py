@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 
+from ..models.defaults import OPENAI_STT_MODEL
 from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
 
 
 class SttClient:
-    def __init__(self, base_url: str, model: str = "whisper-1", api_key: str = "", timeout: float = 20) -> None:
+    def __init__(self, base_url: str, model: str = OPENAI_STT_MODEL, api_key: str = "", timeout: float = 20) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key

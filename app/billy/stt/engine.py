@@ -60,6 +60,13 @@ class WhisperEngine:
         )
         LOG.info("whisper model %s loaded in %.1f s", self.name, time.monotonic() - started)
 
+    @staticmethod
+    def knows_language(code: str) -> bool:
+        """A language code whisper has (an English-only model still transcribes such a request, in English)."""
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        return code in _LANGUAGE_CODES
+
     def transcribe(self, pcm: Pcm, language: str | None = None) -> Transcript:
         if self._model is None:
             raise RuntimeError("the whisper model is not loaded yet")

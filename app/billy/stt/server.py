@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..audio.pcm import AudioFormatError, Pcm, read_raw, read_wav
-from ..http_common import api_error, start_in_background
+from ..http_common import BodyTooLarge, ModelLoader, api_error, read_body, replayed
 from .engine import WhisperEngine
 
 RESPONSE_FORMATS = ("json", "text", "verbose_json")
@@ -26,30 +26,17 @@ LOG = logging.getLogger(__name__)
 def build_app(engine: WhisperEngine, max_seconds: float) -> Starlette:
     # Upload ceiling: the longest allowed audio as 48 kHz stereo WAV, plus room for the form around it.
     max_bytes = int(max_seconds * 48000 * 2 * 2) + 65536
-    status = {"state": "loading", "error": ""}
-
-    def load() -> None:
-        try:
-            engine.load()
-            status["state"] = "ok"
-        except Exception as error:  # the health endpoint reports it; the unit keeps answering
-            LOG.exception("could not load the whisper model")
-            status.update(state="error", error=str(error))
-
-    async def health(request: Request) -> Response:
-        body = {"status": status["state"], "model": engine.name, "compute_type": engine.compute_type}
-        if status["error"]:
-            body["error"] = status["error"]
-        return JSONResponse(body, status_code=200 if status["state"] == "ok" else 503)
+    model = ModelLoader("the model", engine.load, lambda: {"model": engine.name, "compute_type": engine.compute_type})
 
     async def transcriptions(request: Request) -> Response:
-        if status["state"] != "ok":
-            return api_error(503, f"the model is {status['state']}: try again shortly", "service_unavailable")
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > max_bytes:
-            return api_error(413, f"upload of {declared} bytes is over the limit of {max_bytes} bytes")
+        if (unavailable := model.unavailable()) is not None:
+            return unavailable
         try:
-            form = await request.form(max_files=1, max_fields=10, max_part_size=max_bytes)
+            body = await read_body(request, max_bytes)
+        except BodyTooLarge as error:
+            return api_error(413, f"{error}: send at most {max_seconds:g} s of audio")
+        try:
+            form = await replayed(request, body).form(max_files=1, max_fields=10, max_part_size=max_bytes)
         except Exception as error:  # multipart parser errors have no common base class
             return api_error(400, f"could not read the form: {error}; send multipart/form-data with a 'file'")
         upload = form.get("file")
@@ -63,7 +50,10 @@ def build_app(engine: WhisperEngine, max_seconds: float) -> Starlette:
         language = str(form.get("language") or "").strip().lower() or None
         if language == "auto":
             language = None
+        if language is not None and not engine.knows_language(language):
+            return api_error(400, f"language={language!r} is not a language whisper knows: use a code like 'en'")
         data = await upload.read()
+        await form.close()
         try:
             pcm = _decode(data, upload.content_type or "", str(form.get("sample_rate") or ""))
         except AudioFormatError as error:
@@ -89,10 +79,10 @@ def build_app(engine: WhisperEngine, max_seconds: float) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/api/health", health),
+            Route("/api/health", model.health),
             Route("/v1/audio/transcriptions", transcriptions, methods=["POST"]),
         ],
-        lifespan=start_in_background(load, "load-whisper"),
+        lifespan=model.lifespan,
     )
     return app
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from ..models.defaults import OPENAI_TTS_MODEL
 from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
 
 # OpenAI's `pcm` format is 24 kHz and says so only in its documentation; Billy's service sends a header.
@@ -15,7 +16,7 @@ OPENAI_PCM_RATE = 24000
 
 class TtsClient:
     def __init__(
-        self, base_url: str, voice: str = "", model: str = "tts-1", api_key: str = "", timeout: float = 20
+        self, base_url: str, voice: str = "", model: str = OPENAI_TTS_MODEL, api_key: str = "", timeout: float = 20
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.voice = voice

@@ -32,22 +32,34 @@ class PiperEngine:
         self.voice_dir = voice_dir
         self.default_voice = default_voice
         self._loaded: dict[str, object] = {}
+        self._voices: dict[str, VoiceInfo] | None = None
         self._lock = threading.Lock()
+        self._scan_lock = threading.Lock()
 
     def voices(self) -> dict[str, VoiceInfo]:
+        """The voices in the directory, scanned once: adding a voice takes a restart, as loading one would."""
+        with self._scan_lock:  # not the synthesis lock: the event loop asks this while a voice speaks
+            if self._voices is None:
+                self._voices = self._scan()
+            return self._voices
+
+    def _scan(self) -> dict[str, VoiceInfo]:
         found = {}
         for model_path in sorted(self.voice_dir.rglob("*.onnx")):
             config_path = model_path.with_name(model_path.name + ".json")
             if not config_path.is_file():
                 continue
-            config = json.loads(config_path.read_text())
-            found[model_path.stem] = VoiceInfo(
-                name=model_path.stem,
-                model_path=model_path,
-                language=config.get("language", {}).get("code", ""),
-                sample_rate=int(config["audio"]["sample_rate"]),
-                quality=config["audio"].get("quality", ""),
-            )
+            try:
+                config = json.loads(config_path.read_text())
+                found[model_path.stem] = VoiceInfo(
+                    name=model_path.stem,
+                    model_path=model_path,
+                    language=config.get("language", {}).get("code", ""),
+                    sample_rate=int(config["audio"]["sample_rate"]),
+                    quality=config["audio"].get("quality", ""),
+                )
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                LOG.warning("skipping voice %s: its %s is unusable (%r)", model_path.stem, config_path.name, error)
         return found
 
     def voice_info(self, name: str | None) -> VoiceInfo:

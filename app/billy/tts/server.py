@@ -8,18 +8,20 @@ dashboard reads it, and the streaming test uses it to prove the order of events 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..audio.pcm import wav_bytes
-from ..http_common import api_error, start_in_background
+from ..http_common import BodyTooLarge, ModelLoader, api_error, read_body
 from ..sentences import split_sentences
 from .engine import PiperEngine, UnknownVoiceError
 
@@ -29,17 +31,12 @@ LOG = logging.getLogger(__name__)
 
 
 def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
-    status = {"state": "loading", "error": ""}
+    # Body ceiling: the longest input with every character JSON-escaped (a surrogate pair is 12 bytes), plus
+    # room for the other fields. Counted as it arrives, so no body is read whole before the check.
+    max_bytes = max_chars * 12 + 4096
+    model = ModelLoader("the voice", engine.load, lambda: {"voice": engine.default_voice})
     timelines: OrderedDict[str, list[dict]] = OrderedDict()
     request_ids = itertools.count(1)
-
-    def load() -> None:
-        try:
-            engine.load()
-            status["state"] = "ok"
-        except Exception as error:  # reported by /api/health; the unit keeps answering
-            LOG.exception("could not load the default voice")
-            status.update(state="error", error=str(error))
 
     def new_timeline() -> tuple[str, list[dict]]:
         request_id = str(next(request_ids))
@@ -47,12 +44,6 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
         while len(timelines) > KEPT_TIMELINES:
             timelines.popitem(last=False)
         return request_id, timelines[request_id]
-
-    async def health(request: Request) -> Response:
-        body = {"status": status["state"], "voice": engine.default_voice}
-        if status["error"]:
-            body["error"] = status["error"]
-        return JSONResponse(body, status_code=200 if status["state"] == "ok" else 503)
 
     async def voices(request: Request) -> Response:
         return JSONResponse(
@@ -72,17 +63,21 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
         return JSONResponse({"events": events})
 
     async def speech(request: Request) -> Response:
-        if status["state"] != "ok":
-            return api_error(503, f"the voice is {status['state']}: try again shortly", "service_unavailable")
+        if (unavailable := model.unavailable()) is not None:
+            return unavailable
         try:
-            body = await request.json()
-        except ValueError:
+            body = json.loads(await read_body(request, max_bytes))
+        except BodyTooLarge as error:
+            return api_error(413, f"{error}: 'input' may have at most {max_chars} characters")
+        except (ValueError, RecursionError):  # invalid JSON, invalid UTF-8, or nested past Python's stack
             return api_error(400, 'the body is not JSON: send {"input": "text", "voice": ...}')
         if not isinstance(body, dict):
             return api_error(400, "the body must be a JSON object")
         text = body.get("input")
         if not isinstance(text, str) or not text.strip():
             return api_error(400, "'input' must be a non-empty string")
+        if not text.isascii() and not _is_unicode(text):
+            return api_error(400, "'input' is not valid Unicode (it holds a lone surrogate such as \\ud800)")
         if len(text) > max_chars:
             return api_error(413, f"'input' has {len(text)} characters; the limit is {max_chars}")
         response_format = body.get("response_format", "wav")
@@ -115,14 +110,25 @@ def build_app(engine: PiperEngine, max_chars: int) -> Starlette:
         }
         if response_format == "pcm":
             return StreamingResponse(chunks(), media_type=f"audio/pcm;rate={voice.sample_rate}", headers=headers)
-        return Response(wav_bytes(b"".join(chunks()), voice.sample_rate), media_type="audio/wav", headers=headers)
+        # Synthesis runs in a worker thread, so health and other requests are answered meanwhile.
+        audio = await run_in_threadpool(lambda: b"".join(chunks()))
+        return Response(wav_bytes(audio, voice.sample_rate), media_type="audio/wav", headers=headers)
 
     return Starlette(
         routes=[
-            Route("/api/health", health),
+            Route("/api/health", model.health),
             Route("/api/voices", voices),
             Route("/api/requests/{request_id}", timeline),
             Route("/v1/audio/speech", speech, methods=["POST"]),
         ],
-        lifespan=start_in_background(load, "load-voice"),
+        lifespan=model.lifespan,
     )
+
+
+def _is_unicode(text: str) -> bool:
+    """JSON can carry lone surrogates ("\\ud800"); no voice can say them, and encoding them fails."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
