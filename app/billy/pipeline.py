@@ -26,6 +26,7 @@ from .playback import Player
 from .sentences import SpokenSentences, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
+from .stt.client import Heard
 from .tools import ToolBox, ToolError
 
 END = object()
@@ -48,7 +49,9 @@ class Stage:
 @dataclass
 class TurnResult:
     heard: str = ""
+    language: str = ""  # the language heard (detected when STT_LANGUAGE=auto), "" if unknown
     said: str = ""
+    answered_by: str = ""  # a step before the LLM that answered the turn itself (e.g. "home assistant")
     error: str = ""  # the stage that failed: stt, llm, tts, tool
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
@@ -81,14 +84,20 @@ class Pipeline:
         self.toolbox = toolbox
         self.on_state = on_state
         self.language = language
+        # Steps tried before the LLM, in order, each given (heard, language): the first that returns words
+        # answers the turn (spoken at once, no LLM request); None passes the turn on. See billy.home_first.
+        self.before_llm: list[Callable[[str, str], tuple[str, str] | None]] = []
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
     def transcribe(self, pcm: Pcm) -> str:
+        return self.hear(pcm).text
+
+    def hear(self, pcm: Pcm) -> Heard:
         last: ServiceError | None = None
         for client in self.stt.each():
             try:
-                return client.transcribe(pcm.to_wav(), self.language)
+                return client.hear(pcm.to_wav(), self.language)
             except ServiceError as error:
                 LOG.warning("%s", error)
                 last = error
@@ -141,20 +150,30 @@ class Pipeline:
         self.player.reset_marks()
         self.on_state("thinking")
         try:
-            result.heard = self.transcribe(utterance)
+            heard = self.hear(utterance)
+            result.heard, result.language = heard.text, heard.language
             result.marks["transcribed"] = time.monotonic()
         except ServiceError:
             return self._fail(result, "stt", interrupt)
-        LOG.info("heard: %r", result.heard)
+        LOG.info("heard (%s): %r", result.language or "?", result.heard)
         if result.heard.strip().lower() in NOT_SPEECH:
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
+        for step in self.before_llm:
+            answer = step(result.heard, result.language)
+            if answer is not None:
+                result.answered_by, words = answer
+                self.speak(words, interrupt, result)
+                self.conversation.remember(
+                    [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
+                )
+                return self._finish(result)
         return self.reply(result, interrupt)
 
     def reply(self, result: TurnResult, interrupt: threading.Event) -> TurnResult:
         """Think and speak about `result.heard`, streaming; also used for MQTT `say` in character."""
         self.on_state("thinking")
-        messages = self.conversation.messages_for(result.heard)
+        messages = self.conversation.messages_for(result.heard, result.language)
         sentences: queue.Queue = queue.Queue()
         failures: dict[str, ServiceError] = {}
         thinker = threading.Thread(

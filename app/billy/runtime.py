@@ -35,6 +35,8 @@ from .sounds import SoundBank
 from .stt.client import SttClient
 from .tools import ToolBox
 from .tts.client import TtsClient
+from .turn_steps import before_llm_steps
+from .wyoming.clients import WyomingStt, WyomingTts
 
 STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
@@ -252,11 +254,19 @@ def build_clients(settings: Settings):
     for name in ("stt", "llm", "tts"):
         if getattr(settings, f"{name}_fallback") == "openai":
             _openai(settings, f"{name.upper()}_FALLBACK=openai")
-    local_stt = SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    local_stt = (
+        WyomingStt(settings.stt_wyoming_uri, timeout)
+        if settings.stt_wyoming_uri
+        else SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    )
     local_llm = ChatClient(
         settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds, settings.llm_max_tokens
     )
-    local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, "tts-1", "", timeout)
+    local_tts = (
+        WyomingTts(settings.tts_wyoming_uri, settings.local_tts_voice, timeout)
+        if settings.tts_wyoming_uri
+        else TtsClient(settings.tts_url, settings.local_tts_voice, "tts-1", "", timeout)
+    )
     return (
         stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
         stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
@@ -277,12 +287,12 @@ def build_billy(
     persona = Persona(state_dir / "persona.ini")
     fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory)
     sounds = SoundBank(state_dir / "sounds")
-    toolbox = ToolBox(
-        persona,
-        settings.allow_update_personality_ini,
-        state_dir / "songs",
-        HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds),
+    home_assistant = (
+        None
+        if settings.ha_conversation == "off"
+        else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
     )
+    toolbox = ToolBox(persona, settings.allow_update_personality_ini, state_dir / "songs", home_assistant)
     pipeline = Pipeline(
         stt,
         llm,
@@ -295,6 +305,7 @@ def build_billy(
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
         text_only=settings.text_only_mode,
     )
+    pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant)
     listener = Listener(
         microphone,
         settings.vad_threshold,
