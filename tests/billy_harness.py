@@ -60,7 +60,8 @@ class Tank:
         self.billy.fish.close()
 
 
-def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=None) -> Tank:
+def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=None, loopback: bool = False) -> Tank:
+    """`loopback`: the microphone also hears the speaker (tests/loopback.py)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
@@ -68,7 +69,12 @@ def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=N
     microphone, speaker = FileMicrophone(), FileSpeaker()
     pin_factory = make_pin_factory("mock")
     timeline = MotionTimeline()
-    billy = build_billy(settings, microphone, speaker, pin_factory, timeline, reporter)
+    ears, mouth = microphone, speaker
+    if loopback:
+        from loopback import Room
+
+        ears = mouth = Room(microphone, speaker)
+    billy = build_billy(settings, ears, mouth, pin_factory, timeline, reporter)
     button = make_button(settings.button_pin, billy.press, pin_factory)
     billy.start()
     return Tank(billy, microphone, speaker, timeline, pin_factory, state_dir, button)

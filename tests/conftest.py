@@ -82,14 +82,15 @@ def tank_factory(tmp_path, sounds_dir, stt_service, tts_service, llm):
 
     tanks = []
 
-    def make(env: dict[str, str] | None = None, reporter=None, state_dir: Path | None = None):
+    def make(env: dict[str, str] | None = None, reporter=None, state_dir: Path | None = None, loopback: bool = False):
         base = {
             "STT_BASE_URL": stt_service.base_url,
             "TTS_BASE_URL": tts_service.base_url,
             "LLM_BASE_URL": llm.base_url,
             "LOCAL_LLM_MODEL": llm.model,
         }
-        tank = make_tank(state_dir or tmp_path / f"billy{len(tanks)}", sounds_dir, {**base, **(env or {})}, reporter)
+        state = state_dir or tmp_path / f"billy{len(tanks)}"
+        tank = make_tank(state, sounds_dir, {**base, **(env or {})}, reporter, loopback)
         tanks.append(tank)
         return tank
 

@@ -36,6 +36,7 @@ from .stt.client import SttClient
 from .tools import ToolBox
 from .tts.client import TtsClient
 from .turn_steps import before_llm_steps
+from .wakeword import wake_word_watcher
 from .wyoming.clients import WyomingStt, WyomingTts
 
 STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
@@ -96,6 +97,7 @@ class Billy:
         self.stopping = threading.Event()
         self._work: queue.Queue = queue.Queue()
         self._busy = threading.Event()
+        self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
         pipeline.on_state = self.set_state
 
     # -- inputs: button, MQTT -------------------------------------------------------------------------
@@ -283,6 +285,9 @@ def build_billy(
     reporter=None,
 ) -> Billy:
     stt, llm, tts = build_clients(settings)
+    watcher = wake_word_watcher(settings, microphone)
+    if watcher is not None:  # the watcher reads the microphone; the Listener reads what it hands on
+        microphone, speaker = watcher.tap, watcher.speaker(speaker)
     state_dir = settings.billy_state_dir
     persona = Persona(state_dir / "persona.ini")
     fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory)
@@ -313,7 +318,11 @@ def build_billy(
         settings.max_utterance_seconds,
         settings.silence_threshold,
     )
-    return Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
+    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, persona, reporter)
+    if watcher is not None:
+        billy.wake_word = watcher
+        watcher.start(billy.press, billy.stopping)  # a detection is a button press
+    return billy
 
 
 def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
