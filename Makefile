@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench clean setup-ansible deploy check test-ansible
+.PHONY: setup test test-python lint format demo bench bench-wake clean setup-ansible deploy check test-ansible
 
 setup: $(VENV)/.setup-done
 
@@ -39,6 +39,11 @@ demo: setup
 # Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
 bench: setup
 	$(BILLY) bench --out out/bench.json
+
+# The wake word, each detector side by side: CPU while idle-listening, detections on spoken wake phrases
+# (piper and espeak-ng voices, clean and with noise), false activations per hour of speech without it.
+bench-wake: setup
+	$(BILLY) bench-wake --out out/bench-wake.json
 
 clean:
 	rm -rf out .cache .pytest_cache

@@ -125,6 +125,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
+    from .wake_bench import run_wake_bench
+
+    run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -215,6 +222,11 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     bench.add_argument("--models-dir", default=".cache/models")
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+    wake = commands.add_parser("bench-wake", help="wake word: CPU, detections, false activations per hour")
+    wake.add_argument("--out", default="out/bench-wake.json")
+    wake.add_argument("--models-dir", default=".cache/models")
+    wake.add_argument("--speech-seconds", type=float, default=3600, help="speech without the wake word")
+    wake.set_defaults(handler=cmd_bench_wake)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")
