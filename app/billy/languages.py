@@ -77,7 +77,8 @@ class VoiceForLanguage:
     """
 
     def __init__(self, tts_clients: list, default_voice: str, chosen: dict[str, str], default_language: str) -> None:
-        self.tts_clients = tts_clients
+        # Only clients of piper voices (Billy's service or a Wyoming piper); OpenAI's voices (VOICE) stay as set.
+        self.tts_clients = [client for client in tts_clients if client.voice == default_voice]
         self.default_voice = default_voice
         self.chosen = chosen
         self.default_language = default_language
