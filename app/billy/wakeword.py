@@ -7,8 +7,9 @@ with stale audio such as the wake-up clip. A detection presses the button: it st
 while he speaks, thinks or sings.
 
 Billy's own voice must not wake him. Everything he plays also goes through a second detector (the reference);
-a detection on the microphone within `ECHO_WINDOW_S` after the reference fired is Billy hearing himself, and is
-ignored. So the wake word still interrupts him when someone else says it, which "mute while speaking" would not.
+a detection on the microphone within `ECHO_WINDOW_S` of the reference firing (either first: the decision waits
+`DECIDE_AFTER_S`) is Billy hearing himself, and is ignored. So the wake word still interrupts him when someone
+else says it, which "mute while speaking" would not.
 Models: microWakeWord (`pymicro-wakeword`) or openWakeWord (`pyopen-wakeword`), whose wheels bundle
 alexa, hey_jarvis, hey_mycroft, okay_nabu (and hey_rhasspy); or the owner's own model file.
 """
@@ -32,6 +33,7 @@ from .config import ConfigError, Settings
 LOG = logging.getLogger(__name__)
 FRAME_SAMPLES = 512  # 32 ms, the Listener's frame
 ECHO_WINDOW_S = 5.0
+DECIDE_AFTER_S = 0.5
 BUILTIN = {
     "microwakeword": ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu"),
     "openwakeword": ("alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy", "okay_nabu"),
@@ -153,13 +155,15 @@ class WakeWordWatcher:
         self.reference = reference
         self.cooldown_s = cooldown_s
         self.tap = MicrophoneTap()
-        self.detections: list[float] = []  # accepted: time.monotonic() of each wake
-        self.echoes: list[float] = []  # heard on the microphone but Billy had just said it
+        self.detections: deque[float] = deque(maxlen=100)  # the last wakes (time.monotonic())
+        self.echoes: deque[float] = deque(maxlen=100)  # heard on the microphone, but Billy had just said it
         self._reference_fired: deque[float] = deque(maxlen=20)
         self._played: queue.Queue = queue.Queue()
         self._resamplers: dict[int, soxr.ResampleStream] = {}
         self._on_wake: Callable[[], None] = lambda: None
         self._stopping = threading.Event()
+        self._last_wake = 0.0
+        self._heard_at: float | None = None  # a detection on the microphone, not yet told from an echo
 
     def speaker(self, speaker: Speaker) -> PlayedAudioTap:
         return PlayedAudioTap(speaker, lambda samples, rate: self._played.put((samples, rate)))
@@ -170,22 +174,32 @@ class WakeWordWatcher:
         LOG.info("listening for the wake word %s (%s)", self.detector.model, self.detector.backend)
 
     def _run(self) -> None:
-        last_wake = -self.cooldown_s
+        self._last_wake = -self.cooldown_s
         while not self._stopping.is_set():
-            frame = self.microphone.read(FRAME_SAMPLES)
-            self.tap.push(frame)
-            self._check_reference()
-            if not self.detector.detect(frame.astype("<i2").tobytes()):
-                continue
-            now = time.monotonic()
-            if any(now - fired < ECHO_WINDOW_S for fired in self._reference_fired):
-                LOG.info("wake word heard in Billy's own voice: ignored")
-                self.echoes.append(now)
-            elif now - last_wake >= self.cooldown_s:
-                LOG.info("wake word %s", self.detector.model)
-                last_wake = now
-                self.detections.append(now)
-                self._on_wake()
+            try:
+                self._listen_once()
+            except Exception:  # the Listener hears through this thread: it must outlive a bad frame or device
+                LOG.exception("wake-word watcher: carrying on")
+                time.sleep(0.5)
+
+    def _listen_once(self) -> None:
+        frame = self.microphone.read(FRAME_SAMPLES)
+        self.tap.push(frame)
+        self._check_reference()
+        if self.detector.detect(frame.astype("<i2").tobytes()) and self._heard_at is None:
+            self._heard_at = time.monotonic()
+        # The two detectors hear the same words a few frames apart, either first: decide a moment later.
+        if self._heard_at is None or time.monotonic() - self._heard_at < DECIDE_AFTER_S:
+            return
+        heard_at, self._heard_at = self._heard_at, None
+        if any(abs(heard_at - fired) < ECHO_WINDOW_S for fired in self._reference_fired):
+            LOG.info("wake word heard in Billy's own voice: ignored")
+            self.echoes.append(heard_at)
+        elif heard_at - self._last_wake >= self.cooldown_s:
+            LOG.info("wake word %s", self.detector.model)
+            self._last_wake = heard_at
+            self.detections.append(heard_at)
+            self._on_wake()
 
     def _check_reference(self) -> None:
         while True:
