@@ -16,11 +16,12 @@ class Conversation:
     def messages_for(self, user_text: str, language: str = "") -> list[dict]:
         """Built fresh every turn, so a trait changed a moment ago is in this turn's system prompt.
 
-        `language` is the one the user spoke: Billy answers in it.
+        `language` is the one the user spoke: Billy answers in it (the persona is written in English, so only
+        another language needs saying, and English prompts stay as they were for the prompt cache).
         """
         history = [message for turn in self._turns for message in turn]
         system = self.persona.system_prompt()
-        if language:
+        if language and language != "en":
             system += f"\nAlways answer in {language_name(language)}, the language the user speaks."
         return [
             {"role": "system", "content": system},
