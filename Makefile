@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench soak fuzz clean setup-ansible deploy check test-ansible
+.PHONY: setup test test-python lint format demo bench bench-wake soak fuzz clean setup-ansible deploy check test-ansible
 
 setup: $(VENV)/.setup-done
 
@@ -56,6 +56,10 @@ fuzz: setup
 		$(PYTHON) -m pytest -s -p no:cacheprovider tests/test_http_fuzz.py \
 		tests/test_mqtt.py::test_fuzzed_payloads_are_ignored_and_the_link_stays_up \
 		tests/test_mqtt.py::test_the_link_process_keeps_its_memory_under_fuzz
+# The wake word, each detector side by side: CPU while idle-listening, detections on spoken wake phrases
+# (piper and espeak-ng voices, clean and with noise), false activations per hour of speech without it.
+bench-wake: setup
+	$(BILLY) bench-wake --out out/bench-wake.json
 
 clean:
 	rm -rf out .cache .pytest_cache

@@ -63,7 +63,8 @@ class Tank:
         self.billy.close()
 
 
-def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str]) -> Tank:
+def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], loopback: bool = False) -> Tank:
+    """`loopback`: the microphone also hears the speaker (tests/loopback.py)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
@@ -71,7 +72,12 @@ def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str]) -> Tank:
     settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **patient, **env})
     microphone, speaker, timeline = FileMicrophone(), FileSpeaker(), MotionTimeline()
     pin_factory = make_pin_factory("mock")
-    billy = start_billy(settings, microphone, speaker, pin_factory, timeline)
+    ears, mouth = microphone, speaker
+    if loopback:
+        from loopback import Room
+
+        ears = mouth = Room(microphone, speaker)
+    billy = start_billy(settings, ears, mouth, pin_factory, timeline)
     tank = Tank(billy, microphone, speaker, timeline, pin_factory, state_dir)
     billy.state_observers.append(tank.states.append)
     billy.turn_observers.append(tank.turns.append)

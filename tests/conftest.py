@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billy.stack import ServiceProcess, fetch_default_models
+from billy.stack import ServiceProcess, fetch_default_models, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / ".cache" / "models"
@@ -23,7 +23,11 @@ def models_dir() -> Path:
 @pytest.fixture(scope="session")
 def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = tmp_path_factory.mktemp("stt") / "stt.log"
-    service = ServiceProcess.billy(["stt-server", "--model-dir", str(models_dir / "tiny.en")], log)
+    wyoming = free_port()  # the same process also speaks Wyoming (tests/test_wyoming.py)
+    service = ServiceProcess.billy(
+        ["stt-server", "--model-dir", str(models_dir / "tiny.en"), "--wyoming-port", str(wyoming)], log
+    )
+    service.wyoming_uri = f"tcp://127.0.0.1:{wyoming}"
     yield service
     service.stop()
 
@@ -31,7 +35,9 @@ def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="session")
 def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = tmp_path_factory.mktemp("tts") / "tts.log"
-    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir)], log)
+    wyoming = free_port()
+    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), "--wyoming-port", str(wyoming)], log)
+    service.wyoming_uri = f"tcp://127.0.0.1:{wyoming}"
     yield service
     service.stop()
 
@@ -78,14 +84,15 @@ def tank_factory(tmp_path, sounds_dir, stt_service, tts_service, llm):
 
     tanks = []
 
-    def make(env: dict[str, str] | None = None, state_dir: Path | None = None):
+    def make(env: dict[str, str] | None = None, state_dir: Path | None = None, loopback: bool = False):
         base = {
             "STT_BASE_URL": stt_service.base_url,
             "TTS_BASE_URL": tts_service.base_url,
             "LLM_BASE_URL": llm.base_url,
             "LOCAL_LLM_MODEL": llm.model,
         }
-        tank = make_tank(state_dir or tmp_path / f"billy{len(tanks)}", sounds_dir, {**base, **(env or {})})
+        state = state_dir or tmp_path / f"billy{len(tanks)}"
+        tank = make_tank(state, sounds_dir, {**base, **(env or {})}, loopback)
         tanks.append(tank)
         return tank
 

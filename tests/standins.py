@@ -143,12 +143,39 @@ class _LlmHandler(BaseHTTPRequestHandler):
 
 
 class HomeAssistantStandIn(StandIn):
-    """`POST /api/conversation/process` as Home Assistant answers it, bearer token checked."""
+    """`POST /api/conversation/process` as Home Assistant answers it, bearer token checked.
 
-    def __init__(self, token: str, speech: str) -> None:
+    Without `intents` every sentence is a command done and answered with `speech`. With `intents` (sentence ->
+    answer) it answers like Home Assistant's own intent engine: a known sentence (case and punctuation aside)
+    is `action_done`, anything else the `error` response with code `no_intent_match`.
+    """
+
+    def __init__(self, token: str, speech: str = "", intents: dict[str, str] | None = None) -> None:
         self.token = token
         self.speech = speech
+        self.intents = None if intents is None else {_sentence(key): value for key, value in intents.items()}
         super().__init__(_HaHandler)
+
+    def answer(self, text: str, language: str) -> dict:
+        if self.intents is None or _sentence(text) in self.intents:
+            speech = self.speech if self.intents is None else self.intents[_sentence(text)]
+            response_type, data = "action_done", {"targets": [], "success": [], "failed": []}
+        else:
+            speech, response_type, data = "Sorry, I couldn't understand that", "error", {"code": "no_intent_match"}
+        return {
+            "response": {
+                "response_type": response_type,
+                "language": language,
+                "speech": {"plain": {"speech": speech, "extra_data": None}},
+                "card": {},
+                "data": data,
+            },
+            "conversation_id": None,
+        }
+
+
+def _sentence(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
 
 
 class _HaHandler(BaseHTTPRequestHandler):
@@ -163,16 +190,7 @@ class _HaHandler(BaseHTTPRequestHandler):
             self.send_response(401)
             self.end_headers()
             return
-        answer = {
-            "response": {
-                "response_type": "action_done",
-                "language": body.get("language", "en"),
-                "speech": {"plain": {"speech": standin.speech, "extra_data": None}},
-                "data": {"targets": [], "success": [], "failed": []},
-            },
-            "conversation_id": None,
-        }
-        data = json.dumps(answer).encode()
+        data = json.dumps(standin.answer(str(body.get("text", "")), body.get("language", "en"))).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

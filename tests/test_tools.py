@@ -106,7 +106,8 @@ def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank
     home = HomeAssistantStandIn(token="long-lived-token", speech="The kitchen light is now on.")
     try:
         llm.then(Reply(tool_calls=[("smart_home_command", json.dumps({"prompt": "turn on the kitchen light"}))]))
-        tank = tank_factory({"HA_HOST": home.url, "HA_TOKEN": "long-lived-token", "HA_LANG": "fr"})
+        env = {"HA_HOST": home.url, "HA_TOKEN": "long-lived-token", "HA_LANG": "fr", "HA_CONVERSATION": "llm"}
+        tank = tank_factory(env)
         mark = tank.speaker.mark()
         turn = tank.ask(speak("Turn on the kitchen light."))
         request = home.requests[0]

@@ -28,6 +28,10 @@ def cmd_stt_server(args: argparse.Namespace, settings: Settings) -> int:
 
     language = None if args.language in ("", "auto") else args.language
     engine = WhisperEngine(Path(args.model_dir), args.compute_type, args.beam_size, args.threads, language)
+    if args.wyoming_port:
+        from .wyoming.server import SttHandler, serve_in_background
+
+        serve_in_background(SttHandler, engine, args.host, args.wyoming_port)
     _serve(build_app(engine, args.max_seconds), args.host, args.port)
     return 0
 
@@ -36,7 +40,12 @@ def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
     from .tts.engine import PiperEngine
     from .tts.server import build_app
 
-    _serve(build_app(PiperEngine(Path(args.voice_dir), args.voice), args.max_chars), args.host, args.port)
+    engine = PiperEngine(Path(args.voice_dir), args.voice)
+    if args.wyoming_port:
+        from .wyoming.server import TtsHandler, serve_in_background
+
+        serve_in_background(TtsHandler, engine, args.host, args.wyoming_port)
+    _serve(build_app(engine, args.max_chars), args.host, args.port)
     return 0
 
 
@@ -120,6 +129,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
+    from .wake_bench import run_wake_bench
+
+    run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -142,6 +158,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     stt.add_argument(
         "--max-seconds", type=float, default=settings.stt_max_seconds, help="longest upload (STT_MAX_SECONDS)"
     )
+    stt.add_argument(
+        "--wyoming-port", type=int, default=settings.stt_wyoming_port, help="also Wyoming; 0: off (STT_WYOMING_PORT)"
+    )
     stt.set_defaults(handler=cmd_stt_server)
 
     tts = commands.add_parser("tts-server", help="serve piper (OpenAI speech API, streaming PCM)")
@@ -150,6 +169,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     tts.add_argument("--voice-dir", default=str(settings.tts_voice_dir), help="folder of voices (BILLY_TTS_VOICE_DIR)")
     tts.add_argument("--voice", default=settings.local_tts_voice, help="default voice (LOCAL_TTS_VOICE)")
     tts.add_argument("--max-chars", type=int, default=settings.tts_max_chars, help="longest input (TTS_MAX_CHARS)")
+    tts.add_argument(
+        "--wyoming-port", type=int, default=settings.tts_wyoming_port, help="also Wyoming; 0: off (TTS_WYOMING_PORT)"
+    )
     tts.set_defaults(handler=cmd_tts_server)
 
     from .llm.server import add_arguments
@@ -204,6 +226,11 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     bench.add_argument("--models-dir", default=".cache/models")
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+    wake = commands.add_parser("bench-wake", help="wake word: CPU, detections, false activations per hour")
+    wake.add_argument("--out", default="out/bench-wake.json")
+    wake.add_argument("--models-dir", default=".cache/models")
+    wake.add_argument("--speech-seconds", type=float, default=3600, help="speech without the wake word")
+    wake.set_defaults(handler=cmd_bench_wake)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")

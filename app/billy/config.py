@@ -78,6 +78,19 @@ def _url(name: str, raw: str) -> str:
     return value
 
 
+def _voice_map(name: str, raw: str) -> dict[str, str]:
+    from .languages import parse_voice_map
+
+    return parse_voice_map(name, raw)
+
+
+def _wyoming_uri(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not (value.startswith("tcp://") and value.rsplit(":", 1)[-1].isdigit()):
+        raise ConfigError(f"{name}={raw!r} is not valid: expected tcp://HOST:PORT (a Wyoming server), or empty")
+    return value
+
+
 def _setting(default: str, parse: Callable[[str, str], Any] = _text, secret: bool = False) -> Any:
     return field(default=None, metadata={"default": default, "parse": parse, "secret": secret})
 
@@ -168,6 +181,19 @@ class Settings:
     billy_shutdown_command: str = _setting("systemctl poweroff")
     billy_restart_command: str = _setting("systemctl restart billy.service")
     billy_web_url: str = _setting("http://billy.local/")
+    # Voice: Home Assistant's intents before the LLM, voices per language, wake word, Wyoming (billy.home_first,
+    # billy.languages, billy.wakeword, billy.wyoming)
+    ha_conversation: str = _setting("first", _choice("first", "llm", "off"))
+    tts_voices: dict = _setting("", _voice_map)
+    wake_word_enabled: bool = _setting("false", _boolean)
+    wake_word_backend: str = _setting("microwakeword", _choice("microwakeword", "openwakeword"))
+    wake_word_model: str = _setting("okay_nabu")
+    wake_word_threshold: float = _setting("0", _number(float, 0, 1))
+    wake_word_cooldown_seconds: float = _setting("4", _number(float, 0, 60))
+    stt_wyoming_uri: str = _setting("", _wyoming_uri)
+    tts_wyoming_uri: str = _setting("", _wyoming_uri)
+    stt_wyoming_port: int = _setting("0", _number(int, 0, 65535))
+    tts_wyoming_port: int = _setting("0", _number(int, 0, 65535))
 
     @property
     def models_dir(self) -> Path:

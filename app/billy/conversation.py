@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from .languages import language_name
 from .persona.persona import Persona
 
 
@@ -12,11 +13,18 @@ class Conversation:
         self.persona = persona
         self._turns: deque[list[dict]] = deque(maxlen=max_turns)
 
-    def messages_for(self, user_text: str) -> list[dict]:
-        """Built fresh every turn, so a trait changed a moment ago is in this turn's system prompt."""
+    def messages_for(self, user_text: str, language: str = "") -> list[dict]:
+        """Built fresh every turn, so a trait changed a moment ago is in this turn's system prompt.
+
+        `language` is the one the user spoke: Billy answers in it (the persona is written in English, so only
+        another language needs saying, and English prompts stay as they were for the prompt cache).
+        """
         history = [message for turn in self._turns for message in turn]
+        system = self.persona.system_prompt()
+        if language and language != "en":
+            system += f"\nAlways answer in {language_name(language)}, the language the user speaks."
         return [
-            {"role": "system", "content": self.persona.system_prompt()},
+            {"role": "system", "content": system},
             *history,
             {"role": "user", "content": user_text},
         ]

@@ -36,6 +36,7 @@ class Draft:
         self._cancel = threading.Event()
         self.stop = AnyOf(self._cancel)  # what the workers watch
         self.heard = heard or ""
+        self.language = ""  # the language heard, when the STT service says (STT_LANGUAGE=auto)
         self.transcribed = threading.Event()  # set once `heard` is final (or transcription failed)
         # The LLM waits for this: set when the turn sounds complete, when it is handed over, or on cancel.
         self.go_ahead = threading.Event()

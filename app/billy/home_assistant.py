@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
 
 from .service_client import ServiceError
+
+# What Home Assistant's intent engine says when a sentence was not a home command it could carry out.
+NOT_HANDLED_CODES = ("no_intent_match", "no_valid_targets")
+
+
+@dataclass(frozen=True)
+class HaAnswer:
+    """Home Assistant's reply to a sentence: `response_type` is action_done, query_answer or error."""
+
+    response_type: str
+    speech: str
+    code: str = ""  # the error code when response_type is "error"
+
+    @property
+    def handled(self) -> bool:
+        """True when Home Assistant understood the sentence as a home command (even one that then failed)."""
+        return self.response_type in ("action_done", "query_answer") or (
+            self.response_type == "error" and self.code not in NOT_HANDLED_CODES
+        )
 
 
 class HomeAssistant:
@@ -20,12 +41,16 @@ class HomeAssistant:
 
     def process(self, text: str) -> str:
         """Send the request; return Home Assistant's spoken answer."""
+        return self.converse(text).speech
+
+    def converse(self, text: str, language: str | None = None) -> HaAnswer:
+        """`POST /api/conversation/process`: Home Assistant's own intent engine, no LLM involved."""
         if not self.configured:
             raise ServiceError("home assistant", "not configured: set HA_HOST and HA_TOKEN")
         try:
             response = httpx.post(
                 f"{self.host}/api/conversation/process",
-                json={"text": text, "language": self.language},
+                json={"text": text, "language": language or self.language},
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=self.timeout,
             )
@@ -36,6 +61,11 @@ class HomeAssistant:
         if response.status_code != 200:
             raise ServiceError("home assistant", f"HTTP {response.status_code}")
         try:
-            return str(response.json()["response"]["speech"]["plain"]["speech"])
-        except (ValueError, KeyError, TypeError):
+            answer = response.json()["response"]
+            return HaAnswer(
+                str(answer.get("response_type", "")),
+                str(answer["speech"]["plain"]["speech"]),
+                str((answer.get("data") or {}).get("code", "")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise ServiceError("home assistant", "the answer had no speech in it") from None

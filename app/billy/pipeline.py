@@ -28,6 +28,7 @@ from .sentences import SpokenSentences, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
 from .stages import Stage
+from .stt.client import Heard
 from .tools import ToolBox, ToolError
 
 END = object()
@@ -40,8 +41,10 @@ WARM_UP_TEXT = "Hello."
 @dataclass
 class TurnResult:
     heard: str = ""
+    language: str = ""  # the language heard (detected when STT_LANGUAGE=auto), "" if unknown
     said: str = ""
     failed_stage: str = ""  # the stage that failed: stt, llm, tts, tool; "" when the turn went well
+    answered_by: str = ""  # a step before the LLM that answered the turn itself (e.g. "home assistant")
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
@@ -77,12 +80,18 @@ class Pipeline:
         self.toolbox = toolbox
         self.on_state = on_state
         self.language = language
+        # Steps tried before the LLM, in order, each given (heard, language): the first that returns words
+        # answers the turn (spoken at once, no LLM request); None passes the turn on. See billy.home_first.
+        self.before_llm: list[Callable[[str, str], tuple[str, str] | None]] = []
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
     def transcribe(self, pcm: Pcm) -> str:
+        return self.hear(pcm).text
+
+    def hear(self, pcm: Pcm) -> Heard:
         wav = pcm.to_wav()
-        return self.stt.ask(lambda client: client.transcribe(wav, self.language))
+        return self.stt.ask(lambda client: client.hear(wav, self.language))
 
     def think(self, messages: list[dict]) -> Iterator[TextDelta | ToolCall]:
         tools = self.toolbox.schemas()
@@ -116,7 +125,8 @@ class Pipeline:
 
     def _transcribe_and_reply(self, draft: Draft) -> None:
         try:
-            draft.heard = self.transcribe(draft.pcm)
+            heard = self.hear(draft.pcm)
+            draft.heard, draft.language = heard.text, heard.language
             draft.marks["transcribed"] = time.monotonic()
         except ServiceError as error:
             draft.failures["stt"] = error
@@ -129,7 +139,7 @@ class Pipeline:
         self._think_and_voice(draft)
 
     def _think_and_voice(self, draft: Draft) -> None:
-        draft.messages = self.conversation.messages_for(draft.heard)
+        draft.messages = self.conversation.messages_for(draft.heard, draft.language)
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
         splitter = SpokenSentences()
@@ -182,18 +192,32 @@ class Pipeline:
                 draft.cancel()
             draft = self.draft(utterance)
         draft.stop.include(interrupt)
-        draft.go_ahead.set()
         result = TurnResult()
         self.player.reset_marks()
         self.on_state("thinking")
         draft.transcribed.wait()
-        result.heard, result.marks = draft.heard, draft.marks
+        result.heard, result.language, result.marks = draft.heard, draft.language, draft.marks
         if "stt" in draft.failures:
+            draft.cancel()
             return self._fail(result, "stt", interrupt)
-        LOG.info("heard: %r", result.heard)
+        LOG.info("heard (%s): %r", result.language or "?", result.heard)
         if not is_speech(result.heard):
+            draft.cancel()
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
+        # Steps before the LLM (Home Assistant's intents) act on the world, so they run only now that the turn
+        # is handed over, never on a draft's guess; the draft's speculative thinking is dropped if one answers.
+        for step in self.before_llm:
+            answer = step(result.heard, result.language)
+            if answer is not None:
+                draft.cancel()
+                result.answered_by, words = answer
+                self.speak(words, interrupt, result)
+                self.conversation.remember(
+                    [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
+                )
+                return self._finish(result)
+        draft.go_ahead.set()
         return self._play_reply(draft, result, interrupt)
 
     def reply(self, result: TurnResult, interrupt: threading.Event) -> TurnResult:

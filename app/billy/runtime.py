@@ -39,6 +39,9 @@ from .stages import stage
 from .stt.client import SttClient
 from .tools import ToolBox
 from .tts.client import TtsClient
+from .turn_steps import before_llm_steps
+from .wakeword import wake_word_watcher
+from .wyoming.clients import WyomingStt, WyomingTts
 
 STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
@@ -105,6 +108,7 @@ class Billy:
         self._busy = threading.Event()
         self.link: MqttLink | None = None  # attached by start_billy
         self.button = None
+        self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
         pipeline.on_state = self.set_state
 
     # -- inputs: button, MQTT -------------------------------------------------------------------------
@@ -274,11 +278,19 @@ def build_clients(settings: Settings):
     for name in ("stt", "llm", "tts"):
         if getattr(settings, f"{name}_fallback") == "openai":
             _openai(settings, f"{name.upper()}_FALLBACK=openai")
-    local_stt = SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    local_stt = (
+        WyomingStt(settings.stt_wyoming_uri, timeout)
+        if settings.stt_wyoming_uri
+        else SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    )
     local_llm = ChatClient(
         settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds, settings.llm_max_tokens
     )
-    local_tts = TtsClient(settings.tts_url, settings.local_tts_voice, defaults.OPENAI_TTS_MODEL, "", timeout)
+    local_tts = (
+        WyomingTts(settings.tts_wyoming_uri, settings.local_tts_voice, timeout)
+        if settings.tts_wyoming_uri
+        else TtsClient(settings.tts_url, settings.local_tts_voice, defaults.OPENAI_TTS_MODEL, "", timeout)
+    )
     return (
         stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
         stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
@@ -288,15 +300,18 @@ def build_clients(settings: Settings):
 
 def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, fish: Fish) -> Billy:
     stt, llm, tts = build_clients(settings)
+    watcher = wake_word_watcher(settings, microphone)
+    if watcher is not None:  # the watcher reads the microphone; the Listener reads what it hands on
+        microphone, speaker = watcher.tap, watcher.speaker(speaker)
     state_dir = settings.billy_state_dir
     persona = Persona(state_dir / "persona.ini")
     sounds = SoundBank(state_dir / "sounds")
-    toolbox = ToolBox(
-        persona,
-        settings.allow_update_personality_ini,
-        state_dir / "songs",
-        HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds),
+    home_assistant = (
+        None
+        if settings.ha_conversation == "off"
+        else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
     )
+    toolbox = ToolBox(persona, settings.allow_update_personality_ini, state_dir / "songs", home_assistant)
     pipeline = Pipeline(
         stt,
         llm,
@@ -309,6 +324,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
         text_only=settings.text_only_mode,
     )
+    pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant)
     end_of_turn = load_end_of_turn(
         settings.end_of_turn,
         settings.models_dir,
@@ -319,7 +335,11 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     listener = Listener(
         microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
     )
-    return Billy(settings, microphone, pipeline, listener, fish, sounds, persona)
+    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, persona)
+    if watcher is not None:
+        billy.wake_word = watcher
+        watcher.start(billy.press, billy.stopping)  # a detection is a button press
+    return billy
 
 
 def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:

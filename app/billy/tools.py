@@ -33,7 +33,9 @@ class ToolOutcome:
 
 
 class ToolBox:
-    def __init__(self, persona: Persona, allow_persist: bool, songs_dir: Path, home_assistant: HomeAssistant) -> None:
+    def __init__(
+        self, persona: Persona, allow_persist: bool, songs_dir: Path, home_assistant: HomeAssistant | None
+    ) -> None:
         self.persona = persona
         self.allow_persist = allow_persist
         self.songs_dir = songs_dir
@@ -45,7 +47,7 @@ class ToolBox:
             for name in self.persona.traits
         }
         songs = list(list_songs(self.songs_dir))
-        return [
+        schemas = [
             _function("update_personality", "Change one or more of Billy's personality traits (0-100).", traits, []),
             _function(
                 "play_song",
@@ -53,13 +55,17 @@ class ToolBox:
                 {"song": {"type": "string", "description": "the song's name or title"}},
                 ["song"],
             ),
-            _function(
-                "smart_home_command",
-                "Ask Home Assistant to control or report on the house (lights, heating, devices, sensors).",
-                {"prompt": {"type": "string", "description": "the request in plain words"}},
-                ["prompt"],
-            ),
         ]
+        if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
+            schemas.append(
+                _function(
+                    "smart_home_command",
+                    "Ask Home Assistant to control or report on the house (lights, heating, devices, sensors).",
+                    {"prompt": {"type": "string", "description": "the request in plain words"}},
+                    ["prompt"],
+                )
+            )
+        return schemas
 
     def run(self, call: ToolCall) -> ToolOutcome:
         try:
@@ -72,7 +78,7 @@ class ToolBox:
             return self._update_personality(arguments)
         if call.name == "play_song":
             return self._play_song(arguments)
-        if call.name == "smart_home_command":
+        if call.name == "smart_home_command" and self.home_assistant is not None:
             return self._smart_home(arguments)
         raise ToolError(f"unknown tool {call.name!r}")
 

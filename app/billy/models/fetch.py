@@ -116,6 +116,9 @@ def _read(source: Source, entry: ModelEntry, file: str) -> Iterator[bytes]:
         return _read_url(source.spec["base"] + file)
     if source.type == "local":
         return _read_files([_local_file(Path(source.spec["path"]), entry, file)])
+    if source.type == "pip" and file in source.spec.get("split", {}):
+        # A file too big for one package, cut in parts across several: joined in order, hashed whole.
+        return _read_files([_package_dir(Source("pip", part)) / part["path"] for part in source.spec["split"][file]])
     if source.type == "pip":
         return _read_files([_package_dir(source) / source.spec["subdir"] / file])
     if source.type == "pip-parts":

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
 
+from ..languages import language_code
 from ..models.defaults import OPENAI_STT_MODEL
 from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    language: str = ""  # two-letter code of the language heard, "" if the service did not say
 
 
 class SttClient:
@@ -19,7 +28,11 @@ class SttClient:
         return get_health("stt", self.base_url)
 
     def transcribe(self, wav: bytes, language: str | None = None) -> str:
-        data = {"model": self.model, "response_format": "json"}
+        return self.hear(wav, language).text
+
+    def hear(self, wav: bytes, language: str | None = None) -> Heard:
+        """The words and the language they were in (verbose_json carries it; OpenAI names it in full)."""
+        data = {"model": self.model, "response_format": "verbose_json"}
         if language:
             data["language"] = language
         try:
@@ -34,4 +47,5 @@ class SttClient:
             raise no_answer("stt", self.base_url, error) from None
         if response.status_code != 200:
             raise ServiceError("stt", error_message(response))
-        return str(response.json().get("text", "")).strip()
+        body = response.json()
+        return Heard(str(body.get("text", "")).strip(), language_code(str(body.get("language") or language or "")))

@@ -1,0 +1,74 @@
+"""The wake word on the file-backed microphone, with the speaker looped back into it: a spoken wake phrase
+starts a session; Billy saying the phrase himself does not wake him; someone saying it while he talks stops him."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from standins import Reply
+from text_match import contains_words
+
+WAKE = {"WAKE_WORD_ENABLED": "true", "WAKE_WORD_MODEL": "okay_nabu"}
+TIMEOUT = 60
+
+
+def _ask_after_the_wake_up_clip(tank, question: bytes) -> None:
+    """With the wake word on, the microphone is live (the watcher reads it all the time): speak once Billy listens."""
+    tank.press_button()
+    _wait_for(lambda: tank.billy.state == "listening", "session")
+    tank.microphone.queue(question)
+
+
+def _wait_for(condition, what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {what} after {timeout} s")
+        time.sleep(0.05)
+
+
+def test_a_spoken_wake_phrase_starts_a_session(tank_factory, llm, speak):
+    llm.then(Reply("I heard you."))
+    tank = tank_factory(WAKE, loopback=True)
+    question = speak("What time is it?")
+    tank.microphone.queue(speak("Okay Nabu."))
+    _wait_for(lambda: "listening" in tank.states, "session")
+    assert len(tank.billy.wake_word.detections) == 1
+    tank.microphone.queue(question)
+    turn = tank.wait_turn(0)
+    assert contains_words(turn.result.heard, "what time is it"), turn.result.heard
+    assert turn.result.said == "I heard you."
+
+
+def test_billy_saying_the_wake_phrase_himself_does_not_wake_him(tank_factory, llm, speak):
+    llm.then(Reply("Okay Nabu. Okay Nabu. That is what the smart speakers are called."))
+    tank = tank_factory(WAKE, loopback=True)
+    _ask_after_the_wake_up_clip(tank, speak("What are smart speakers called?"))
+    turn = tank.wait_turn(0)
+    tank.wait_idle()
+    watcher = tank.billy.wake_word
+    assert watcher.echoes, "the microphone never heard Billy's own wake phrase: the loopback is not working"
+    assert not watcher.detections and not turn.result.interrupted
+    assert tank.states.count("listening") == 2  # the question, then the follow-up that timed out
+
+
+def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm, speak):
+    long_reply = " ".join(["Let me tell you about the river where I grew up, it was long and wide."] * 6)
+    llm.then(Reply(long_reply, word_delay=0.01))
+    tank = tank_factory(WAKE, loopback=True)
+    wake = speak("Okay Nabu.")
+    _ask_after_the_wake_up_clip(tank, speak("Tell me about the river."))
+    _wait_for(lambda: tank.billy.state == "speaking", "speech")
+    tank.microphone.queue(wake)
+    turn = tank.wait_turn(0)
+    assert turn.result.interrupted
+    assert len(tank.billy.wake_word.detections) == 1
+
+
+def test_an_unknown_wake_word_model_is_a_clear_error(tank_factory):
+    from billy.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"WAKE_WORD_MODEL='hey_billy' is not valid .* okay_nabu"):
+        tank_factory({**WAKE, "WAKE_WORD_MODEL": "hey_billy"})
