@@ -116,6 +116,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.app import build_app
+
+    _serve(build_app(settings), args.host, args.port)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -200,6 +207,11 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     bench.add_argument("--models-dir", default=".cache/models")
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+
+    web = commands.add_parser("web", help="the web page: settings, persona, songs, logs (billy-web.service)")
+    web.add_argument("--host", default=settings.billy_web_host, help="bind address (BILLY_WEB_HOST)")
+    web.add_argument("--port", type=int, default=settings.billy_web_port, help="port (BILLY_WEB_PORT)")
+    web.set_defaults(handler=cmd_web)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")
