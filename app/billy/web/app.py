@@ -25,13 +25,13 @@ from starlette.staticfiles import StaticFiles
 from ..config import ConfigError, Settings, load_settings
 from ..control import ControlClient, ControlError, socket_path
 from ..doctor import run_checks
+from ..local_settings import read_overrides
 from ..models.catalogue import load_catalogue
 from ..persona.persona import PersonaError
 from ..songs import list_songs
 from ..sounds import CLIPS
 from . import persona_form, settings_form, system, uploads
 from .auth import LoginLimiter, PasswordStore, Session, Sessions
-from .envfiles import read_overrides
 
 COOKIE = "billy_session"
 LOG = logging.getLogger(__name__)

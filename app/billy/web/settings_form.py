@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..config import ConfigError, Settings, load_settings
-from .envfiles import read_overrides, role_values, units_reading, write_overrides
+from ..config import ConfigError, Settings
+from ..local_settings import UNIT_ENV_FILES, apply_changes, check_value, read_env_file, read_overrides
 
 GROUPS = {
     "Voice and models": [
@@ -63,6 +63,14 @@ def _specs() -> dict[str, dict]:
     return {spec.name.upper(): spec.metadata for spec in fields(Settings)}
 
 
+def role_values(config_dir: Path) -> dict[str, str]:
+    """What the inventory set, over every unit's file."""
+    values: dict[str, str] = {}
+    for name in reversed(UNIT_ENV_FILES):  # billy.env wins, as `billy settings show` reports
+        values.update(read_env_file(config_dir / name))
+    return values
+
+
 def effective(config_dir: Path) -> dict[str, str]:
     return {**role_values(config_dir), **read_overrides(config_dir)}
 
@@ -99,30 +107,25 @@ class SaveResult:
 
 
 def save(config_dir: Path, form: dict[str, str]) -> SaveResult:
-    """Apply a submitted settings form; ConfigError (the parser's words) if any value is bad, nothing written."""
+    """Apply a submitted settings form, all or nothing: ConfigError (the parser's words) if any value is bad."""
     specs, values, local = _specs(), effective(config_dir), read_overrides(config_dir)
-    role = role_values(config_dir)
-    overrides = dict(local)
-    changed: set[str] = set()
+    changes: dict[str, str | None] = {}
     for key, raw in form.items():
         if key.startswith(RESET_PREFIX):
             name = key.removeprefix(RESET_PREFIX)
-            if name in overrides:
-                overrides.pop(name)
-                changed.add(name)
+            if name in local:
+                changes[name] = None  # back to the inventory's value
+            continue
+        if key == "csrf" or key in READ_ONLY or key in changes:
             continue
         if key not in specs:
-            if key != "csrf":
-                raise ConfigError(f"{key} is not a setting Billy knows")
-            continue
-        if key in READ_ONLY or key in changed:
-            continue
+            raise ConfigError(f"{key} is not a setting Billy knows")
         if specs[key]["secret"] and raw == "":
             continue  # write-only: an empty box keeps the secret
         if raw != values.get(key, specs[key]["default"]):
-            overrides[key] = raw
-            changed.add(key)
-    load_settings({**role, **overrides})  # the units would refuse what the parser refuses
-    if changed:
-        write_overrides(config_dir, overrides)
-    return SaveResult(sorted(changed), units_reading(config_dir, changed))
+            changes[key] = raw
+    problems = [problem for name, raw in changes.items() if raw is not None and (problem := check_value(name, raw))]
+    if problems:
+        raise ConfigError("; ".join(problem.split("; ignored it")[0] for problem in problems))
+    result = apply_changes(changes, config_dir, source="web page")
+    return SaveResult(sorted(result.changed), result.units)
