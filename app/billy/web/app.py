@@ -529,6 +529,11 @@ async def overrides_json(web: Web, request: Request, session: Session) -> Respon
     return Response(json.dumps(sorted(read_overrides(web.config_dir))), media_type="application/json")
 
 
+async def health(request: Request) -> Response:
+    """For the unit's checks and Molecule: the page answers (nothing about Billy without a session)."""
+    return Response(json.dumps({"ok": True}), media_type="application/json")
+
+
 # -- the app ------------------------------------------------------------------------------------------
 
 
@@ -562,6 +567,7 @@ def build_app(settings: Settings) -> Starlette:
     )
     upload = web.max_upload + 2**20
     routes = [
+        Route("/api/health", health),
         Route("/setup", setup_page, methods=["GET"]),
         Route("/setup", action(web, setup_post, signed_in=False), methods=["POST"]),
         Route("/login", login_page, methods=["GET"]),
