@@ -68,11 +68,13 @@ def write_journal(journal_dir: Path, entries: list[tuple[str, int, str]]) -> Non
     subprocess.run([JOURNAL_REMOTE, f"--output={out}", "-"], input=export.encode(), check=True, capture_output=True)
 
 
-def start_web(root: Path, state_dir: Path, extra: dict[str, str] | None = None) -> WebStage:
+def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = None) -> WebStage:
+    """`billy web` over a settings directory whose billy.env holds `billy_env` (where Billy's services are)."""
     config_dir, bin_dir = root / "etc-billy", root / "bin"
     for folder in (config_dir, bin_dir, state_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    (config_dir / "billy.env").write_text('BILLY_VOLUME="80"\nLOCAL_TTS_VOICE="en_US-joe-medium"\n')
+    runtime = {"BILLY_VOLUME": "80", "LOCAL_TTS_VOICE": "en_US-joe-medium", **(billy_env or {})}
+    (config_dir / "billy.env").write_text("".join(f'{name}="{value}"\n' for name, value in runtime.items()))
     (config_dir / "stt.env").write_text('STT_COMPUTE_TYPE="int8"\n')
     (config_dir / "settings-units.json").write_text(json.dumps(UNITS_MAP))
     systemctl = bin_dir / "systemctl"
@@ -86,7 +88,6 @@ def start_web(root: Path, state_dir: Path, extra: dict[str, str] | None = None) 
         "BILLY_WEB_SYSTEMCTL": str(systemctl),
         "BILLY_WEB_JOURNAL_DIR": str(journal),
         "BILLY_WEB_MAX_UPLOAD_MB": "2",
-        **(extra or {}),
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)  # ServiceProcess hands the test's environment to the process

@@ -114,7 +114,7 @@ def _read(path: str) -> str:
 
 
 def machine_figures() -> dict:
-    """CPU load (1 min, per core), SoC temperature, memory in use: the dashboard's health row."""
+    """CPU load (1 min average) and cores, SoC temperature, memory in use: the dashboard's health row."""
     load = _read("/proc/loadavg").split()
     cores = os.cpu_count() or 1
     temp = _read("/sys/class/thermal/thermal_zone0/temp").strip()
@@ -125,7 +125,7 @@ def machine_figures() -> dict:
     total, available = memory.get("MemTotal", 0), memory.get("MemAvailable", 0)
     return {
         "load": float(load[0]) if load else None,
-        "cpu_percent": round(float(load[0]) / cores * 100) if load else None,
+        "cores": cores,
         "temperature_c": round(int(temp) / 1000, 1) if temp.isdigit() else None,
         "memory_percent": round((total - available) / total * 100) if total else None,
         "memory_mb": round((total - available) / 1024) if total else None,
