@@ -173,6 +173,16 @@ def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
     heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
     assert contains_words(heard, "hello from the kitchen my friend"), heard
 
+    mark = speaker.mark()  # in character: the question goes to the LLM, and its answer is spoken
+    bench.page.fill("textarea[name=text]", "Who are you?")
+    bench.page.check("input[name=mode][value=character]")
+    bench.page.click("button:has-text('Say it')")
+    assert "Billy answers in character." in bench.flash()
+    wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy answering")
+    bench.tank.wait_idle()
+    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
+    assert contains_words(heard, "i am a fish"), heard
+
 
 def test_a_setting_saved_restarts_only_its_unit_and_takes_effect(bench: Bench) -> None:
     sign_up(bench)
@@ -184,6 +194,9 @@ def test_a_setting_saved_restarts_only_its_unit_and_takes_effect(bench: Bench) -
     assert 'BILLY_VOLUME="35"' in (bench.stage.config_dir / "local.env").read_text()
     assert bench.page.locator(".setting.local label[for=BILLY_VOLUME] .tag").inner_text() == "local"
     bench.shot("settings")
+    forged = bench.page.request.post(bench.stage.url + "/settings", form={"BILLY_VOLUME": "5"})  # session, no token
+    assert forged.status == 403 and "CSRF" in forged.text()
+    assert 'BILLY_VOLUME="35"' in (bench.stage.config_dir / "local.env").read_text()
 
     bench.start_billy(bench.stage.environment())  # what systemd does on that restart: billy.env, then local.env
     bench.open("/")
@@ -249,3 +262,9 @@ def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:
     with bench.page.expect_download() as download:
         bench.page.click("text=Download")
     assert "billy-tts error: voice file unreadable" in Path(download.value.path()).read_text()
+
+    bench.page.click("text=Log out")  # then a guesser: rejected, and after five tries locked out for a while
+    for attempt in range(6):
+        bench.page.fill("input[name=password]", f"guess {attempt}")
+        bench.page.click("button:has-text('Log in')")
+    assert "Too many wrong passwords" in bench.flash()
