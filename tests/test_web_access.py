@@ -172,3 +172,13 @@ def test_an_oversize_upload_is_refused(owner: httpx.Client, stage: WebStage) -> 
 
 def test_health_answers_without_telling_anything(stage: WebStage) -> None:
     assert client(stage).get("/api/health").json() == {"ok": True}
+
+
+def test_a_flood_of_anonymous_visits_keeps_signed_in_sessions() -> None:
+    from billy.web.auth import MAX_SESSIONS, Sessions
+
+    sessions = Sessions()
+    token, _ = sessions.new(signed_in=True)
+    for _ in range(MAX_SESSIONS * 3):
+        sessions.new()
+    assert sessions.get(token) is not None and len(sessions) <= MAX_SESSIONS

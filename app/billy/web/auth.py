@@ -20,6 +20,7 @@ from pathlib import Path
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD_CHARS = 8
 SESSION_SECONDS = 7 * 24 * 3600
+MAX_SESSIONS = 500  # every visit to the login page makes one: bounded, so a flood of visits cannot fill memory
 LOGIN_ATTEMPTS = 5  # failures allowed per client address in LOGIN_WINDOW_SECONDS
 LOGIN_WINDOW_SECONDS = 60
 
@@ -98,12 +99,22 @@ class Sessions:
         token = secrets.token_urlsafe(32)
         session = Session(csrf=secrets.token_urlsafe(32), expires=time.time() + SESSION_SECONDS, signed_in=signed_in)
         with self._lock:
+            if len(self._sessions) >= MAX_SESSIONS:
+                now = time.time()
+                for old in [key for key, value in self._sessions.items() if value.expires < now]:
+                    del self._sessions[old]
+                anonymous = [key for key, value in self._sessions.items() if not value.signed_in]
+                for old in (anonymous or list(self._sessions))[: len(self._sessions) - MAX_SESSIONS + 1]:
+                    del self._sessions[old]
             self._sessions[token] = session
         return token, session
 
     def drop(self, token: str | None) -> None:
         with self._lock:
             self._sessions.pop(token or "", None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
 
     def drop_all(self) -> None:
         with self._lock:
