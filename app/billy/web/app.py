@@ -32,6 +32,7 @@ from ..songs import list_songs
 from ..sounds import CLIPS
 from . import persona_form, settings_form, system, uploads
 from .auth import LoginLimiter, PasswordStore, Session, Sessions
+from .model_fetch import ModelFetches
 
 COOKIE = "billy_session"
 LOG = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Web:
     control: ControlClient
     services: system.Services
     templates: Environment
+    fetches: ModelFetches
 
     @property
     def config_dir(self) -> Path:
@@ -418,7 +420,19 @@ async def models_page(web: Web, request: Request, session: Session) -> Response:
     folder = runtime.models_dir
     installed = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     catalogue = list(load_catalogue().values())
-    return _render(web, request, "models.html", session, installed=installed, catalogue=catalogue, folder=folder)
+    fetches = web.fetches.states(folder)
+    return _render(
+        web, request, "models.html", session, installed=installed, catalogue=catalogue, folder=folder, fetches=fetches
+    )
+
+
+async def models_fetch(web: Web, request: Request, session: Session, form) -> Response:
+    name = form.get("name", "")
+    try:
+        web.fetches.start(name, _runtime_settings(web).models_dir)
+    except LookupError as error:
+        return _back(session, "/models", f"Not fetched: {error}")
+    return _back(session, "/models", f"Fetching {name}.")
 
 
 # -- body, logs, system -------------------------------------------------------------------------------
@@ -564,6 +578,7 @@ def build_app(settings: Settings) -> Starlette:
         ControlClient(socket_path(state_dir)),
         system.Services(settings.billy_web_systemctl),
         templates,
+        ModelFetches(state_dir / "web"),
     )
     upload = web.max_upload + 2**20
     routes = [
@@ -590,7 +605,8 @@ def build_app(settings: Settings) -> Starlette:
         Route("/sounds", page(web, sounds_page), methods=["GET"]),
         Route("/sounds/play", action(web, sounds_play), methods=["POST"]),
         Route("/sounds/regenerate", action(web, sounds_regenerate), methods=["POST"]),
-        Route("/models", page(web, models_page)),
+        Route("/models", page(web, models_page), methods=["GET"]),
+        Route("/models/fetch", action(web, models_fetch), methods=["POST"]),
         Route("/body", page(web, body_page), methods=["GET"]),
         Route("/body", action(web, body_post), methods=["POST"]),
         Route("/logs", page(web, logs_page)),
