@@ -11,6 +11,7 @@ import re
 import time
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -35,9 +36,9 @@ def flash(page: httpx.Response) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStage]:
+def stage(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[WebStage]:
     root = tmp_path_factory.mktemp("web")
-    stage = start_web(root, root / "state")
+    stage = start_web(root, root / "state", {"BILLY_TTS_VOICE_DIR": str(models_dir)})
     yield stage
     stage.web.stop()
 
@@ -111,6 +112,14 @@ def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) 
         time.sleep(0.2)
     assert "4 of 4 files verified" in page.text and "tiny.en: 4 file(s)" in page.text
     assert (stage.state_dir / "models" / "tiny.en" / "model.bin").is_file()
+
+
+def test_sounds_are_regenerated_in_billys_voice(owner: httpx.Client, stage: WebStage) -> None:
+    page = owner.get("/sounds")
+    assert page.text.count(">missing<") == 8  # a fresh state directory: no clips yet
+    page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
+    assert "Rendered 8 clips in en_US-joe-medium&#39;s voice." in flash(page), flash(page)
+    assert ">missing<" not in page.text and (stage.state_dir / "sounds" / "wake-1.wav").stat().st_size > 10000
 
 
 def test_logout_ends_the_session(stage: WebStage, owner: httpx.Client) -> None:
