@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from web_stage import PASSWORD, WebStage, start_web
+from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.audio.pcm import wav_bytes
 from billy.control import ControlServer, socket_path
@@ -259,6 +259,8 @@ def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:
     bench.page.select_option("select[name=level]", "error")
     bench.page.click("button:has-text('Filter')")
     assert "voice file unreadable" in log.inner_text() and "Billy is ready" not in log.inner_text()
+    write_journal(bench.stage.journal_dir, [("billy-tts", 3, "speaker unplugged just now")])
+    bench.page.wait_for_selector("#log span:has-text('speaker unplugged just now')")  # followed live
     with bench.page.expect_download() as download:
         bench.page.click("text=Download")
     assert "billy-tts error: voice file unreadable" in Path(download.value.path()).read_text()

@@ -35,6 +35,7 @@ class WebStage:
     config_dir: Path
     state_dir: Path
     calls: Path
+    journal_dir: Path
 
     @property
     def url(self) -> str:
@@ -60,7 +61,7 @@ def write_journal(journal_dir: Path, entries: list[tuple[str, int, str]]) -> Non
     export = ""
     for index, (unit, priority, message) in enumerate(entries):
         export += (
-            f"__REALTIME_TIMESTAMP={now + index}\n__MONOTONIC_TIMESTAMP={index + 1}\n"
+            f"__REALTIME_TIMESTAMP={now + index}\n__MONOTONIC_TIMESTAMP={now + index}\n"
             f"_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=billy\n"
             f"_SYSTEMD_UNIT={unit}.service\nPRIORITY={priority}\nMESSAGE={message}\n\n"
         )
@@ -101,4 +102,4 @@ def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = No
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    return WebStage(web, config_dir, state_dir, bin_dir / "systemctl.calls")
+    return WebStage(web, config_dir, state_dir, bin_dir / "systemctl.calls", journal)
