@@ -323,12 +323,16 @@ async def settings_post(web: Web, request: Request, session: Session, form) -> R
         return _back(session, "/settings", f"Not saved: {error}")
     if not result.changed:
         return _back(session, "/settings", "Nothing changed.")
+    # Not this page's own unit: restarting it would cut the answer; the System page does it on request.
+    units = [unit for unit in result.units if unit != "billy-web"]
     try:
-        await anyio.to_thread.run_sync(web.services.restart, [u for u in result.units if u != "billy-web"])
+        await anyio.to_thread.run_sync(web.services.restart, units)
     except system.ServiceControlError as error:
         return _back(session, "/settings", f"Saved {', '.join(result.changed)}, but the restart failed: {error}")
-    restarted = ", ".join(result.units) or "nothing"
-    return _back(session, "/settings", f"Saved {', '.join(result.changed)}; restarted {restarted}.")
+    message = f"Saved {', '.join(result.changed)}; restarted {', '.join(units) or 'nothing'}."
+    if "billy-web" in result.units:
+        message += " Restart billy-web on the System page for the web page to use it."
+    return _back(session, "/settings", message)
 
 
 async def persona_page(web: Web, request: Request, session: Session) -> Response:
