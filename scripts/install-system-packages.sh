@@ -2,7 +2,9 @@
 # Install the Debian packages that `make setup` needs, only those missing.
 # As root (CI, a fresh Debian box) they are installed; otherwise the command to run is printed.
 set -eu
-PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates espeak-ng"
+# chromium: the web page's browser tests; systemd-journal-remote: they write a real journal for its log page;
+# espeak-ng: voices other than piper's for the wake-word and language tests.
+PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"

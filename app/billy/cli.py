@@ -136,6 +136,53 @@ def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.app import build_app
+
+    _serve(build_app(settings), args.host, args.port)
+    return 0
+
+
+def _tell(message: str, journal_priority: int) -> None:
+    # Under systemd (JOURNAL_STREAM set) a "<N>" prefix gives the line its journal priority; the console too.
+    prefix = f"<{journal_priority}>" if os.environ.get("JOURNAL_STREAM") else ""
+    print(f"{prefix}{message}", file=sys.stderr if journal_priority <= 4 else sys.stdout, flush=True)
+
+
+def cmd_settings_apply(args: argparse.Namespace, settings: Settings) -> int:
+    from . import local_settings
+
+    path, config_dir = Path(args.file), Path(args.config_dir)
+    result = local_settings.apply_file(path, config_dir)
+    for note in result.notes:
+        _tell(f"billy settings: {note}", 5)
+    for problem in result.problems:
+        _tell(f"billy settings: {problem}", 4)
+    for name in result.changed:
+        value = result.accepted.get(name)
+        told = "removed the local value of " + name if value is None else local_settings.shown(name, value)
+        _tell(f"billy settings: {path.name}: {told}", 6)
+    if result.unchanged:
+        _tell(f"billy settings: {path.name}: already so: {' '.join(result.unchanged)}", 6)
+    if args.scrub:
+        record = local_settings.scrub_boot_file(path, result)
+        _tell(f"billy settings: moved {path.name} off the card (secrets removed); what applied is in {record}", 6)
+    if args.restart and result.units:
+        _tell(f"billy settings: restarting the units that read them, if running: {' '.join(result.units)}", 6)
+        local_settings.restart_units(result.units)
+    elif result.units:
+        _tell(f"billy settings: units that read them (restart to use): {' '.join(result.units)}", 6)
+    return local_settings.EXIT_SOME_REJECTED if result.problems else 0
+
+
+def cmd_settings_show(args: argparse.Namespace, settings: Settings) -> int:
+    from .local_settings import effective_settings
+
+    for name, value, origin in effective_settings(Path(args.config_dir)):
+        print(f"{name}={value}  # {origin}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from .doctor import doctor
 
@@ -199,6 +246,22 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     fetch.set_defaults(handler=cmd_models_fetch)
 
+    from .local_settings import CONFIG_DIR
+
+    local = commands.add_parser("settings", help="local settings that win over Ansible's (/etc/billy/local.env)")
+    local_actions = local.add_subparsers(dest="action", required=True)
+    apply = local_actions.add_parser("apply", help="check a NAME=value file and apply its good lines")
+    apply.add_argument("file", help="for example /boot/firmware/billy.env")
+    apply.add_argument("--restart", action="store_true", help="restart the running units that read a changed setting")
+    apply.add_argument(
+        "--scrub", action="store_true", help="then take FILE off its (boot) partition, leaving FILE.applied"
+    )
+    show = local_actions.add_parser("show", help="every setting, its value (secrets masked) and where it comes from")
+    for action in (apply, show):
+        action.add_argument("--config-dir", default=str(CONFIG_DIR), help="where the settings are (/etc/billy)")
+    apply.set_defaults(handler=cmd_settings_apply)
+    show.set_defaults(handler=cmd_settings_show)
+
     commands.add_parser("doctor", help="check every configured service").set_defaults(handler=cmd_doctor)
 
     run = commands.add_parser("run", help="the conversation runtime (billy.service)")
@@ -231,6 +294,11 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     wake.add_argument("--models-dir", default=".cache/models")
     wake.add_argument("--speech-seconds", type=float, default=3600, help="speech without the wake word")
     wake.set_defaults(handler=cmd_bench_wake)
+
+    web = commands.add_parser("web", help="the web page: settings, persona, songs, logs (billy-web.service)")
+    web.add_argument("--host", default=settings.billy_web_host, help="bind address (BILLY_WEB_HOST)")
+    web.add_argument("--port", type=int, default=settings.billy_web_port, help="port (BILLY_WEB_PORT)")
+    web.set_defaults(handler=cmd_web)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")

@@ -194,6 +194,15 @@ class Settings:
     tts_wyoming_uri: str = _setting("", _wyoming_uri)
     stt_wyoming_port: int = _setting("0", _number(int, 0, 65535))
     tts_wyoming_port: int = _setting("0", _number(int, 0, 65535))
+    # The web page (billy web): its address, its first password (hashed on first use, then ignored), where the
+    # unit env files and local overrides live, the largest upload, the commands it runs for service control
+    billy_web_host: str = _setting("0.0.0.0")
+    billy_web_port: int = _setting("80", _number(int, 1, 65535))
+    billy_web_password: str = _setting("", secret=True)
+    billy_config_dir: Path = _setting("/etc/billy", lambda n, r: Path(r.strip()))
+    billy_web_max_upload_mb: int = _setting("200", _number(int, 1, 4096))
+    billy_web_systemctl: str = _setting("systemctl")
+    billy_web_journal_dir: str = _setting("")
 
     @property
     def models_dir(self) -> Path:

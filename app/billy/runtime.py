@@ -21,9 +21,11 @@ from pathlib import Path
 
 from .audio.devices import Microphone, Speaker
 from .audio.file_device import SpoolAudio
+from .audio.pcm import loudness
 from .body.fish import Fish, make_button, make_pin_factory
 from .body.timeline import MotionTimeline
 from .config import ConfigError, Settings
+from .control import ControlServer, socket_path
 from .conversation import Conversation
 from .end_of_turn import load_end_of_turn
 from .home_assistant import HomeAssistant
@@ -34,7 +36,8 @@ from .mqtt.link import MqttLink
 from .persona.persona import Persona
 from .pipeline import Pipeline, TurnResult
 from .playback import Player
-from .sounds import SoundBank
+from .songs import find_song
+from .sounds import SoundBank, tone
 from .stages import stage
 from .stt.client import SttClient
 from .tools import ToolBox
@@ -47,6 +50,8 @@ STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
 # runaway automation) cannot keep him talking for hours or grow memory without bound.
 MAX_WAITING_SAYS = 10
+RECENT_TURNS = 10  # what the status (the web page's dashboard) shows
+MIC_LEVEL_SECONDS = 0.5
 LOG = logging.getLogger(__name__)
 
 
@@ -63,6 +68,19 @@ class Turn:
     def first_sound_s(self) -> float | None:
         at = self.result.first_sound_at
         return None if at is None else at - self.speech_ended_at
+
+    def summary(self) -> dict:
+        """Words and latency figures (seconds after the end of speech) for the status."""
+        marks = {**self.result.marks, "first_sound": self.result.first_sound_at}
+        return {
+            "heard": self.result.heard,
+            "said": self.result.said,
+            "error": self.result.error,
+            "latency": {
+                name: None if marks.get(name) is None else round(marks[name] - self.speech_ended_at, 3)
+                for name in ("transcribed", "first_token", "first_sentence", "first_sound")
+            },
+        }
 
 
 class NullReporter:
@@ -101,6 +119,7 @@ class Billy:
         self.reporter = reporter or NullReporter()
         self.state = "idle"
         self.mic_muted = False
+        self.button = None  # the gpiozero Button, once wired: its state is part of the status
         self.volume = pipeline.player.volume = settings.billy_volume
         self.interrupt = threading.Event()
         self.stopping = threading.Event()
@@ -128,6 +147,34 @@ class Billy:
             LOG.warning("dropped a message to say: %d are already waiting", waiting)
             return
         self._work.put(("say", text, literal))
+
+    def sing(self, name: str) -> None:
+        """Sing a song now (after the current work); an unknown name raises SongError at once."""
+        song = find_song(self.pipeline.toolbox.songs_dir, name)
+        self._work.put(("song", song))
+
+    def play_clip(self, name: str) -> None:
+        """A wake-up or error clip, or `tone` (the speaker test)."""
+        if name != "tone" and not (self.sounds.directory / f"{name}.wav").is_file():
+            raise LookupError(f"no clip called {name!r} in {self.sounds.directory}")
+        self._work.put(("clip", name))
+
+    def mic_level(self) -> float:
+        """Loudness (RMS, 0..1 of full scale) of half a second of microphone, for the wiring test."""
+        if not self.idle or self.state != "idle":
+            raise LookupError("Billy is busy with the microphone; try again when he is idle")
+        rate = self.microphone.rate
+        return round(float(loudness(self.microphone.read(int(rate * MIC_LEVEL_SECONDS)))), 4)
+
+    def status(self) -> dict:
+        return {
+            "state": self.state,
+            "volume": self.volume,
+            "mic_muted": self.mic_muted,
+            "button_pressed": bool(self.button.is_pressed) if self.button is not None else None,
+            "model": self.settings.billy_model,
+            "turns": [turn.summary() for turn in self.turns[-RECENT_TURNS:]],
+        }
 
     def stop_talking(self) -> None:
         if self.state in ("speaking", "singing", "thinking"):
@@ -186,6 +233,10 @@ class Billy:
             try:
                 if item[0] == "session":
                     self._session()
+                elif item[0] == "song":
+                    self._sing(item[1])
+                elif item[0] == "clip":
+                    self._clip(item[1])
                 else:
                     self._say(item[1], item[2])
             except Exception:  # the loop must survive anything one turn does
@@ -229,6 +280,18 @@ class Billy:
         else:
             result = self.pipeline.reply(TurnResult(heard=text), self.interrupt)
         self.reporter.publish_said(result.said)
+
+    def _sing(self, song) -> None:
+        self.interrupt.clear()
+        self.set_state("singing")
+        LOG.info("singing %s", song.title)
+        self.pipeline.player.play_song(song, self.interrupt)
+
+    def _clip(self, name: str) -> None:
+        self.interrupt.clear()
+        clip = tone(1.0, 440) if name == "tone" else self.sounds.get(name)
+        self.set_state("speaking")
+        self.pipeline.player.play(clip.samples, clip.rate, self.interrupt)
 
     def _session(self) -> None:
         if self.mic_muted:
@@ -382,6 +445,7 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
         speaker = SoundDeviceSpeaker(settings.speaker_preference)
     billy = start_billy(settings, microphone, speaker, pin_factory)
+    control = ControlServer(billy, socket_path(settings.billy_state_dir)).start()
     if spool is not None:
         billy.turn_observers.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
     signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
@@ -394,5 +458,6 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
     except KeyboardInterrupt:
         pass
     finally:
+        control.stop()
         billy.close()
     return 0

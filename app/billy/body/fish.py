@@ -119,6 +119,17 @@ class Fish:
             time.sleep(seconds)
             self.tail_back()
 
+    def pulse(self, part: str, seconds: float = 0.3) -> None:
+        """A short push on one motor, for the owner checking the wiring (the web page's body test)."""
+        if part not in PINS:
+            raise LookupError(f"no motor called {part!r}: the motors are {', '.join(PINS)}")
+        if part == "tail":
+            self.flap_tail(seconds)
+            return
+        self._drive(part, 0.8)
+        time.sleep(seconds)
+        self._drive(part, 0.0)
+
     def stop_all(self) -> None:
         with self._lock:
             for part in ("mouth", "head", "tail"):

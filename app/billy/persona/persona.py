@@ -40,18 +40,25 @@ class Persona:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._parser = configparser.ConfigParser()
         self._lock = threading.Lock()
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)read the file; the web page asks for this after saving it."""
+        path = self.path
+        parser = configparser.ConfigParser()
         text = path.read_text() if path and path.is_file() else DEFAULT_PERSONA.read_text()
         try:
-            self._parser.read_string(text)
+            parser.read_string(text)
         except configparser.Error as error:
             raise PersonaError(f"{path}: not a valid persona.ini ({error})") from None
         for section in ("PERSONALITY", "BACKSTORY", "META"):
-            if not self._parser.has_section(section):
-                self._parser.add_section(section)
-        for name, raw in self._parser["PERSONALITY"].items():
+            if not parser.has_section(section):
+                parser.add_section(section)
+        for name, raw in parser["PERSONALITY"].items():
             self._check(name, raw)
+        with self._lock:
+            self._parser = parser
 
     @staticmethod
     def _check(name: str, raw: object) -> int:

@@ -1,0 +1,49 @@
+"""The control socket `billy run` serves for the web page: each request does its one thing, a bad one is
+answered with the reason and Billy carries on."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from billy.control import ControlClient, ControlError, ControlServer, socket_path
+
+
+@pytest.fixture
+def billy_on_socket(tank_factory, tmp_path):
+    tank = tank_factory(state_dir=tmp_path / "state")
+    server = ControlServer(tank.billy, socket_path(tmp_path / "state")).start()
+    yield tank, ControlClient(socket_path(tmp_path / "state"))
+    server.stop()
+
+
+def test_status_pulse_and_refusals(billy_on_socket) -> None:
+    tank, control = billy_on_socket
+    status = control.request("status")
+    assert status["state"] == "idle" and status["volume"] == 80 and status["turns"] == []
+    started = time.monotonic()
+    control.request("pulse", motor="mouth")
+    assert [m.value for m in tank.timeline.moves(started) if m.part == "mouth"] == [0.8, 0.0]
+    for op, fields, reason in (
+        ("dance", {}, "unknown request 'dance'"),
+        ("say", {"text": "  "}, "the text is empty"),
+        ("song", {"name": "nope"}, "no song called 'nope'; the songs are: none yet"),
+        ("pulse", {"motor": "fin"}, "no motor called 'fin'"),
+        ("clip", {"name": "../../etc/passwd"}, "no clip called"),
+    ):
+        with pytest.raises(ControlError, match=reason):
+            control.request(op, **fields)
+    assert control.request("status")["state"] == "idle"  # still answering
+
+
+def test_mic_level_hears_the_microphone(billy_on_socket, speak) -> None:
+    tank, control = billy_on_socket
+    assert control.request("mic_level")["level"] < 0.01  # silence
+    tank.microphone.queue(speak("Testing the microphone, one two three."))
+    assert control.request("mic_level")["level"] > 0.01
+
+
+def test_unreachable_runtime_is_named(tmp_path) -> None:
+    with pytest.raises(ControlError, match=r"not answering on .*control\.sock"):
+        ControlClient(socket_path(tmp_path)).request("status")

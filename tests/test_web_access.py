@@ -1,0 +1,208 @@
+"""The web page's guard: no default password, sessions, CSRF, the login limit, and uploads that cannot escape.
+
+A real `billy web` process on a free port, reached over HTTP the way a browser (or an attacker on the home
+network) would.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from web_stage import PASSWORD, WebStage, start_web
+
+from billy.audio.pcm import wav_bytes
+from billy.web.auth import LOGIN_ATTEMPTS
+
+PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
+PAGES += ["/dashboard/turns", "/dashboard/health", "/logs/download", "/logs/stream", "/settings/overrides"]
+POSTS = ["/talk", "/settings", "/persona", "/songs/upload", "/songs/play", "/songs/delete", "/sounds/play"]
+POSTS += ["/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def flash(page: httpx.Response) -> list[str]:
+    return re.findall(r'class="flash"[^>]*>([^<]*)<', page.text)
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[WebStage]:
+    root = tmp_path_factory.mktemp("web")
+    stage = start_web(root, root / "state", {"BILLY_TTS_VOICE_DIR": str(models_dir)})
+    yield stage
+    stage.web.stop()
+
+
+def client(stage: WebStage) -> httpx.Client:
+    return httpx.Client(base_url=stage.url, follow_redirects=False, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def owner(stage: WebStage) -> httpx.Client:
+    """Sets the password (the first visitor's only choice) and stays signed in."""
+    browser = client(stage)
+    assert browser.get("/").headers["location"] == "/setup"
+    assert browser.get("/login").headers["location"] == "/setup"
+    form = browser.get("/setup")
+    reply = browser.post("/setup", data={"csrf": csrf_of(form), "password": PASSWORD, "confirm": PASSWORD})
+    assert reply.status_code == 303 and reply.headers["location"] == "/"
+    return browser
+
+
+def test_the_password_is_stored_as_a_salted_hash(owner: httpx.Client, stage: WebStage) -> None:
+    stored = (stage.state_dir / "web" / "password.json").read_text()
+    assert PASSWORD not in stored and '"scheme": "scrypt"' in stored and '"salt"' in stored
+    assert oct((stage.state_dir / "web" / "password.json").stat().st_mode & 0o777) == "0o600"
+    assert client(stage).get("/setup").headers["location"] == "/login"  # set once: the setup page is gone
+
+
+def test_session_cookie_is_httponly_and_samesite_strict(owner: httpx.Client, stage: WebStage) -> None:
+    page = client(stage).get("/login")
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_every_page_but_login_needs_a_session(owner: httpx.Client, stage: WebStage) -> None:
+    stranger = client(stage)
+    for path in PAGES:
+        reply = stranger.get(path)
+        assert reply.status_code == 303 and reply.headers["location"] == "/login", path
+    stranger.get("/login")  # an anonymous session with its own CSRF token is still not a signed-in one
+    for path in POSTS:
+        token = csrf_of(stranger.get("/login"))
+        assert stranger.post(path, data={"csrf": token}).status_code == 403, path
+    assert owner.get("/settings").status_code == 200
+
+
+def test_post_without_or_with_a_wrong_csrf_token_is_refused(owner: httpx.Client, stage: WebStage) -> None:
+    for data in ({"BILLY_VOLUME": "10"}, {"BILLY_VOLUME": "10", "csrf": "forged"}):
+        reply = owner.post("/settings", data=data)
+        assert reply.status_code == 403 and "CSRF" in reply.text
+    assert not (stage.config_dir / "local.env").exists() and not stage.restarts()
+
+
+def test_a_bad_setting_is_refused_with_the_parsers_words(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/settings"))
+    page = owner.post("/settings", data={"csrf": token, "BILLY_VOLUME": "300"}, follow_redirects=True)
+    assert any("BILLY_VOLUME='300' is out of range" in message.replace("&#39;", "'") for message in flash(page))
+    page = owner.post("/settings", data={"csrf": token, "BILLY_SHUTDOWN_COMMAND": "rm -rf /"}, follow_redirects=True)
+    assert flash(page) == ["Nothing changed."]  # commands the units run are not the web page's to change
+
+
+def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/models"))
+    page = owner.post("/models/fetch", data={"csrf": token, "name": "llama-9000"}, follow_redirects=True)
+    assert any("unknown model 'llama-9000'" in message.replace("&#39;", "'") for message in flash(page)), flash(page)
+    page = owner.post("/models/fetch", data={"csrf": token, "name": "tiny.en"}, follow_redirects=True)
+    assert "Fetching tiny.en." in flash(page) and "files verified" in page.text
+    deadline = time.monotonic() + 120
+    while 'http-equiv="refresh"' in (page := owner.get("/models")).text:  # the page refreshes itself meanwhile
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.2)
+    assert "4 of 4 files verified" in page.text and "tiny.en: 4 file(s)" in page.text
+    assert (stage.state_dir / "models" / "tiny.en" / "model.bin").is_file()
+
+
+def test_sounds_are_regenerated_in_billys_voice(owner: httpx.Client, stage: WebStage) -> None:
+    page = owner.get("/sounds")
+    assert page.text.count(">missing<") == 8  # a fresh state directory: no clips yet
+    page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
+    assert "Rendered 8 clips in en_US-joe-medium&#39;s voice." in flash(page), flash(page)
+    assert ">missing<" not in page.text and (stage.state_dir / "sounds" / "wake-1.wav").stat().st_size > 10000
+
+
+def test_logout_ends_the_session(stage: WebStage, owner: httpx.Client) -> None:
+    visitor = client(stage)
+    token = csrf_of(visitor.get("/login"))
+    assert visitor.post("/login", data={"csrf": token, "password": PASSWORD}).status_code == 303
+    assert visitor.get("/settings").status_code == 200
+    visitor.post("/logout", data={"csrf": csrf_of(visitor.get("/settings"))})
+    assert visitor.get("/settings").headers["location"] == "/login"
+
+
+def test_wrong_passwords_are_rejected_then_rate_limited(owner: httpx.Client, stage: WebStage) -> None:
+    """Last in this file: it locks 127.0.0.1 out of logging in for a minute."""
+    guesser = client(stage)
+    token = csrf_of(guesser.get("/login"))
+    for attempt in range(LOGIN_ATTEMPTS):
+        reply = guesser.post("/login", data={"csrf": token, "password": f"guess{attempt}"})
+        assert reply.status_code == 401 and "Wrong password" in reply.text
+    reply = guesser.post("/login", data={"csrf": token, "password": PASSWORD})
+    assert reply.status_code == 429 and int(reply.headers["retry-after"]) > 0  # even the right one, for now
+    assert "billy_session" not in reply.headers.get("set-cookie", "")
+
+
+def test_script_in_a_persona_field_is_rendered_inert(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/persona"))
+    evil = '<script>document.title="owned"</script><img src=x onerror=alert(1)>'
+    form = {
+        "csrf": token,
+        "instructions": f"You are Billy. {evil}",
+        "backstory": f"origin: {evil}",
+        "wake_phrases": evil,
+    }
+    page = owner.post("/persona", data=form, follow_redirects=True)
+    assert "<script>document" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;document.title" in page.text
+    assert evil in (stage.state_dir / "persona.ini").read_text()  # kept as the owner typed it, shown as text
+
+
+def _song_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tone() -> bytes:
+    return wav_bytes((np.sin(np.arange(22050) / 10) * 8000).astype(np.int16), 22050)
+
+
+def test_a_zip_with_parent_paths_is_refused(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/songs"))
+    for members in (
+        {"../../persona.ini": b"[META]\n", "song/full.wav": _tone()},
+        {"song/../../escape/full.wav": _tone()},
+        {"/etc/full.wav": _tone()},
+    ):
+        files = {"files": ("song.zip", _song_zip(members), "application/zip")}
+        page = owner.post("/songs/upload", data={"csrf": token}, files=files, follow_redirects=True)
+        assert any("outside the song folder" in message for message in flash(page)), flash(page)
+    assert not (stage.state_dir.parent / "escape").exists() and not (stage.state_dir / "songs" / "song").exists()
+
+
+def test_an_oversize_upload_is_refused(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/songs"))
+    big = b"\0" * (4 * 2**20)  # BILLY_WEB_MAX_UPLOAD_MB is 2 on this bench
+    reply = owner.post("/songs/upload", data={"csrf": token, "name": "huge"}, files={"files": ("full.wav", big)})
+    assert reply.status_code == 413
+    bomb = _song_zip({"bomb/full.wav": b"\0" * (9 * 2**20)})  # compresses to a few KB, unpacks past 4x the limit
+    page = owner.post("/songs/upload", data={"csrf": token}, files={"files": ("bomb.zip", bomb)}, follow_redirects=True)
+    assert any("unpacks to more than" in message for message in flash(page)), flash(page)
+    assert not any((stage.state_dir / "songs").glob("*/full.wav"))
+
+
+def test_health_answers_without_telling_anything(stage: WebStage) -> None:
+    assert client(stage).get("/api/health").json() == {"ok": True}
+
+
+def test_a_flood_of_anonymous_visits_keeps_signed_in_sessions() -> None:
+    from billy.web.auth import MAX_SESSIONS, Sessions
+
+    sessions = Sessions()
+    token, _ = sessions.new(signed_in=True)
+    for _ in range(MAX_SESSIONS * 3):
+        sessions.new()
+    assert sessions.get(token) is not None and len(sessions) <= MAX_SESSIONS

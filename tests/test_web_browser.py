@@ -1,0 +1,272 @@
+"""Billy's web page in a real browser (Debian's chromium driven by Playwright) against a whole Billy.
+
+Billy runs in the test process as `billy run` wires him (real STT and TTS services, the scripted LLM, the
+file-backed sound card, gpiozero's MockFactory) and serves the control socket; `billy web` runs as its own
+process. What the page does is checked where it lands: the speaker (transcribed back by the STT service), the
+motor timeline, persona.ini, local.env and the units restarted. Screenshots go to out/web/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from web_stage import PASSWORD, WebStage, start_web, write_journal
+
+from billy.audio.pcm import wav_bytes
+from billy.control import ControlServer, socket_path
+from billy.stt.client import SttClient
+
+from text_match import contains_words
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "web"
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make setup installs it)")
+
+
+def wait_for(condition, timeout: float = 60, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen in {timeout} s")
+        time.sleep(0.05)
+    return value
+
+
+class Bench:
+    """Billy (restartable, as systemd would restart billy.service), the web page, and the browser page."""
+
+    def __init__(self, tank_factory, stage: WebStage, page) -> None:
+        self.tank_factory = tank_factory
+        self.stage = stage
+        self.page = page
+        self.control = None
+        self.start_billy()
+
+    def start_billy(self, env: dict[str, str] | None = None) -> None:
+        if self.control is not None:
+            self.control.stop()
+            self.tank.billy.stop()  # the tank factory closes the rest after the test
+        self.tank = self.tank_factory(env, state_dir=self.stage.state_dir)
+        self.tank.billy.button = self.tank.button
+        self.control = ControlServer(self.tank.billy, socket_path(self.stage.state_dir)).start()
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.stage.url + path)
+
+    def flash(self) -> str:
+        return " ".join(self.page.locator(".flash").all_inner_texts())
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        self.page.set_viewport_size(PHONE)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def bench(tmp_path: Path, tank_factory, browser, stt_service, tts_service, llm) -> Iterator[Bench]:
+    services = {
+        "STT_BASE_URL": stt_service.base_url,
+        "TTS_BASE_URL": tts_service.base_url,
+        "LLM_BASE_URL": llm.base_url,
+        "LOCAL_LLM_MODEL": llm.model,
+    }
+    stage = start_web(tmp_path, tmp_path / "state", services)
+    context = browser.new_context(viewport=PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    bench = Bench(tank_factory, stage, page)
+    yield bench
+    context.close()
+    bench.control.stop()
+    stage.web.stop()
+
+
+def sign_up(bench: Bench) -> None:
+    bench.open("/")
+    assert bench.page.url.endswith("/setup")  # no default password: setting one is the only thing offered
+    bench.page.fill("input[name=password]", PASSWORD)
+    bench.page.fill("input[name=confirm]", PASSWORD)
+    bench.page.click("text=Set the password")
+    bench.page.wait_for_url(re.compile(r"/$"))
+
+
+def song_files(folder: Path) -> list[Path]:
+    """A two-second song: a tone for the voice, clicks for the drums, the head out in the middle."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rate = 22050
+    t = np.arange(2 * rate) / rate
+    vocals = (np.sin(2 * np.pi * 220 * t) * 12000 * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.int16)
+    drums = np.zeros_like(vocals)
+    for beat in range(0, len(drums), rate // 4):
+        drums[beat : beat + 800] = 20000
+    (folder / "vocals.wav").write_bytes(wav_bytes(vocals, rate))
+    (folder / "drums.wav").write_bytes(wav_bytes(drums, rate))
+    (folder / "full.wav").write_bytes(wav_bytes((vocals // 2 + drums // 2).astype(np.int16), rate))
+    (folder / "metadata.txt").write_text("title = Web Tune\nhead_moves = 0.9-1.3\n")
+    return [folder / name for name in ("full.wav", "vocals.wav", "drums.wav", "metadata.txt")]
+
+
+def test_password_login_and_the_live_dashboard(bench: Bench, speak) -> None:
+    page = bench.page
+    sign_up(bench)
+    assert page.locator("#state").get_attribute("data-state") == "idle"
+    page.click("text=Log out")
+    page.wait_for_url(re.compile(r"/login$"))
+    page.fill("input[name=password]", "not the password")
+    page.click("button:has-text('Log in')")
+    assert "Wrong password." in bench.flash()
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(re.compile(r"/$"))
+
+    # The listen button is a press: Billy hears the question and the turn appears live, with its latency chart.
+    bench.tank.microphone.queue(speak("What is your favourite song?"))
+    page.click("button:has-text('Listen')")
+    page.wait_for_selector("#turns li svg rect", timeout=90_000)
+    turn = page.locator("#turns li").first.inner_text()
+    assert contains_words(turn, "favourite song") or contains_words(turn, "favorite song"), turn
+    assert "first sound" in turn and "Blub" in turn
+    page.wait_for_selector("#state[data-state=idle]")
+    page.wait_for_selector("#health li")
+    assert page.locator("#health li.bad").count() == 0, page.locator("#health").inner_text()  # the doctor's checks
+    bench.shot("dashboard")
+
+
+def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
+    sign_up(bench)
+    speaker = bench.tank.speaker
+    mark = speaker.mark()
+    bench.page.fill("textarea[name=text]", "Hello from the kitchen, my friend.")
+    bench.page.click("button:has-text('Say it')")
+    assert "Billy says it." in bench.flash()
+    bench.page.wait_for_selector("#state[data-state=speaking]")
+    wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy saying it")
+    bench.tank.wait_idle()
+    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
+    assert contains_words(heard, "hello from the kitchen my friend"), heard
+
+    mark = speaker.mark()  # in character: the question goes to the LLM, and its answer is spoken
+    bench.page.fill("textarea[name=text]", "Who are you?")
+    bench.page.check("input[name=mode][value=character]")
+    bench.page.click("button:has-text('Say it')")
+    assert "Billy answers in character." in bench.flash()
+    wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy answering")
+    bench.tank.wait_idle()
+    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
+    assert contains_words(heard, "i am a fish"), heard
+
+
+def test_a_setting_saved_restarts_only_its_unit_and_takes_effect(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/settings")
+    bench.page.fill("input[name=BILLY_VOLUME]", "35")
+    bench.page.click("button:has-text('Save')")
+    assert "Saved BILLY_VOLUME; restarted billy." in bench.flash()
+    assert bench.stage.restarts() == ["restart --no-block billy.service"]
+    assert 'BILLY_VOLUME="35"' in (bench.stage.config_dir / "local.env").read_text()
+    assert bench.page.locator(".setting.local label[for=BILLY_VOLUME] .tag").inner_text() == "local"
+    bench.shot("settings")
+    forged = bench.page.request.post(bench.stage.url + "/settings", form={"BILLY_VOLUME": "5"})  # session, no token
+    assert forged.status == 403 and "CSRF" in forged.text()
+    assert 'BILLY_VOLUME="35"' in (bench.stage.config_dir / "local.env").read_text()
+
+    bench.start_billy(bench.stage.environment())  # what systemd does on that restart: billy.env, then local.env
+    bench.open("/")
+    assert bench.page.locator("#volume").inner_text() == "35"
+    assert bench.tank.billy.pipeline.player.volume == 35
+
+    bench.open("/settings")
+    bench.page.fill("input[name=LOCAL_TTS_VOICE]", "en_GB-alan-low")
+    bench.page.fill("input[name=STT_COMPUTE_TYPE]", "float64")
+    bench.page.click("button:has-text('Save')")
+    assert "STT_COMPUTE_TYPE='float64' is not valid: allowed values are int8" in bench.flash()
+    assert len(bench.stage.restarts()) == 1  # a bad value saves and restarts nothing
+
+
+def test_persona_edited(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/persona")
+    bench.page.fill("input[name=trait_humor]", "15")
+    bench.page.fill("textarea[name=instructions]", "You are Billy, a grumpy trout. Answer in one sentence.")
+    bench.page.fill("textarea[name=wake_phrases]", "What now?\nSpeak, human.")
+    bench.page.click("button:has-text('Save the persona')")
+    assert "Billy uses it now" in bench.flash()
+    persona = bench.tank.billy.persona
+    assert persona.traits["humor"] == 15 and "grumpy trout" in persona.system_prompt()
+    assert "2 = Speak, human." in (bench.stage.state_dir / "persona.ini").read_text()
+
+
+def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: Path) -> None:
+    sign_up(bench)
+    bench.open("/songs")
+    bench.page.fill("input[name=name]", "web-tune")
+    bench.page.set_input_files("input[name=files]", [str(path) for path in song_files(tmp_path / "song")])
+    bench.page.click("button:has-text('Upload')")
+    assert "Song web-tune uploaded." in bench.flash()
+    assert "Web Tune" in bench.page.locator(".list").inner_text()
+    started = time.monotonic()
+    mark = bench.tank.speaker.mark()
+    bench.page.click(".list li:has-text('Web Tune') button:has-text('Play')")
+    assert "Billy sings web-tune." in bench.flash()
+    wait_for(lambda: "singing" in bench.tank.states, what="singing")
+    bench.tank.wait_idle()
+    moves = bench.tank.timeline.moves(started)
+    assert any(m.part == "mouth" and m.value > 0 for m in moves), moves
+    assert any(m.part == "head" and m.value > 0 for m in moves), moves
+    assert any(m.part == "tail" and m.value > 0 for m in moves), moves
+    assert bench.tank.speaker.first_sound_since(mark) is not None
+
+    bench.open("/body")
+    bench.page.click("button:has-text('Pulse mouth')")
+    assert "Pulsed the mouth motor." in bench.flash()
+    wait_for(lambda: any(m.part == "mouth" and m.value == 0.8 for m in bench.tank.timeline.moves(started)))
+
+
+def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/logs")
+    log = bench.page.locator("#log")
+    assert "Billy is ready (modern fish)" in log.inner_text() and "voice file unreadable" in log.inner_text()
+    bench.page.select_option("select[name=unit]", "billy-tts")
+    bench.page.select_option("select[name=level]", "error")
+    bench.page.click("button:has-text('Filter')")
+    assert "voice file unreadable" in log.inner_text() and "Billy is ready" not in log.inner_text()
+    write_journal(bench.stage.journal_dir, [("billy-tts", 3, "speaker unplugged just now")])
+    bench.page.wait_for_selector("#log span:has-text('speaker unplugged just now')")  # followed live
+    with bench.page.expect_download() as download:
+        bench.page.click("text=Download")
+    assert "billy-tts error: voice file unreadable" in Path(download.value.path()).read_text()
+
+    bench.page.click("text=Log out")  # then a guesser: rejected, and after five tries locked out for a while
+    for attempt in range(6):
+        bench.page.fill("input[name=password]", f"guess {attempt}")
+        bench.page.click("button:has-text('Log in')")
+    assert "Too many wrong passwords" in bench.flash()
