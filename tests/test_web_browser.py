@@ -65,7 +65,6 @@ class Bench:
             self.control.stop()
             self.tank.billy.stop()  # the tank factory closes the rest after the test
         self.tank = self.tank_factory(env, state_dir=self.stage.state_dir)
-        self.tank.billy.button = self.tank.button
         self.control = ControlServer(self.tank.billy, socket_path(self.stage.state_dir)).start()
 
     def open(self, path: str) -> None:
