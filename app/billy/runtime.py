@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .audio.devices import Microphone, Speaker
 from .audio.file_device import SpoolAudio
-from .body.fish import Fish, make_button, make_pin_factory
+from .body.fish import Fish, make_button
+from .body.pins import describe_pin_factory, make_pin_factory, wiring
 from .body.timeline import MotionTimeline
 from .config import ConfigError, Settings
 from .conversation import Conversation
@@ -275,7 +276,8 @@ def build_billy(
     stt, llm, tts = build_clients(settings)
     state_dir = settings.billy_state_dir
     persona = Persona(state_dir / "persona.ini")
-    fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory)
+    wired = wiring(settings.billy_pins, settings.billy_model)
+    fish = Fish(settings.billy_model, timeline or MotionTimeline(), pin_factory, wired)
     sounds = SoundBank(state_dir / "sounds")
     toolbox = ToolBox(
         persona,
@@ -331,7 +333,14 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
     if spool is not None:
         billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
     signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
-    LOG.info("Billy is ready (%s fish, audio %s, gpio %s)", settings.billy_model, audio, gpio)
+    LOG.info(
+        "Billy is ready (%s fish, %s wiring, pin library %s, button on GPIO%d, audio %s)",
+        settings.billy_model,
+        settings.billy_pins,
+        describe_pin_factory(pin_factory),
+        settings.button_pin,
+        audio,
+    )
     billy.start()
     try:
         while not billy.stopping.is_set():
