@@ -134,7 +134,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
 
 
 class HomeAssistantStandIn(StandIn):
-    """`POST /api/conversation/process` as Home Assistant answers it, bearer token checked."""
+    """`GET /api/` and `POST /api/conversation/process` as Home Assistant answers them, bearer token checked."""
 
     def __init__(self, token: str, speech: str) -> None:
         self.token = token
@@ -145,6 +145,21 @@ class HomeAssistantStandIn(StandIn):
 class _HaHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
+
+    def do_GET(self) -> None:
+        """`/api/`: Home Assistant's "is the API up and is this token good" endpoint."""
+        standin = self.server.standin
+        standin.requests.append({"path": self.path, "body": None, "headers": dict(self.headers)})
+        authorised = self.headers.get("Authorization") == f"Bearer {standin.token}"
+        status, answer = (200, {"message": "API running."}) if authorised else (401, {"message": "Unauthorized"})
+        if self.path != "/api/":
+            status, answer = 404, {"message": "Not found"}
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         standin = self.server.standin
