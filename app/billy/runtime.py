@@ -37,7 +37,7 @@ from .stt.client import SttClient
 from .tools import ToolBox
 from .tts.client import TtsClient
 
-STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
+STATES = ("starting", "idle", "listening", "thinking", "speaking", "singing", "error")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
 # runaway automation) cannot keep him talking for hours or grow memory without bound.
 MAX_WAITING_SAYS = 10
@@ -178,6 +178,29 @@ class Billy:
             finally:
                 self._busy.clear()
                 self.set_state("idle")
+
+    def wait_for_services(self, poll_seconds: float = 1.0) -> bool:
+        """Stay `starting` until every stage Billy uses first answers its health check, so the first question
+        after power-on never meets a service still loading its model. False if Billy was stopped meanwhile."""
+        from .doctor import run_check, stage_checks
+
+        self.set_state("starting")
+        waiting_for: list[str] = []
+        while not self.stopping.is_set():
+            down = [check for check in (run_check(n, p) for n, p in stage_checks(self.settings)) if not check.up]
+            if not down:
+                LOG.info("every service answers: Billy listens")
+                return True
+            if [check.name for check in down] != waiting_for:
+                waiting_for = [check.name for check in down]
+                LOG.info("waiting for %s", "; ".join(f"{check.name}: {check.detail}" for check in down))
+            self.stopping.wait(poll_seconds)
+        return False
+
+    def announce_ready(self) -> None:
+        """Say "ready" once, when the services answer: an owner hears that Billy can be talked to."""
+        ready = self.sounds.get("ready")
+        self.pipeline.player.play(ready.samples, ready.rate, self.interrupt)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="billy", daemon=True)
@@ -334,15 +357,17 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         billy.turn_listeners.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
     signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
     LOG.info(
-        "Billy is ready (%s fish, %s wiring, pin library %s, button on GPIO%d, audio %s)",
+        "Billy is starting (%s fish, %s wiring, pin library %s, button on GPIO%d, audio %s)",
         settings.billy_model,
         settings.billy_pins,
         describe_pin_factory(pin_factory),
         settings.button_pin,
         audio,
     )
-    billy.start()
     try:
+        if billy.wait_for_services():
+            billy.announce_ready()
+            billy.start()
         while not billy.stopping.is_set():
             if spool is not None and billy.idle and spool.take_question() is not None:
                 billy.press()
