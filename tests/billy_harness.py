@@ -60,12 +60,15 @@ class Tank:
         self.billy.fish.close()
 
 
-def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=None) -> Tank:
+def make_tank(
+    state_dir: Path, sounds_dir: Path, env: dict[str, str], reporter=None, devices: tuple | None = None
+) -> Tank:
+    """`devices`: a (microphone, speaker) pair of the file-backed kind, for example a loopback with latency."""
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
     settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **env})
-    microphone, speaker = FileMicrophone(), FileSpeaker()
+    microphone, speaker = devices or (FileMicrophone(), FileSpeaker())
     pin_factory = make_pin_factory("mock")
     timeline = MotionTimeline()
     billy = build_billy(settings, microphone, speaker, pin_factory, timeline, reporter)

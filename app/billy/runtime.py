@@ -238,6 +238,7 @@ class Billy:
         while not self.stopping.is_set():
             self.set_state("listening")
             self.interrupt.clear()
+            self.microphone.flush()  # whatever the microphone caught while Billy spoke is his own voice
             utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping)
             if utterance is None:
                 LOG.info("no speech for %.0f s: session over", self.settings.mic_timeout_seconds)
