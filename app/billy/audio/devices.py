@@ -112,4 +112,5 @@ class SoundDeviceSpeaker:
         self._stream.write(samples.reshape(-1, 1))
 
     def close(self) -> None:
+        self._stream.stop()  # plays what is still buffered; close() alone would cut off the last `latency`
         self._stream.close()
