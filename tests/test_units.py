@@ -58,6 +58,13 @@ def test_each_unit_is_rated_ok_by_systemd_analyze(unit, tmp_path):
 
 
 @pytest.mark.parametrize("unit", sorted(UNITS))
+def test_every_line_is_one_setting(unit):
+    """An included block must end its last line: `X=EPERM# comment` would be a value systemd cannot parse."""
+    glued = [line for line in render(unit).splitlines() if re.match(r"^[A-Za-z]+=.*\S#", line)]
+    assert not glued, glued
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
 def test_network_online_is_wanted_where_it_is_waited_for(unit):
     lines = render(unit).splitlines()
     after = " ".join(line for line in lines if line.startswith("After="))
