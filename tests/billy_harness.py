@@ -63,14 +63,18 @@ class Tank:
         self.billy.close()
 
 
-def make_tank(state_dir: Path, sounds_dir: Path, env: dict[str, str], loopback: bool = False) -> Tank:
-    """`loopback`: the microphone also hears the speaker (tests/loopback.py)."""
+def make_tank(
+    state_dir: Path, sounds_dir: Path, env: dict[str, str], loopback: bool = False, devices: tuple | None = None
+) -> Tank:
+    """`loopback`: the microphone also hears the speaker (tests/loopback.py). `devices`: a (microphone,
+    speaker) pair of the file-backed kind, for example one with output latency whose microphone hears it."""
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
     patient = {"STAGE_TIMEOUT_SECONDS": str(TEST_TIMEOUT), "LLM_TIMEOUT_SECONDS": str(TEST_TIMEOUT)}
     settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **patient, **env})
-    microphone, speaker, timeline = FileMicrophone(), FileSpeaker(), MotionTimeline()
+    microphone, speaker = devices or (FileMicrophone(), FileSpeaker())
+    timeline = MotionTimeline()
     pin_factory = make_pin_factory("mock")
     ears, mouth = microphone, speaker
     if loopback:

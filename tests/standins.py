@@ -143,7 +143,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
 
 
 class HomeAssistantStandIn(StandIn):
-    """`POST /api/conversation/process` as Home Assistant answers it, bearer token checked.
+    """`GET /api/` and `POST /api/conversation/process` as Home Assistant answers them, bearer token checked.
 
     Without `intents` every sentence is a command done and answered with `speech`. With `intents` (sentence ->
     answer) it answers like Home Assistant's own intent engine: a known sentence (case and punctuation aside)
@@ -181,6 +181,21 @@ def _sentence(text: str) -> str:
 class _HaHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
+
+    def do_GET(self) -> None:
+        """`/api/`: Home Assistant's "is the API up and is this token good" endpoint."""
+        standin = self.server.standin
+        standin.requests.append({"path": self.path, "body": None, "headers": dict(self.headers)})
+        authorised = self.headers.get("Authorization") == f"Bearer {standin.token}"
+        status, answer = (200, {"message": "API running."}) if authorised else (401, {"message": "Unauthorized"})
+        if self.path != "/api/":
+            status, answer = 404, {"message": "Not found"}
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         standin = self.server.standin

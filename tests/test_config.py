@@ -16,7 +16,7 @@ def test_defaults_point_at_the_local_services():
     assert settings.stt_url == "http://127.0.0.1:5003/v1"
     assert settings.tts_url == "http://127.0.0.1:5002/v1"
     assert settings.llm_url == "http://127.0.0.1:11434/v1"
-    assert settings.billy_model == "modern" and settings.button_pin == 27
+    assert settings.billy_model == "modern" and settings.billy_pins == "new" and settings.button_pin == 24
 
 
 def test_original_env_names_are_read():

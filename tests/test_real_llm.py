@@ -41,19 +41,29 @@ def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_doctor_prints_one_line_per_service_and_fails_when_one_is_down(stt_service, tts_service, llama):
+def test_doctor_prints_one_line_per_service_and_fails_when_one_is_down(stt_service, tts_service, llama, tmp_path):
     env = {
         "STT_BASE_URL": stt_service.base_url,
         "TTS_BASE_URL": tts_service.base_url,
         "LLM_BASE_URL": llama.base_url,
         "LOCAL_LLM_MODEL": GGUF_ALIAS,
+        "BILLY_AUDIO": "file",
+        "BILLY_AUDIO_DIR": str(tmp_path),
+        "BILLY_GPIO": "mock",
     }
     healthy = _doctor(env)
     lines = healthy.stdout.strip().splitlines()
     assert healthy.returncode == 0, healthy.stdout
-    assert [line.split()[:2] for line in lines] == [["stt", "up"], ["tts", "up"], ["llm", "up"]]
-    assert "tiny.en" in lines[0] and "en_US-joe-medium" in lines[1] and GGUF_ALIAS in lines[2]
+    assert [line.split()[:2] for line in lines] == [
+        ["stages", "ok"],
+        ["stt", "ok"],
+        ["tts", "ok"],
+        ["llm", "ok"],
+        ["sound", "ok"],
+        ["gpio", "ok"],
+    ]
+    assert "tiny.en" in lines[1] and "en_US-joe-medium" in lines[2] and GGUF_ALIAS in lines[3]
     broken = _doctor({**env, "LLM_BASE_URL": "http://127.0.0.1:9/v1", "LOCAL_LLM_MODEL": GGUF_ALIAS})
-    assert broken.returncode == 1 and "llm   DOWN" in broken.stdout
+    assert broken.returncode == 1 and "llm      FAIL" in broken.stdout
     wrong_model = _doctor({**env, "LOCAL_LLM_MODEL": "qwen2.5:1.5b"})
     assert wrong_model.returncode == 1 and "is not served" in wrong_model.stdout

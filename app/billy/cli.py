@@ -262,7 +262,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     apply.set_defaults(handler=cmd_settings_apply)
     show.set_defaults(handler=cmd_settings_show)
 
-    commands.add_parser("doctor", help="check every configured service").set_defaults(handler=cmd_doctor)
+    commands.add_parser("doctor", help="check the services, sound cards, GPIO, MQTT and Home Assistant").set_defaults(
+        handler=cmd_doctor
+    )
 
     run = commands.add_parser("run", help="the conversation runtime (billy.service)")
     run.add_argument("--audio", default=settings.billy_audio, choices=("sounddevice", "file"), help="(BILLY_AUDIO)")
@@ -309,15 +311,17 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        settings = load_settings()
+        settings, problem = load_settings(), None
     except ConfigError as error:
-        print(f"billy: configuration error: {error}", file=sys.stderr)
+        settings, problem = load_settings({}), error  # defaults only for --help, which must work regardless
+    args = build_parser(settings).parse_args(argv)
+    if problem is not None:
+        print(f"billy: configuration error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.DEBUG if settings.debug_mode else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    args = build_parser(settings).parse_args(argv)
     try:
         return args.handler(args, settings)
     except (ConfigError, LookupError, ValueError, RuntimeError, OSError) as error:

@@ -101,7 +101,9 @@ class Settings:
 
     # The fish and its body
     billy_model: str = _setting("modern", _choice("modern", "classic"))
-    button_pin: int = _setting("27", _number(int, 0, 27))
+    # The wiring (body/pins.py): new (one pin per motor) or legacy; an empty BUTTON_PIN means the wiring's button
+    billy_pins: str = _setting("new", _choice("new", "legacy"))
+    button_pin: int = _setting("", lambda n, r: _number(int, 0, 27)(n, r) if r.strip() else None)
     billy_volume: int = _setting("80", _number(int, 0, 100))
     # Audio devices and listening
     mic_preference: str = _setting("")
@@ -254,6 +256,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[spec.name] = spec.metadata["parse"](name, raw)
         except ConfigError as error:
             problems.append(str(error))
+    if not problems:
+        _resolve_button(values, problems)
     if problems:
         raise ConfigError("; ".join(problems))
     return Settings(**values)
+
+
+def _resolve_button(values: dict[str, Any], problems: list[str]) -> None:
+    """The button on the wiring's pin unless BUTTON_PIN names another, never on a motor pin."""
+    from .body.pins import wiring
+
+    wired = wiring(values["billy_pins"], values["billy_model"])
+    if values["button_pin"] is None:
+        values["button_pin"] = wired.button
+    elif values["button_pin"] in wired.motor_pins:
+        problems.append(
+            f"BUTTON_PIN={values['button_pin']} is a motor pin of the {wired.layout} wiring "
+            f"(motor pins {', '.join(map(str, wired.motor_pins))}): use another pin, BILLY_PINS=legacy for the "
+            f"v1 wiring, or leave it empty for the wiring's button ({wired.button})"
+        )

@@ -1,14 +1,17 @@
 """Playing audio through the speaker with the fish moving to it, stoppable between blocks.
 
-Audio goes out in short blocks; before each block the mouth is set from that block's loudness (or from the
-vocals stem of a song), so the mouth moves only while sound plays. A set `interrupt` event stops playback
-within one block (40 ms), which is what makes a button press cut Billy off at once.
+Audio goes out in short blocks. A sound card takes a block into its buffer and plays it `latency` seconds
+later, so the mouth is not moved when a block is written but when it is due to be heard (that block's
+loudness, or the song's vocals stem there), within one block; and playing ends only once the last block has
+been heard, so that listening afterwards never catches the end of Billy's own voice. A set `interrupt`
+stops playback within one block (40 ms), which is what makes a button press cut Billy off at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import numpy as np
 
@@ -49,6 +52,18 @@ class Player:
     ) -> bool:
         step = max(1, int(rate * BLOCK_SECONDS))
         gain = gain * self.volume / 100
+        latency = getattr(self.speaker, "latency", 0.0)
+        due: deque[tuple[float, float, float]] = deque()  # (heard at, mouth loudness, seconds into the sound)
+        heard_until = 0.0  # when everything written so far will have been heard
+
+        def catch_up(now: float) -> None:
+            while due and due[0][0] <= now:
+                _, level, seconds = due.popleft()
+                if mouth is not None:
+                    self.fish.follow(level)
+                if on_block is not None:
+                    on_block(seconds)
+
         try:
             for start in range(0, len(samples), step):
                 if interrupt.is_set():
@@ -57,18 +72,26 @@ class Player:
                 if gain != 1.0:
                     block = np.clip(block.astype(np.float32) * gain, -32768, 32767).astype(np.int16)
                 seconds = start / rate
-                if mouth is not None:
-                    at = int(seconds * mouth_rate)
-                    self.fish.follow(loudness(mouth[at : at + int(mouth_rate * BLOCK_SECONDS)]))
-                if on_block is not None:
-                    on_block(seconds)
-                level = loudness(block)
+                at = int(seconds * mouth_rate)
+                mouth_level = 0.0 if mouth is None else loudness(mouth[at : at + int(mouth_rate * BLOCK_SECONDS)])
                 now = time.monotonic()
+                # Without latency the write returns once the block is heard: it is heard from now on.
+                heard_at = max(now + latency, heard_until) if latency else now
+                heard_until = heard_at + len(block) / rate
+                due.append((heard_at, mouth_level, seconds))
+                catch_up(now)
+                level = loudness(block)
                 if level >= AUDIBLE and self.first_sound_at is None:
-                    self.first_sound_at = now
+                    self.first_sound_at = heard_at
                 self.speaker.write(block, rate)
                 if level >= AUDIBLE:
-                    self.last_sound_at = time.monotonic()
+                    self.last_sound_at = heard_until
+            # The card still holds up to `latency` of sound: follow it out, then return.
+            while latency and (due or time.monotonic() < heard_until):
+                next_at = due[0][0] if due else heard_until
+                if interrupt.wait(max(0.0, next_at - time.monotonic())):
+                    return False
+                catch_up(time.monotonic())
             return True
         finally:
             self.speaker.end_clip()

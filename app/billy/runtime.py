@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ from pathlib import Path
 from .audio.devices import Microphone, Speaker
 from .audio.file_device import SpoolAudio
 from .audio.pcm import loudness
-from .body.fish import Fish, make_button, make_pin_factory
+from .body.fish import Fish, make_button
+from .body.pins import describe_pin_factory, make_pin_factory, wiring
 from .body.timeline import MotionTimeline
 from .config import ConfigError, Settings
 from .control import ControlServer, socket_path
@@ -46,7 +48,7 @@ from .turn_steps import before_llm_steps
 from .wakeword import wake_word_watcher
 from .wyoming.clients import WyomingStt, WyomingTts
 
-STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
+STATES = ("starting", "idle", "listening", "thinking", "speaking", "singing", "error")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
 # runaway automation) cannot keep him talking for hours or grow memory without bound.
 MAX_WAITING_SAYS = 10
@@ -108,6 +110,7 @@ class Billy:
         # Callbacks, so Billy himself keeps no history (he runs for months): the spool writes replies from
         # turn_observers, the demo and the tests record what they need.
         self.turn_observers: list[Callable[[Turn], None]] = []
+        self.recent_turns: deque[Turn] = deque(maxlen=RECENT_TURNS)  # the dashboard's; bounded, for months of use
         self.state_observers: list[Callable[[str], None]] = []
         self.settings = settings
         self.microphone = microphone
@@ -173,7 +176,7 @@ class Billy:
             "mic_muted": self.mic_muted,
             "button_pressed": bool(self.button.is_pressed) if self.button is not None else None,
             "model": self.settings.billy_model,
-            "turns": [turn.summary() for turn in self.turns[-RECENT_TURNS:]],
+            "turns": [turn.summary() for turn in self.recent_turns],
         }
 
     def stop_talking(self) -> None:
@@ -247,6 +250,29 @@ class Billy:
                 self._busy.clear()
                 self.set_state("idle")
 
+    def wait_for_services(self, poll_seconds: float = 1.0) -> bool:
+        """Stay `starting` until every stage Billy uses first answers its health check, so the first question
+        after power-on never meets a service still loading its model. False if Billy was stopped meanwhile."""
+        from .doctor import run_check, stage_checks
+
+        self.set_state("starting")
+        waiting_for: list[str] = []
+        while not self.stopping.is_set():
+            down = [check for check in (run_check(n, p) for n, p in stage_checks(self.settings)) if not check.up]
+            if not down:
+                LOG.info("every service answers: Billy listens")
+                return True
+            if [check.name for check in down] != waiting_for:
+                waiting_for = [check.name for check in down]
+                LOG.info("waiting for %s", "; ".join(f"{check.name}: {check.detail}" for check in down))
+            self.stopping.wait(poll_seconds)
+        return False
+
+    def announce_ready(self) -> None:
+        """Say "ready" once, when the services answer: an owner hears that Billy can be talked to."""
+        ready = self.sounds.get("ready")
+        self.pipeline.player.play(ready.samples, ready.rate, self.interrupt)
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="billy", daemon=True)
         self._thread.start()
@@ -304,6 +330,7 @@ class Billy:
         while not self.stopping.is_set():
             self.set_state("listening")
             self.interrupt.clear()
+            self.microphone.flush()  # whatever the microphone caught while Billy spoke is his own voice
             utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping, self.pipeline.draft)
             if utterance is None:
                 LOG.info("no speech for %.0f s: session over", self.settings.mic_timeout_seconds)
@@ -313,6 +340,7 @@ class Billy:
             LOG.info("turn: heard %r, said %r, first sound %s", result.heard, result.said, _seconds(turn.first_sound_s))
             self.reporter.publish_heard(result.heard)
             self.reporter.publish_said(result.said)
+            self.recent_turns.append(turn)
             for observer in self.turn_observers:
                 observer(turn)
             while not self._work.empty() and self._work.queue[0][0] == "say":
@@ -419,16 +447,20 @@ def start_billy(
     speaker: Speaker,
     pin_factory=None,
     timeline: MotionTimeline | None = None,
+    start: bool = True,
 ) -> Billy:
     """The one wiring of a running Billy (`billy run`, the demo, the benchmark, the tests): built from the
     settings, on MQTT (when MQTT_HOST is set), with his button, his loop started. `billy.close()` undoes it.
 
     `timeline` records every motor move, for the demo's plot and the tests; the appliance keeps none.
+    `start=False` leaves the loop to the caller (`billy run` first waits for the services to answer).
     """
-    billy = _build_billy(settings, microphone, speaker, Fish(settings.billy_model, timeline, pin_factory))
+    fish = Fish(settings.billy_model, timeline, pin_factory, wiring(settings.billy_pins, settings.billy_model))
+    billy = _build_billy(settings, microphone, speaker, fish)
     billy.link = attach_mqtt(billy, settings)
     billy.button = make_button(settings.button_pin, billy.press, pin_factory)
-    billy.start()
+    if start:
+        billy.start()
     return billy
 
 
@@ -444,13 +476,23 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
 
         microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
         speaker = SoundDeviceSpeaker(settings.speaker_preference)
-    billy = start_billy(settings, microphone, speaker, pin_factory)
+    billy = start_billy(settings, microphone, speaker, pin_factory, start=False)
     control = ControlServer(billy, socket_path(settings.billy_state_dir)).start()
     if spool is not None:
         billy.turn_observers.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
     signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
-    LOG.info("Billy is ready (%s fish, audio %s, gpio %s)", settings.billy_model, audio, gpio)
+    LOG.info(
+        "Billy is starting (%s fish, %s wiring, pin library %s, button on GPIO%d, audio %s)",
+        settings.billy_model,
+        settings.billy_pins,
+        describe_pin_factory(pin_factory),
+        settings.button_pin,
+        audio,
+    )
     try:
+        if billy.wait_for_services():
+            billy.announce_ready()
+            billy.start()
         while not billy.stopping.is_set():
             if spool is not None and billy.idle and spool.take_question() is not None:
                 billy.press()

@@ -24,6 +24,7 @@ CLIPS = {
     "error-tts": "Something is wrong with my voice box.",
     "error-tool": "I tried, but my fins got tangled doing that.",
     "not-heard": "I didn't catch that. Say it again?",
+    "ready": "I'm awake. Press my button to talk to me.",
 }
 STAMP = "voice.json"
 LOG = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """The sound card: microphone and speaker through `sounddevice`, chosen by name, any native rate.
 
-The rest of Billy sees a microphone that returns 16 kHz mono PCM16 in blocks, and a speaker that takes PCM16
-blocks at any rate and returns once they have been played. `file_device.py` implements the same two shapes
+The rest of Billy sees a microphone that returns 16 kHz mono PCM16 in blocks (and can drop what it recorded
+while nobody read), and a speaker that takes PCM16 blocks at any rate and returns once they are buffered,
+`latency` seconds before they are heard. `file_device.py` implements the same two shapes
 without hardware.
 """
 
@@ -22,10 +23,15 @@ class Microphone(Protocol):
 
     def read(self, samples: int) -> np.ndarray: ...
 
+    def flush(self) -> None:
+        """Drop what was recorded while nobody read (Billy's own voice among it): called before listening."""
+
     def close(self) -> None: ...
 
 
 class Speaker(Protocol):
+    latency: float  # seconds from `write` returning to the block being heard
+
     def write(self, samples: np.ndarray, rate: int) -> None: ...
 
     def end_clip(self) -> None: ...  # the clip written block by block is over
@@ -70,6 +76,12 @@ class SoundDeviceMicrophone:
         self._stream.start()
         LOG.info("microphone: %s at %d Hz", self._stream.device, native)
 
+    def flush(self) -> None:
+        available = self._stream.read_available
+        if available:
+            self._stream.read(available)
+        self._buffer = np.zeros(0, dtype=np.int16)
+
     def read(self, samples: int) -> np.ndarray:
         while len(self._buffer) < samples:
             block, overflowed = self._stream.read(self._stream.blocksize)
@@ -92,7 +104,8 @@ class SoundDeviceSpeaker:
         self._stream = sounddevice.OutputStream(device=device, samplerate=self.rate, channels=1, dtype="int16")
         self._resamplers: dict[int, soxr.ResampleStream] = {}
         self._stream.start()
-        LOG.info("speaker: %s at %d Hz", self._stream.device, self.rate)
+        self.latency = float(self._stream.latency)  # `write` returns once buffered, this long before it is heard
+        LOG.info("speaker: %s at %d Hz, output latency %.0f ms", self._stream.device, self.rate, self.latency * 1000)
 
     def write(self, samples: np.ndarray, rate: int) -> None:
         if rate != self.rate:
@@ -110,4 +123,5 @@ class SoundDeviceSpeaker:
                 self._stream.write(rest.reshape(-1, 1))
 
     def close(self) -> None:
+        self._stream.stop()  # plays what is still buffered; close() alone would cut off the last `latency`
         self._stream.close()

@@ -3,6 +3,10 @@
 The microphone plays queued WAVs (then silence) in real time; the speaker keeps everything it is given, with
 the moment each block started, and takes as long to "play" a block as a sound card would. The spool variant
 (`BILLY_AUDIO=file`) reads questions from `inbox/*.wav` and writes each reply to `outbox/`.
+
+Like a real card, the speaker may have an output latency (its `write` returns that long before the block is
+heard), and in loopback the microphone hears what the speaker plays, when it plays, as a fish's own
+microphone does: the setting in which Billy must not take his own voice for a question.
 """
 
 from __future__ import annotations
@@ -49,9 +53,26 @@ class FileMicrophone:
 
     def __init__(self) -> None:
         self._queue: deque[_Queued] = deque()
+        self._echo: deque[tuple[float, np.ndarray]] = deque()  # (when it is heard, 16 kHz samples), loopback
+        self._heard = np.zeros(0, dtype=np.int16)  # echo already in the air, not read yet
         self._lock = threading.Lock()
         self._clock = RealTimeClock()
         self.speech_ended_at: float | None = None
+
+    def hear(self, samples: np.ndarray, rate: int, at: float) -> None:
+        """Sound in the room from `at` on (the loopback speaker's output), mixed into what is read."""
+        with self._lock:
+            self._echo.append((at, resample(samples, rate, MIC_RATE)))
+
+    def _collect_echo(self, until: float) -> None:
+        while self._echo and self._echo[0][0] <= until:
+            self._heard = np.concatenate([self._heard, self._echo.popleft()[1]])
+
+    def flush(self) -> None:
+        """Forget what the room has sounded like so far, as a sound card's input buffer is drained."""
+        with self._lock:
+            self._collect_echo(time.monotonic())
+            self._heard = np.zeros(0, dtype=np.int16)
 
     def queue(self, wav: bytes | Pcm) -> None:
         """Speak this into the microphone after anything already queued."""
@@ -67,20 +88,27 @@ class FileMicrophone:
             return not self._queue
 
     def read(self, samples: int) -> np.ndarray:
+        start = self._clock.wait(samples / self.rate)
         block = np.zeros(samples, dtype=np.int16)
         filled, speech_end = 0, None  # where in this block the last voiced sample of a question ends
         with self._lock:
+            self._collect_echo(start + samples / self.rate)
+            if len(self._heard):
+                echo, self._heard = self._heard[:samples], self._heard[samples:]
+                block[: len(echo)] = echo
             while filled < samples and self._queue:
                 item = self._queue[0]
                 take = min(samples - filled, len(item.audio) - item.position)
-                block[filled : filled + take] = item.audio[item.position : item.position + take]
+                mixed = (
+                    block[filled : filled + take].astype(np.int32) + item.audio[item.position : item.position + take]
+                )
+                block[filled : filled + take] = np.clip(mixed, -32768, 32767)
                 if item.position < item.speech_end <= item.position + take:
                     speech_end = filled + item.speech_end - item.position
                 item.position += take
                 filled += take
                 if item.position >= len(item.audio):
                     self._queue.popleft()
-        start = self._clock.wait(samples / self.rate)
         if speech_end is not None:
             self.speech_ended_at = start + speech_end / self.rate
         return block
@@ -103,19 +131,23 @@ class PlayedBlock:
 class FileSpeaker:
     """Keeps what it played, for the tests and the demo; `forget_before` lets a long-running user drop it."""
 
-    def __init__(self, realtime: bool = True) -> None:
+    def __init__(self, realtime: bool = True, latency: float = 0.0, loopback: FileMicrophone | None = None) -> None:
         self._blocks: list[PlayedBlock] = []
         self._forgotten = 0  # blocks dropped from the front: marks count every block ever played
+        self.latency = latency  # seconds from `write` returning to the block being heard, as a card's buffer
+        self.loopback = loopback
         self._clock = RealTimeClock()
         self._realtime = realtime
         self._lock = threading.Lock()
 
     def write(self, samples: np.ndarray, rate: int) -> None:
         seconds = len(samples) / rate
-        # A sound card returns once the block is out; so does this one.
-        started = self._clock.wait(seconds) if self._realtime else time.monotonic()
+        # Returns as a sound card does: once the block is in its buffer, `latency` before it is heard.
+        started = (self._clock.wait(seconds) if self._realtime else time.monotonic()) + self.latency
         with self._lock:
             self._blocks.append(PlayedBlock(started, samples.copy(), rate))
+        if self.loopback is not None:
+            self.loopback.hear(samples, rate, started)
 
     def mark(self) -> int:
         with self._lock:
@@ -133,6 +165,9 @@ class FileSpeaker:
             drop = max(0, min(mark - self._forgotten, len(self._blocks)))
             del self._blocks[:drop]
             self._forgotten += drop
+
+    def first_sound_since(self, mark: int = 0) -> float | None:
+        return next((block.started for block in self.played_since(mark) if block.loud), None)
 
     def last_sound_since(self, mark: int = 0) -> float | None:
         loud = [block for block in self.played_since(mark) if block.loud]

@@ -1,4 +1,4 @@
-"""The motors of a Big Mouth Billy Bass on an H-bridge, with the original wiring (BCM pins).
+"""The motors of a Big Mouth Billy Bass on H-bridges, wired as the original project's owners did (`pins.py`).
 
 Modern fish: two motors, the tail is the head motor driven backwards. Classic fish: a third motor for the
 tail. The mouth follows the loudness of what is playing; the head comes out while Billy speaks; the tail
@@ -12,42 +12,57 @@ import logging
 import threading
 import time
 
-from gpiozero import Button, Motor
+from gpiozero import Button, Motor, PWMOutputDevice
 
+from .pins import Channel, Wiring, wiring
+from .pins import make_pin_factory as make_pin_factory  # where the runtime, demo and tests find it
 from .timeline import MotionTimeline
 
-PINS = {"mouth": (12, 5), "head": (13, 6), "tail": (19, 26)}  # (IN1 with PWM, IN2)
 MOUTH_OPEN_LEVEL = 0.015  # RMS fraction of full scale above which the mouth opens
 MAX_ON_SECONDS = {"mouth": 2.0, "head": 30.0, "tail": 1.5}
 LOG = logging.getLogger(__name__)
 
 
-def make_pin_factory(kind: str):
-    """gpiozero's MockFactory (with PWM pins) for tests and hardware-less hosts; None means gpiozero's default."""
-    if kind != "mock":
-        return None
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
+class OneWayMotor:
+    """A motor on one H-bridge input (the other tied to GND): forward only, as gpiozero's Motor is driven."""
 
-    class LatestStateMockPin(MockPWMPin):
-        """gpiozero's mock pin appends every change to `states` (for its own assertions); `billy run --gpio
-        mock` runs for months and nothing reads that history, so only the latest state is kept."""
+    def __init__(self, pin: int, pin_factory=None) -> None:
+        self._device = PWMOutputDevice(pin, pin_factory=pin_factory)
 
-        def _change_state(self, value):
-            changed = super()._change_state(value)
-            del self.states[:-1]
-            return changed
+    def forward(self, speed: float = 1.0) -> None:
+        self._device.value = speed
 
-    return MockFactory(pin_class=LatestStateMockPin)
+    def backward(self, speed: float = 1.0) -> None:
+        raise ValueError("this motor's second H-bridge input is tied to GND: it cannot run backwards")
+
+    def stop(self) -> None:
+        self._device.off()
+
+    @property
+    def value(self) -> float:
+        return self._device.value
+
+    def close(self) -> None:
+        self._device.close()
+
+
+def _motor(channel: Channel, pin_factory):
+    if channel.backward is None:
+        return OneWayMotor(channel.forward, pin_factory)
+    return Motor(channel.forward, channel.backward, pwm=True, pin_factory=pin_factory)
 
 
 class Fish:
-    def __init__(self, model: str, timeline: MotionTimeline | None = None, pin_factory=None) -> None:
+    def __init__(
+        self, model: str, timeline: MotionTimeline | None = None, pin_factory=None, wired: Wiring | None = None
+    ) -> None:
         self.model = model
+        self.wiring = wired or wiring("new", model)
         self.timeline = timeline  # None on the appliance: a record of every move would only grow
         self.pin_factory = pin_factory
-        self.mouth = Motor(*PINS["mouth"], pwm=True, pin_factory=pin_factory)
-        self.head = Motor(*PINS["head"], pwm=True, pin_factory=pin_factory)
-        self.tail = Motor(*PINS["tail"], pwm=True, pin_factory=pin_factory) if model == "classic" else None
+        self.mouth = _motor(self.wiring.mouth, pin_factory)
+        self.head = _motor(self.wiring.head, pin_factory)
+        self.tail = _motor(self.wiring.tail, pin_factory) if self.wiring.tail else None
         self._on_since: dict[str, float] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -121,8 +136,8 @@ class Fish:
 
     def pulse(self, part: str, seconds: float = 0.3) -> None:
         """A short push on one motor, for the owner checking the wiring (the web page's body test)."""
-        if part not in PINS:
-            raise LookupError(f"no motor called {part!r}: the motors are {', '.join(PINS)}")
+        if part not in MAX_ON_SECONDS:
+            raise LookupError(f"no motor called {part!r}: the motors are {', '.join(MAX_ON_SECONDS)}")
         if part == "tail":
             self.flap_tail(seconds)
             return

@@ -16,7 +16,7 @@ from billy.mqtt.topics import Topics, slug
 
 MODEL = "Big Mouth Billy Bass"
 MANUFACTURER = "Billy, locally"
-STATES = ("idle", "listening", "thinking", "speaking", "singing", "error")
+STATES = ("starting", "idle", "listening", "thinking", "speaking", "singing", "error")
 # Home Assistant rejects sensor states and text values longer than 255 characters.
 HA_MAX_STATE = 255
 

@@ -1,0 +1,85 @@
+"""The roles' systemd units, rendered with Ansible's filters and rated by `systemd-analyze security --offline`:
+each sandboxed for its job (exposure below 5.0, "OK"), network-online wanted where waited for, and the runtime
+in a writable working directory (lgpio makes its notification pipe there)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+from ansible.plugins.filter.core import FilterModule
+
+ROLES = Path(__file__).resolve().parent.parent / "roles"
+UNITS = {
+    "billy": ("billy_app", "billy.service.j2"),
+    "billy-stt": ("billy_app", "billy-stt.service.j2"),
+    "billy-tts": ("billy_app", "billy-tts.service.j2"),
+    "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
+    "ollama": ("ollama", "ollama.service.j2"),
+}
+
+
+def _defaults(role: str) -> dict:
+    values = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+    return {name: value for name, value in values.items() if "{{" not in str(value)}
+
+
+def render(unit: str) -> str:
+    role, template = UNITS[unit]
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLES / role / "templates"), trim_blocks=True)
+    environment.filters.update(FilterModule().filters())
+    context = {
+        **_defaults(role),
+        "ansible_managed": "Ansible managed",
+        "billy_app_models_dir": "/var/lib/billy/models",
+        "billy_app_units": [{"unit": "billy-stt"}, {"unit": "billy-tts"}, {"unit": "billy"}],
+        "billy_app_llm_unit": "llama-cpp.service",
+        "llama_cpp_model_alias": "smollm2-135m",
+    }
+    return environment.get_template(template).render(**context)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_each_unit_is_rated_ok_by_systemd_analyze(unit, tmp_path):
+    path = tmp_path / f"{unit}.service"
+    path.write_text(render(unit))
+    run = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", str(path)], capture_output=True, text=True
+    )
+    found = re.search(r"Overall exposure level for \S+: ([0-9.]+)", run.stdout)
+    assert found, run.stdout + run.stderr
+    assert float(found.group(1)) < 5.0, run.stdout
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_every_line_is_one_setting(unit):
+    """An included block must end its last line: `X=EPERM# comment` would be a value systemd cannot parse."""
+    glued = [line for line in render(unit).splitlines() if re.match(r"^[A-Za-z]+=.*\S#", line)]
+    assert not glued, glued
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_network_online_is_wanted_where_it_is_waited_for(unit):
+    lines = render(unit).splitlines()
+    after = " ".join(line for line in lines if line.startswith("After="))
+    wants = " ".join(line for line in lines if line.startswith("Wants="))
+    assert "network-online.target" in after and "network-online.target" in wants
+
+
+def test_the_runtime_works_in_its_writable_state_directory_with_only_sound_and_gpio():
+    unit = render("billy")
+    assert "WorkingDirectory=/var/lib/billy" in unit and "ReadWritePaths=/var/lib/billy" in unit
+    assert "DevicePolicy=closed" in unit
+    assert {line for line in unit.splitlines() if line.startswith("DeviceAllow=")} == {
+        "DeviceAllow=char-alsa rw",
+        "DeviceAllow=char-gpiochip rw",
+    }
+    for service in ("billy-stt", "billy-tts"):
+        rendered = render(service)
+        assert "PrivateDevices=yes" in rendered and "ReadWritePaths" not in rendered
