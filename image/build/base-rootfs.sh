@@ -59,7 +59,8 @@ echo "root:*" | chpasswd -e
 apt-get clean
 rm -rf /var/lib/apt/lists/*
 CHROOT
-ln -sf /run/systemd/resolve/stub-resolv.conf "$ROOTFS_DIR/etc/resolv.conf"
+# Every card gets its own SSH host keys at first boot (ssh.service.d/host-keys.conf), not the build's.
+rm -f "$ROOTFS_DIR"/etc/ssh/ssh_host_*
 echo uninitialized >"$ROOTFS_DIR/etc/machine-id"
 unmount "$work"
 

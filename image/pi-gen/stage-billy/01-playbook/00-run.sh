@@ -22,6 +22,11 @@ if [ ! -e "${policy}" ]; then
 fi
 # pi-gen's mounts (proc, dev, sys, run, tmp) for what Ansible runs in the chroot.
 on_chroot true
+# Offline wheels, seen by pip inside the chroot on its /run (a tmpfs: nothing of them stays in the image).
+if [ -n "${BILLY_WHEELS_DIR:-}" ]; then
+	mkdir -p "${ROOTFS_DIR}/run/billy-wheels"
+	mount --bind "${BILLY_WHEELS_DIR}" "${ROOTFS_DIR}/run/billy-wheels"
+fi
 
 ANSIBLE_CONFIG="${billy}/ansible/ansible.cfg" \
 ANSIBLE_COLLECTIONS_PATH="${billy}/collections" \
