@@ -51,7 +51,9 @@ on_chroot <<CHROOT
 set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends $(paste -sd' ' "$here/base/packages-kernel")
+# --force-confold: keep the /etc/default/raspi-firmware written above over the package's own.
+apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    $(paste -sd' ' "$here/base/packages-kernel")
 systemctl enable systemd-networkd systemd-resolved
 if [ "${ENABLE_SSH:-0}" = 1 ]; then systemctl enable ssh; else systemctl disable ssh; fi
 systemctl disable cloud-init-hotplugd.socket 2>/dev/null || true
