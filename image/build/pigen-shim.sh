@@ -9,6 +9,7 @@
 # i = 00..99: i-debconf, i-packages-nr, i-packages, i-patches (quilt), i-run.sh (on the host, from the sub-stage
 # folder), i-run-chroot.sh (into on_chroot). The helpers log, copy_previous, on_chroot and unmount are exported
 # with pi-gen's meaning. Sourced with no arguments, it only defines the helpers.
+# shellcheck disable=SC2119,SC2120  # on_chroot reads its script from stdin, as in pi-gen
 set -euo pipefail
 
 log() {

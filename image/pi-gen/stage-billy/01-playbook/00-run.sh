@@ -31,4 +31,4 @@ fi
 ANSIBLE_CONFIG="${billy}/ansible/ansible.cfg" \
 ANSIBLE_COLLECTIONS_PATH="${billy}/collections" \
 ANSIBLE_ROLES_PATH="${billy}/roles" \
-	"${playbook}" -i "${inventory}/hosts.yml" "${billy}/ansible/site.yml" ${BILLY_ANSIBLE_ARGS:-}
+	"${playbook}" -i "${inventory}/hosts.yml" "${billy}/ansible/site.yml"
