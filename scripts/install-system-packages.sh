@@ -2,7 +2,7 @@
 # Install the Debian packages that `make setup` needs, only those missing.
 # As root (CI, a fresh Debian box) they are installed; otherwise the command to run is printed.
 set -eu
-PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates rsync libcap2-bin"
+PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates rsync libcap2-bin mtools dosfstools fdisk"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"

@@ -222,3 +222,38 @@ def test_the_manifest_checks_the_models_in_the_image_against_the_catalogue(tmp_p
     voice.write_text("{}")
     failed = subprocess.run(arguments, capture_output=True, text=True)
     assert failed.returncode == 1 and "differ from the catalogue: en_US-joe-medium" in failed.stderr
+
+
+def test_export_makes_fat_boot_and_ext4_root_with_known_partuuids(tmp_path):
+    rootfs = tmp_path / "rootfs"
+    write(rootfs / "boot" / "firmware" / "cmdline.txt", "console=serial0,115200 root=PARTUUID=b111ba55-02 rootwait\n")
+    write(rootfs / "etc" / "fstab", "PARTUUID=b111ba55-02 / ext4 defaults,noatime 0 1\n")
+    write(rootfs / "var" / "lib" / "billy" / "owned", "billy's\n")
+    os.chown(rootfs / "var" / "lib" / "billy" / "owned", 1234, 1234)
+    image = tmp_path / "billy.img"
+    subprocess.run([str(BUILD / "export-image.sh"), str(rootfs), str(image), "b111ba55"], check=True)
+
+    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, check=True).stdout)
+    boot, root = table["partitiontable"]["partitions"]
+    assert table["partitiontable"]["id"] == "0xb111ba55" and boot["type"] == "c" and root["type"] == "83"
+    assert boot["start"] * 512 == 8 << 20 and boot["size"] * 512 == 512 << 20
+    assert (root["start"] * 512) % (8 << 20) == 0 and root["size"] * 512 >= 200 << 20
+    environ = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    fat = f"{image}@@{boot['start'] * 512}"
+    listing = subprocess.run(["mdir", "-b", "-i", fat, "::/"], capture_output=True, text=True, env=environ, check=True)
+    assert "::/cmdline.txt" in listing.stdout
+    label = subprocess.run(["mlabel", "-s", "-i", fat, "::"], capture_output=True, text=True, env=environ, check=True)
+    assert "BOOTFS" in label.stdout.upper()
+
+    ext4 = tmp_path / "root.ext4"
+    with image.open("rb") as source, ext4.open("wb") as target:
+        source.seek(root["start"] * 512)
+        target.write(source.read(root["size"] * 512))
+    owned = subprocess.run(["debugfs", "-R", "stat /var/lib/billy/owned", str(ext4)], capture_output=True, text=True)
+    assert "User:  1234" in owned.stdout
+    firmware = subprocess.run(["debugfs", "-R", "ls -l /boot/firmware", str(ext4)], capture_output=True, text=True)
+    assert "cmdline.txt" not in firmware.stdout
+    header = subprocess.run(["dumpe2fs", "-h", str(ext4)], capture_output=True, text=True).stdout
+    assert re.search(r"^Filesystem volume name:\s+rootfs$", header, re.M)
+    # The boot files are back in the root filesystem folder once the image is made.
+    assert (rootfs / "boot" / "firmware" / "cmdline.txt").exists()

@@ -53,33 +53,14 @@ local_config="$work/config"
 rootfs="$work/stage-billy/rootfs"
 built=$(date +%s)
 
-# pi-gen's export-image: 512 MiB FAT boot; root = used + 20 % + 200 MiB; both aligned to 8 MiB.
+# pi-gen's export-image, by hand (export-image.sh).
 # The build host's resolver served the build; the card uses systemd-resolved's.
 ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
 echo uninitialized >"$rootfs/etc/machine-id"
 rm -f "$rootfs/var/lib/dbus/machine-id"
-bootfs="$work/bootfs"
-rm -rf "$bootfs" && mkdir -p "$bootfs"
-mv "$rootfs/boot/firmware/"* "$bootfs/"
-align=$((8 * 1024 * 1024))
-boot_size=$((512 * 1024 * 1024))
-root_used=$(du -x --apparent-size -s --block-size=1 "$rootfs" | cut -f1)
-root_size=$(((root_used + root_used / 5 + 200 * 1024 * 1024 + align - 1) / align * align))
 img="$out/$name.img"
-rm -f "$img" "$img.xz"
-truncate -s $((align + boot_size + root_size)) "$img"
-sfdisk --quiet "$img" <<PARTS
-label: dos
-label-id: 0x$DISK_ID
-start=$((align / 512)), size=$((boot_size / 512)), type=c
-start=$(((align + boot_size) / 512)), size=$((root_size / 512)), type=83
-PARTS
-mkfs.vfat -C -n bootfs -F 32 -s 1 "$work/boot.vfat" $((boot_size / 1024)) >/dev/null
-MTOOLS_SKIP_CHECK=1 mcopy -s -p -i "$work/boot.vfat" "$bootfs"/* ::/
-mke2fs -q -t ext4 -L rootfs -O ^huge_file -d "$rootfs" "$work/root.ext4" $((root_size / 1024))k
-dd if="$work/boot.vfat" of="$img" bs=1M seek=$((align / 1024 / 1024)) conv=notrunc,sparse status=none
-dd if="$work/root.ext4" of="$img" bs=1M seek=$(((align + boot_size) / 1024 / 1024)) conv=notrunc,sparse status=none
-mv "$bootfs/"* "$rootfs/boot/firmware/"
+rm -f "$img.xz"
+"$here/export-image.sh" "$rootfs" "$img" "$DISK_ID"
 xz -T0 "-${COMPRESSION_LEVEL:-6}" -k -f "$img"
 (cd "$out" && sha256sum "$name.img" "$name.img.xz" >"$name.sha256")
 
