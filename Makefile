@@ -6,7 +6,8 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench bench-wake soak fuzz clean setup-ansible deploy check test-ansible
+.PHONY: setup test test-python lint format demo bench bench-wake soak fuzz clean setup-ansible deploy check test-ansible \
+	image image-pigen image-test
 
 setup: $(VENV)/.setup-done
 
@@ -79,3 +80,20 @@ check: setup-ansible
 
 test-ansible: setup-ansible
 	$(ANSIBLE) molecule test --all
+
+# --- The SD image (image/README.md); as root. Long and CPU-heavy: not part of `make test` ---
+IMAGE_OUT ?= out/image
+PIGEN ?=
+
+# The image on this machine: cached arm64 Debian root + the pi-gen stage through a shim -> $(IMAGE_OUT)/.
+image: setup-ansible
+	VENV=$(abspath $(VENV)) bash image/build/build-image.sh $(IMAGE_OUT)
+
+# Put the stage, what it runs and the config into a pi-gen checkout (branch arm64): then its build.sh builds it.
+image-pigen: setup-ansible
+	sh image/build/install-pigen.sh "$(PIGEN)"
+
+# Boot the image in qemu-system-aarch64 and use it as a person would (image/README.md says what is checked).
+image-test: setup-ansible
+	$(ANSIBLE) $(PYTHON) image/test/boot_test.py --image-dir $(IMAGE_OUT)
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from billy import local_settings
+
+REPO = Path(__file__).resolve().parents[1]
 
 UNITS_MAP = {
     "MQTT_HOST": ["billy"],
@@ -157,3 +160,13 @@ def test_none_removes_an_override_and_show_falls_back_to_ansibles_file(config_di
     assert result.changed == ["MQTT_HOST"] and result.units == ["billy"]
     rows = {name: (value, origin) for name, value, origin in local_settings.effective_settings(config_dir)}
     assert rows["MQTT_HOST"] == ('""', "billy.env")
+
+
+def test_the_boot_partition_example_names_only_settings_billy_accepts():
+    example = REPO / "roles" / "billy_app" / "files" / "billy.env.example"
+    # What a user gets by taking the # off every setting line (the comment lines have a space after the #).
+    uncommented = "\n".join(line[1:] for line in example.read_text().splitlines() if re.match(r"#[A-Z_]+=", line))
+    parsed = local_settings.parse_env_text(uncommented)
+    assert len(parsed.lines) >= 15 and not parsed.problems
+    for line in parsed.lines:
+        assert local_settings.check_value(line.name, line.value) is None, line

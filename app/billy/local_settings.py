@@ -243,9 +243,13 @@ def _merge(good: Mapping[str, str | None], config_dir: Path) -> ApplyResult:
 
 
 def restart_units(units: list[str]) -> None:
-    """Restart the units that are running (`try-restart`): at boot, before they start, this restarts nothing."""
+    """Restart the units that are running (`try-restart`): at boot, before they start, this restarts nothing.
+
+    Queued without waiting: the boot-time caller is ordered before these units, so waiting could deadlock.
+    """
     if units:
-        subprocess.run(["systemctl", "try-restart", *(f"{unit}.service" for unit in units)], check=True)
+        units = [f"{unit}.service" for unit in units]
+        subprocess.run(["systemctl", "--no-block", "try-restart", *units], check=True)
 
 
 def effective_settings(config_dir: Path = CONFIG_DIR) -> list[tuple[str, str, str]]:

@@ -1,0 +1,71 @@
+#!/bin/bash
+# `make image`: the Billy SD image on a machine that cannot run pi-gen. A cached arm64 Debian root stands in
+# for pi-gen's stages 0-2 (base-rootfs.sh); the same stage folder `make image-pigen` installs runs unchanged
+# through pi-gen's contract (pigen-shim.sh); then pi-gen's export, by hand and without loop devices: a FAT boot
+# partition and an ext4 root in one image with known PARTUUIDs, a compressed copy, SHA-256 sums, a manifest,
+# and an Imager OS list.
+#   build-image.sh OUT_DIR   (run as root; caches in .cache/image/)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+here="$repo/image/build"
+out=$(realpath -m "${1:-$repo/out/image}")
+config="$repo/image/pi-gen/config"
+cache="$repo/.cache/image"
+venv=${VENV:-$repo/.venv}
+started=$(date +%s)
+
+set -a
+# shellcheck disable=SC1090
+BASE_DIR=/nonexistent . "$config"
+set +a
+DISK_ID=${DISK_ID:-b111ba55}
+name="$IMG_NAME-$RELEASE-arm64"
+mkdir -p "$cache" "$out"
+
+# The root filesystem of pi-gen's stage 2 (cached), and the aarch64 wheels (cached).
+"$here/base-rootfs.sh" "$config" "$cache/base-$RELEASE-arm64.tar"
+wheels="$cache/wheels-$RELEASE-arm64"
+PIP="$venv/bin/pip" sh "$here/wheels.sh" "$RELEASE" "$wheels"
+sh "$repo/molecule/nspawn/controller-cache.sh" >/dev/null
+
+work="$cache/work"
+# shellcheck source=image/build/pigen-shim.sh
+. "$here/pigen-shim.sh"
+[ ! -d "$work" ] || unmount "$work"
+rm -rf "$work"
+mkdir -p "$work/stage2/rootfs"
+tar --numeric-owner --xattrs --acls -C "$work/stage2/rootfs" -xf "$cache/base-$RELEASE-arm64.tar"
+
+# The stage, exactly as `make image-pigen` would install it.
+sh "$here/bundle-stage.sh" "$work/stage-billy-src/stage-billy"
+stage="$work/stage-billy-src/stage-billy"
+stage_digest=$(sh "$here/stage-digest.sh" "$stage")
+local_config="$work/config"
+{
+    cat "$config"
+    # This machine's offline sources; the stage's own steps read them (see its files/image.yml).
+    echo "BILLY_ANSIBLE_PLAYBOOK=$venv/bin/ansible-playbook"
+    echo "BILLY_LLM_ENGINE=${BILLY_LLM_ENGINE:-llama_cpp}"
+    echo "BILLY_MODELS_LOCAL_DIR=$repo/.cache/models"
+    echo "BILLY_WHEELS_DIR=$wheels"
+} >"$local_config"
+"$here/pigen-shim.sh" "$stage" "$work" "$work/stage2/rootfs" "$local_config"
+rootfs="$work/stage-billy/rootfs"
+built=$(date +%s)
+
+# pi-gen's export-image, by hand (export-image.sh).
+# The build host's resolver served the build; the card uses systemd-resolved's.
+ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
+echo uninitialized >"$rootfs/etc/machine-id"
+rm -f "$rootfs/var/lib/dbus/machine-id"
+img="$out/$name.img"
+rm -f "$img.xz"
+"$here/export-image.sh" "$rootfs" "$img" "$DISK_ID"
+xz -T0 "-${COMPRESSION_LEVEL:-6}" -k -f "$img"
+(cd "$out" && sha256sum "$name.img" "$name.img.xz" >"$name.sha256")
+
+python3 "$here/manifest.py" --out "$out" --name "$name" --release "$RELEASE" --disk-id "$DISK_ID" \
+    --rootfs "$rootfs" --catalogue "$repo/app/billy/models/catalogue.json" --pyproject "$repo/app/pyproject.toml" \
+    --stage-digest "$stage_digest" --llm-engine "${BILLY_LLM_ENGINE:-llama_cpp}" \
+    --seconds-stage $((built - started)) --seconds-total $(($(date +%s) - started))
+echo "image: $img ($(du -h --apparent-size "$img" | cut -f1) raw, $(du -h "$img.xz" | cut -f1) xz), in $(($(date +%s) - started)) s"

@@ -1,0 +1,267 @@
+"""`make image-test`: boot the built image in qemu-system-aarch64 and use it as a person would.
+
+A copy of the image (grown by 1 GiB, as a card is bigger than the image) gets, on its FAT partition, what a
+person puts there: Imager's cloud-init customisation (a user with an SSH key) and a `billy.env` with a broker
+(a mosquitto on this machine, with a password), the file-backed sound device and mock GPIO (qemu has neither
+a sound card nor GPIO). Then, booted with the kernel and initramfs from the image and a serial console log:
+Billy's availability `online` on the broker (timed from power-on), systemd in multi-user with no failed unit,
+the units active, the health endpoints answering through forwarded ports, the secret gone from the FAT
+partition, a spoken question answered out loud, the root grown, and `ansible-playbook ansible/site.yml`
+against the running image reporting changed=0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from mosquitto import Collector, Mosquitto, free_port  # noqa: E402
+
+SECTOR = 512
+SECRET = "image-test-secret-81f2"
+
+
+def fat(image: Path, offset: int) -> str:
+    return f"{image}@@{offset}"
+
+
+def mtools(*command: str) -> str:
+    environ = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=environ).stdout
+
+
+def boot_offset(image: Path) -> int:
+    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, check=True).stdout)
+    return table["partitiontable"]["partitions"][0]["start"] * SECTOR
+
+
+def put(image: Path, offset: int, name: str, text: str) -> None:
+    scratch = image.parent / name
+    scratch.write_text(text)
+    mtools("mcopy", "-o", "-i", fat(image, offset), str(scratch), f"::/{name}")
+
+
+def wait(what: str, check, timeout: float, every: float = 5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+
+
+class Machine:
+    """The booted image: qemu with user networking, SSH and Billy's ports forwarded to 127.0.0.1."""
+
+    def __init__(self, disk: Path, kernel: Path, initrd: Path, root: str, console: Path) -> None:
+        self.ssh_port, self.stt_port, self.tts_port = free_port(), free_port(), free_port()
+        forwards = f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22,hostfwd=tcp:127.0.0.1:{self.stt_port}-:5003"
+        forwards += f",hostfwd=tcp:127.0.0.1:{self.tts_port}-:5002"
+        command = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg,thread=multi"]
+        command += ["-smp", "2", "-m", "2G", "-nographic", "-kernel", str(kernel), "-initrd", str(initrd)]
+        command += ["-append", f"console=ttyAMA0 root={root} rootwait fsck.repair=yes"]
+        command += ["-drive", f"file={disk},format=raw,if=virtio", "-device", "virtio-rng-pci"]
+        command += ["-netdev", f"user,id=net,{forwards}", "-device", "virtio-net-pci,netdev=net"]
+        self.console = console
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=console.open("w"), stderr=subprocess.STDOUT
+        )
+
+    def ssh(self, key: Path, user: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
+        options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10"]
+        options += ["-o", "LogLevel=ERROR", "-i", str(key), "-p", str(self.ssh_port)]
+        return subprocess.run(
+            ["ssh", *options, f"{user}@127.0.0.1", command], capture_output=True, text=True, check=check
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image-dir", default=str(REPO / "out" / "image"))
+    parser.add_argument("--work", default=str(REPO / ".cache" / "image" / "test"))
+    parser.add_argument("--timeout", type=float, default=3600, help="longest wait for one step, in seconds")
+    args = parser.parse_args()
+    manifest_path = next(Path(args.image_dir).glob("*.manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    disk = work / "disk.img"
+    subprocess.run(
+        ["cp", "--sparse=always", str(manifest_path.parent / manifest["image"]["file"]), str(disk)], check=True
+    )
+    with disk.open("r+b") as stream:
+        stream.truncate(disk.stat().st_size + (1 << 30))
+    offset = boot_offset(disk)
+    listing = mtools("mdir", "-b", "-i", fat(disk, offset), "::/")
+    kernel_name = sorted(re.findall(r"::/(vmlinuz-\S+)", listing))[-1]
+    initrd_name = sorted(re.findall(r"::/(initrd\.img-\S+)", listing))[-1]
+    for name in (kernel_name, initrd_name):
+        mtools("mcopy", "-o", "-i", fat(disk, offset), f"::/{name}", str(work / name))
+
+    key = work / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    user = "owner"
+    # What Imager's customisation writes for cloud-init (cloudinit-rpi): a user with a key, SSH on.
+    put(disk, offset, "meta-data", "dsmode: local\ninstance_id: billy-image-test\n")
+    user_data = {
+        "hostname": "billy",
+        "users": [
+            {
+                "name": user,
+                "groups": "sudo",
+                "shell": "/bin/bash",
+                "lock_passwd": True,
+                "sudo": "ALL=(ALL) NOPASSWD:ALL",
+                "ssh_authorized_keys": [(work / "id_ed25519.pub").read_text().strip()],
+            }
+        ],
+        "ssh_pwauth": False,
+    }
+    put(disk, offset, "user-data", "#cloud-config\n" + json.dumps(user_data, indent=2) + "\n")
+
+    broker = Mosquitto(work, users={"billy": SECRET})
+    broker.start()
+    # qemu's user network reaches this machine's 127.0.0.1 as 10.0.2.2.
+    billy_env = (
+        f"MQTT_HOST=10.0.2.2\nMQTT_PORT={broker.port}\nMQTT_USERNAME=billy\nMQTT_PASSWORD={SECRET}\n"
+        "BILLY_AUDIO=file\nBILLY_GPIO=mock\n"
+    )
+    put(disk, offset, "billy.env", billy_env)
+    watcher = Collector(broker.port, ["billy/#"], "billy", SECRET)
+
+    figures: dict[str, float] = {}
+    root = manifest["partitions"]["root"]
+    machine = Machine(disk, work / kernel_name, work / initrd_name, root, work / "console.log")
+    try:
+        wait("Billy online on MQTT", lambda: "online" in watcher.payloads("billy/availability"), args.timeout)
+        figures["power_on_to_online_s"] = round(time.monotonic() - machine.started, 1)
+        print(f"Billy online {figures['power_on_to_online_s']} s after power-on", flush=True)
+        wait("SSH", lambda: machine.ssh(key, user, "true", check=False).returncode == 0, args.timeout)
+        state = wait(
+            "the end of start-up",
+            lambda: (
+                (s := machine.ssh(key, user, "systemctl is-system-running", check=False).stdout.strip())
+                not in ("starting", "initializing", "")
+                and s
+            ),
+            args.timeout,
+        )
+        failed = machine.ssh(key, user, "systemctl --failed --no-legend --plain").stdout.strip()
+        assert state == "running" and not failed, f"system {state}, failed units: {failed}"
+        for unit in ("billy-stt", "billy-tts", "billy", "llama-cpp"):
+            machine.ssh(key, user, f"systemctl is-active --quiet {unit}")
+        for port in (machine.stt_port, machine.tts_port):
+            subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/api/health"], check=True, capture_output=True)
+        applied = machine.ssh(key, user, "ls /boot/firmware; cat /boot/firmware/billy.env.applied").stdout
+        assert "billy.env\n" not in applied and SECRET not in applied, applied
+        journal = machine.ssh(key, user, "sudo journalctl -b -u billy-boot-settings -o cat").stdout
+        assert SECRET not in journal and "MQTT_PASSWORD=***" in journal, journal
+        grown = machine.ssh(key, user, "df --output=size -B1M / | tail -1").stdout.strip()
+        print(f"root filesystem: {grown} MiB", flush=True)
+
+        answered = ask(machine, key, user, args.timeout)
+        figures["question_to_reply_s"] = answered
+        figures["changed"] = update_run(machine, key, user, work)
+        assert figures["changed"] == 0, f"the update run changed {figures['changed']} task(s)"
+    finally:
+        machine.stop()
+        watcher.close()
+        broker.stop()
+    listing = mtools("mdir", "-b", "-i", fat(disk, offset), "::/")
+    assert "billy.env\n" not in listing.replace("billy.env.", ""), listing
+    print(json.dumps(figures))
+    (work / "figures.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
+    """A spoken question (made by the image's own TTS) into the file-backed microphone; the reply's text and sound."""
+    audio = "/var/lib/billy/audio"
+    speak = (
+        f"curl -sf http://127.0.0.1:5002/v1/audio/speech -H 'content-type: application/json' "
+        f'-d \'{{"input": "What is your name?", "response_format": "wav"}}\' -o /tmp/question.wav && '
+        f"sudo rm -f {audio}/outbox/* && "
+        f"sudo install -o billy -g billy -m 0640 /tmp/question.wav {audio}/inbox/question.wav"
+    )
+    machine.ssh(key, user, speak)
+    asked = time.monotonic()
+    reply = wait(
+        "Billy's reply",
+        lambda: machine.ssh(key, user, f"sudo sh -c 'cat {audio}/outbox/*.json' 2>/dev/null", check=False).stdout,
+        timeout,
+    )
+    took = round(time.monotonic() - asked, 1)
+    said = json.loads(reply)
+    print(f"heard {said.get('heard')!r}, said {said.get('said')!r} in {took} s", flush=True)
+    assert "name" in said["heard"].lower() and said["said"], said
+    sizes = machine.ssh(key, user, f"sudo sh -c 'stat -c %s {audio}/outbox/*.wav'").stdout.split()
+    assert sizes and int(sizes[0]) > 44, sizes
+    return took
+
+
+def update_run(machine: Machine, key: Path, user: str, work: Path) -> int:
+    """`ansible-playbook ansible/site.yml` against the running image, with the image's settings: changed=0."""
+    inventory = work / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    shutil.copy(REPO / "inventory" / "group_vars" / "all.yml", inventory / "group_vars" / "all.yml")
+    shutil.copy(
+        REPO / "image" / "pi-gen" / "stage-billy" / "01-playbook" / "files" / "image.yml",
+        inventory / "group_vars" / "billy.yml",
+    )
+    (inventory / "group_vars" / "billy.yml").write_text(
+        (inventory / "group_vars" / "billy.yml")
+        .read_text()
+        .replace("billy_image_mode: true", "billy_image_mode: false")
+    )
+    host = {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": machine.ssh_port,
+        "ansible_user": user,
+        "ansible_ssh_private_key_file": str(key),
+        "ansible_become": True,
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+    }
+    (inventory / "hosts.yml").write_text(json.dumps({"billy": {"hosts": {"billy-image": host}}}))
+    environ = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg"),
+        "BILLY_LLM_ENGINE": "llama_cpp",
+        "BILLY_MODELS_LOCAL_DIR": str(REPO / ".cache" / "models"),
+    }
+    run = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory / "hosts.yml"), str(REPO / "ansible" / "site.yml")],
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+    (work / "update-run.log").write_text(run.stdout + run.stderr)
+    recap = re.search(r"billy-image\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout)
+    assert run.returncode == 0 and recap, f"update run failed, see {work / 'update-run.log'}"
+    print(f"update run: changed={recap[1]}", flush=True)
+    return int(recap[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
