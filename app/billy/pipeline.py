@@ -287,7 +287,7 @@ class Pipeline:
             if outcome.speech:
                 self.speak(outcome.speech, interrupt, result)
             if outcome.song is not None and not interrupt.is_set():
-                self.on_state("singing")
+                self.on_state("playing_song")
                 LOG.info("singing %s", outcome.song.title)
                 self.player.play_song(outcome.song, interrupt)
         return messages

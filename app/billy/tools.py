@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-
 from .home_assistant import HomeAssistant
 from .llm.client import ToolCall
 from .persona.persona import Persona, PersonaError
 from .service_client import ServiceError
-from .songs import Song, SongError, find_song, list_songs
+from .songs import Song, SongError, SongLibrary
 
 LOG = logging.getLogger(__name__)
 
@@ -33,10 +31,10 @@ class ToolOutcome:
 
 
 class ToolBox:
-    def __init__(self, persona: Persona, allow_persist: bool, songs_dir: Path, home_assistant: HomeAssistant) -> None:
+    def __init__(self, persona: Persona, allow_persist: bool, songs: SongLibrary, home_assistant: HomeAssistant) -> None:
         self.persona = persona
         self.allow_persist = allow_persist
-        self.songs_dir = songs_dir
+        self.songs = songs
         self.home_assistant = home_assistant
 
     def schemas(self) -> list[dict]:
@@ -44,7 +42,7 @@ class ToolBox:
             name: {"type": "integer", "minimum": 0, "maximum": 100, "description": f"new {name} level"}
             for name in self.persona.traits
         }
-        songs = list(list_songs(self.songs_dir))
+        songs = [info.title for info in self.songs.songs().values()]
         return [
             _function("update_personality", "Change one or more of Billy's personality traits (0-100).", traits, []),
             _function(
@@ -92,10 +90,10 @@ class ToolBox:
         if not isinstance(wanted, str) or not wanted.strip():
             raise ToolError("play_song: 'song' must be a non-empty string")
         try:
-            song = find_song(self.songs_dir, wanted)
+            song = self.songs.load(wanted)
         except SongError as error:
             LOG.info("play_song: %s", error)
-            known = list(list_songs(self.songs_dir))
+            known = [info.title for info in self.songs.songs().values()]
             offer = f" I know {', '.join(known)}." if known else " I don't know any songs yet."
             return ToolOutcome(json.dumps({"error": str(error)}), f"I don't know a song called {wanted}.{offer}")
         return ToolOutcome(json.dumps({"playing": song.title}), "", song)
