@@ -67,7 +67,10 @@ def write_song(folder: Path, rate: int, hits: dict[int, float], metadata_name: s
 
 # v1: sounds/songs/<name>/metadata.txt, no section, 48 kHz stems.
 V1_HITS = {0: LOUD, 1: LOUD, 3: SOFT, 4: LOUD, 6: SOFT, 7: LOUD}
-V1_METADATA = "gain=1.0\nbpm=120\ntail_threshold=1500\ncompensate_tail=0\nhalf_tempo_tail_flap=false\nhead_moves=0.5:1.0,2.5:0.5\n"
+V1_METADATA = (
+    "gain=1.0\nbpm=120\ntail_threshold=1500\ncompensate_tail=0\n"
+    "half_tempo_tail_flap=false\nhead_moves=0.5:1.0,2.5:0.5\n"
+)
 V1_FLAP_BEATS = [0, 1, 4, 7]
 V1_HEAD = [(0.5, 1.5), (2.5, 3.0)]
 

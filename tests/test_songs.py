@@ -88,7 +88,9 @@ def _block_of(t: float, starts: list[float]) -> int:
     return sum(1 for start in starts if start < t)
 
 
-@pytest.mark.parametrize(("make", "flap_beats", "head"), [(v1_song, V1_FLAP_BEATS, V1_HEAD), (v2_song, V2_FLAP_BEATS, V2_HEAD)])
+@pytest.mark.parametrize(
+    ("make", "flap_beats", "head"), [(v1_song, V1_FLAP_BEATS, V1_HEAD), (v2_song, V2_FLAP_BEATS, V2_HEAD)]
+)
 def test_the_motors_follow_the_song_while_it_plays(tmp_path, make, flap_beats, head):
     song = load_song(make(tmp_path))
     timeline = MotionTimeline()

@@ -73,10 +73,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
-    from .sounds import render_clips
+    from .persona.library import PersonaLibrary
+    from .persona.persona import Persona
+    from .sounds import render_clips, render_wakeup
 
     rendered = render_clips(Path(args.voice_dir), args.voice, Path(args.dir))
     print(f"rendered {len(rendered)} clip(s) into {args.dir}" if rendered else f"clips in {args.dir} are up to date")
+    library = PersonaLibrary(settings.billy_state_dir)
+    phrases = {}
+    for name in library.names():
+        persona = Persona(library.path_of(name), name)
+        phrases.update({library.wakeup_dir(name) / f"{i}.wav": text for i, text in persona.wakeup_phrases.items()})
+    woken = render_wakeup(Path(args.voice_dir), args.voice, phrases)
+    print(
+        f"rendered {len(woken)} persona wake-up clip(s) from [WAKEUP]"
+        if woken
+        else "persona wake-up clips are up to date"
+    )
     return 0
 
 
@@ -215,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"billy: configuration error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=logging.DEBUG if settings.debug_mode else logging.INFO,
+        level=settings.logging_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     args = build_parser(settings).parse_args(argv)

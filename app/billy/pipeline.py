@@ -80,6 +80,7 @@ class Pipeline:
         self.conversation = conversation
         self.toolbox = toolbox
         self.on_state = on_state
+        self.on_song: Callable[[str], None] = lambda name: None  # the song's folder name, as it starts
         self.language = language
 
     # -- the stages, each with its fallback ------------------------------------------------------------
@@ -289,6 +290,7 @@ class Pipeline:
             if outcome.song is not None and not interrupt.is_set():
                 self.on_state("playing_song")
                 LOG.info("singing %s", outcome.song.title)
+                self.on_song(outcome.song.name)
                 self.player.play_song(outcome.song, interrupt)
         return messages
 
