@@ -93,6 +93,14 @@ def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from .importer import import_install
+
+    for line in import_install(Path(args.dir), Path(args.etc_dir), Path(args.state_dir), args.owner, args.force):
+        print(line)
+    return 0
+
+
 def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     from .tts.client import TtsClient
 
@@ -213,6 +221,16 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     bench.add_argument("--models-dir", default=".cache/models")
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+
+    take = commands.add_parser(
+        "import", help="move an original Billy B-Assistant install in (settings, personas, songs)"
+    )
+    take.add_argument("dir", help="the original install's folder (with .env, persona.ini, custom_songs/, sounds/)")
+    take.add_argument("--etc-dir", default="/etc/billy", help="where local.env goes")
+    take.add_argument("--state-dir", default=str(settings.billy_state_dir), help="(BILLY_STATE_DIR)")
+    take.add_argument("--owner", default="", help="the user that owns Billy's state files (run as root)")
+    take.add_argument("--force", action="store_true", help="the install's files and settings replace Billy's")
+    take.set_defaults(handler=cmd_import)
 
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")
