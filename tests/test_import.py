@@ -82,10 +82,14 @@ def test_billys_own_changes_are_kept_unless_forced(tmp_path):
     persona = state / "persona.ini"
     persona.write_text(persona.read_text().replace("humor = 85", "humor = 12"))
     local = etc / "local.env"
-    local.write_text(local.read_text().replace('RUN_MODE="dory"', 'RUN_MODE="normal"'))
+    local.write_text(
+        local.read_text().replace('RUN_MODE="dory"', 'RUN_MODE="normal"').replace("sk-test-not", "sk-billys-own")
+    )
     again = billy_import(source, etc, state)
     assert any("persona.ini" in line and "differs and is kept" in line for line in again)
     assert any("RUN_MODE (.env): kept this Billy's 'normal'" in line for line in again)
+    assert "OPENAI_API_KEY (.env): kept this Billy's *** (--force to replace)" in [line[6:] for line in again]
+    assert not any("sk-" in line for line in again)  # a secret never reaches the report (or Ansible's log)
     assert "humor = 12" in persona.read_text()
     forced = billy_import(source, etc, state, "--force")
     assert any(line.startswith("took: persona.ini") for line in forced)

@@ -19,7 +19,7 @@ import grp
 import os
 import pwd
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import original_settings
@@ -28,7 +28,8 @@ from .config import ConfigError, Settings, load_settings
 from .persona.persona import DEFAULT_PERSONA, Persona, PersonaError
 
 LOCAL_ENV = "local.env"
-SETTING_NAMES = {name.upper() for name in Settings.__dataclass_fields__}
+SETTING_NAMES = {spec.name.upper() for spec in fields(Settings)}
+SECRETS = {spec.name.upper() for spec in fields(Settings) if spec.metadata["secret"]}
 # Settings that describe the old machine's own services, not this one's.
 DEPLOYMENT_OWNED = {
     "BILLY_STATE_DIR": "this Billy's state folder is set by its deployment",
@@ -115,7 +116,8 @@ class Importer:
         current = read_env_file(target) if target.is_file() else {}
         for name in sorted(wanted):
             if name in current and current[name] != wanted[name] and not self.force:
-                self.report.left.append(f"{name} (.env): kept this Billy's {current[name]!r} (--force to replace)")
+                shown = "***" if name in SECRETS else repr(current[name])
+                self.report.left.append(f"{name} (.env): kept this Billy's {shown} (--force to replace)")
                 del wanted[name]
         merged = {**current, **wanted}
         changed = sorted(name for name in wanted if current.get(name) != wanted[name])
