@@ -185,3 +185,19 @@ def test_run_mode_dory_answers_once_then_the_session_ends(tank_factory, llm, spe
     tank.wait_idle(timeout=20)  # well before the 30 s a normal session would keep listening
     states = tank.billy.states
     assert states.count("listening") == 1 and states[-1] == "idle", states
+
+
+def test_a_personas_voice_goes_to_the_tts_that_has_it():
+    from billy.pipeline import stage
+    from billy.runtime import use_persona_voice
+    from billy.tts.client import TtsClient
+
+    settings = load_settings({"VOICE": "ash", "LOCAL_TTS_VOICE": "en_US-joe-medium"})
+    local, cloud = TtsClient("http://127.0.0.1:5002/v1"), TtsClient("https://api.openai.com/v1", api_key="sk-x")
+    tts = stage("tts", local, cloud)
+    use_persona_voice(tts, settings, "ballad")  # the original's personas name Realtime voices
+    assert (local.voice, cloud.voice) == ("en_US-joe-medium", "fable")
+    use_persona_voice(tts, settings, "en_US-joe-medium")  # a piper voice: the local TTS speaks with it
+    assert (local.voice, cloud.voice) == ("en_US-joe-medium", "ash")
+    use_persona_voice(tts, settings, "")
+    assert (local.voice, cloud.voice) == ("en_US-joe-medium", "ash")
