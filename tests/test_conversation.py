@@ -52,6 +52,7 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
     assert request["stream"] is True and {t["function"]["name"] for t in request["tools"]} == {
         "update_personality",
         "play_song",
+        "switch_persona",
         "smart_home_command",
     }
     assert "humor" in request["messages"][0]["content"] and words(request["messages"][-1]["content"]) == words(QUESTION)

@@ -25,6 +25,7 @@ from mosquitto import Collector, Mosquitto
 
 PASSWORD = "fish-Pa55word-8d1f"
 TRAITS = {"humor": 70, "sarcasm": 40, "Honesty level": 90}
+PERSONAS = ("default", "pirate")
 
 
 class Recorder:
@@ -46,12 +47,23 @@ class Recorder:
         with self._lock:
             return [call[1:] for call in self.calls if call[0] == kind]
 
-    def say(self, text: str, literal: bool) -> None:
+    def say(self, text: str, literal: bool, interactive: bool) -> None:
         time.sleep(self.say_delay)
         self._record("say", text, literal)
+        if interactive:
+            self._record("interactive", text)
 
     def command(self, name: str) -> None:
         self._record("command", name)
+
+    def play_song(self, name: str) -> None:
+        self._record("play_song", name)
+
+    def play_wakeup(self, index: int, persona: str | None) -> None:
+        self._record("play_wakeup", index, persona)
+
+    def set_persona(self, name: str) -> None:
+        self._record("set_persona", name)
 
     def set_trait(self, name: str, value: int) -> None:
         self.traits[name] = value
@@ -94,6 +106,8 @@ def make_link(broker: Mosquitto, recorder: Recorder, **extra: str) -> MqttLink:
         lambda: dict(recorder.traits),
         lambda: recorder.volume,
         lambda: recorder.mic_muted,
+        lambda: list(PERSONAS),
+        lambda: PERSONAS[0],
     )
 
 
@@ -119,15 +133,24 @@ def client(broker: Mosquitto) -> Iterator[Collector]:
     collector.close()
 
 
+ORIGINAL_ENTITIES = {
+    # The original's: an owner's Home Assistant knows them by these unique_ids (billy_<object id>).
+    "state": ("sensor", "billy/state", "state_topic"),
+    "shutdown": ("button", "billy/command", "command_topic"),
+    "restart": ("button", "billy/command", "command_topic"),
+    "reboot": ("button", "billy/command", "command_topic"),
+    "listen": ("button", "billy/command", "command_topic"),
+    "say": ("text", "billy/say", "command_topic"),
+    "song": ("text", "billy/song", "command_topic"),
+}
 EXPECTED_ENTITIES = {
     # object id -> (component, the topic the entity is about, key of that topic)
-    "state": ("sensor", "billy/state", "state_topic"),
+    **ORIGINAL_ENTITIES,
     "heard": ("sensor", "billy/heard", "state_topic"),
     "said": ("sensor", "billy/said", "state_topic"),
-    "say": ("text", "billy/say", "command_topic"),
+    "song_last": ("sensor", "billy/song/last", "state_topic"),
     "stop": ("button", "billy/command", "command_topic"),
-    "restart": ("button", "billy/command", "command_topic"),
-    "shutdown": ("button", "billy/command", "command_topic"),
+    "persona": ("select", "billy/persona/set", "command_topic"),
     "volume": ("number", "billy/volume/set", "command_topic"),
     "mic_muted": ("switch", "billy/mic_muted/set", "command_topic"),
     "trait_humor": ("number", "billy/trait/humor/set", "command_topic"),
@@ -140,7 +163,9 @@ REQUIRED_KEYS = {
     "button": {"command_topic"},
     "number": {"command_topic"},
     "switch": {"command_topic"},
+    "select": {"command_topic", "options"},
 }
+PRESSED = {"restart": "restart-billy"}  # the original's payload for its restart button
 
 
 def discovered(collector: Collector) -> dict[str, tuple[str, dict]]:
@@ -165,18 +190,20 @@ def assert_discovery(collector: Collector) -> None:
         assert REQUIRED_KEYS[component] <= set(config), object_id
         assert config[key] == topic, object_id
         assert config["availability_topic"] == "billy/availability"
-        assert config["unique_id"].startswith("billy_billy_")
+        assert config["unique_id"] == f"billy_{object_id}"
         unique_ids.add(config["unique_id"])
         device = config["device"]
-        assert device["identifiers"] == ["billy_billy"]
-        assert device["model"] == "Big Mouth Billy Bass"
-        assert device["name"] == "Billy"
+        assert device["identifiers"] == ["billy_bass"]
+        assert device["model"] == "Billy Bassistant"
+        assert device["name"] == "Big Mouth Billy Bass"
         assert device["sw_version"] and device["manufacturer"]
         assert device["configuration_url"].startswith("http")
         if component == "number":
             assert (config["min"], config["max"], config["state_topic"]) == (0, 100, topic.removesuffix("/set"))
         if component == "button":
-            assert config["payload_press"] == object_id
+            assert config["payload_press"] == PRESSED.get(object_id, object_id)
+        if component == "select":
+            assert config["options"] == list(PERSONAS) and config["state_topic"] == "billy/persona"
         if component == "switch":
             assert (config["state_topic"], config["payload_on"], config["payload_off"]) == (
                 "billy/mic_muted",
@@ -214,13 +241,14 @@ def test_say_keeps_order_and_waits_its_turn(link: MqttLink, recorder: Recorder, 
     recorder.say_delay = 0.4
     client.publish("billy/say", "Hello there")
     client.publish("billy/say", json.dumps({"text": "I am a fish", "literal": True}))
-    client.publish("billy/say", '  {"text": "  in character  "}  ')
+    client.publish("billy/say", '  {"text": "  in character  ", "literal": false}  ')
     client.publish("billy/command", " STOP\n")
     # `stop` runs while the first say is still busy: a slow say never holds back a command.
     wait(lambda: recorder.of("command") == [("stop",)], what="stop")
     assert len(recorder.of("say")) < 3
     wait(lambda: len(recorder.of("say")) == 3, what="three says")
-    assert recorder.of("say") == [("Hello there", False), ("I am a fish", True), ("in character", False)]
+    # Plain text is spoken as written (literal), as the original does; only literal false goes to the model.
+    assert recorder.of("say") == [("Hello there", True), ("I am a fish", True), ("in character", False)]
 
 
 def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorder, client: Collector) -> None:
@@ -231,7 +259,7 @@ def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorde
     try:
         wait(lambda: link.connected, what="connect")
         client.publish("billy/say", "fresh words")
-        wait(lambda: recorder.of("say") == [("fresh words", False)], what="the fresh say")
+        wait(lambda: recorder.of("say") == [("fresh words", True)], what="the fresh say")
         assert recorder.of("command") == []
     finally:
         link.stop()
@@ -247,6 +275,9 @@ FUZZ_TOPICS = [  # every topic Billy reads, and trait names he does not have
     "billy/trait/humor/set",
     "billy/trait/unknown/set",
     "billy/trait/été /set",
+    "billy/song",
+    "billy/wakeup/play",
+    "billy/persona/set",
 ]
 
 
@@ -319,11 +350,11 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
         retained += retain
         client.client.publish(rng.choice(topics), payload, qos=0, retain=retain)
         if index % 500 == 499:  # let the link keep up rather than have the broker drop a slow subscriber
-            checkpoint = (f"checkpoint {index}", False)
+            checkpoint = (f"checkpoint {index}", True)
             client.publish("billy/say", checkpoint[0])
             wait(lambda c=checkpoint: c in recorder.of("say"), timeout=60, what="a checkpoint")
     client.publish("billy/say", "still here")
-    wait(lambda: ("still here", False) in recorder.of("say"), timeout=60, what="the good say after the fuzz")
+    wait(lambda: ("still here", True) in recorder.of("say"), timeout=60, what="the good say after the fuzz")
     assert link.connected
     # A second Billy arrives and gets the retained leftovers first: retained commands are not obeyed.
     late_recorder = Recorder()
@@ -332,8 +363,8 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
     try:
         wait(lambda: late.connected, what="the late link")
         client.publish("billy/say", "for the late one")
-        wait(lambda: ("for the late one", False) in late_recorder.of("say"), timeout=60, what="the late say")
-        assert late_recorder.of("command") == [] and late_recorder.of("say") == [("for the late one", False)]
+        wait(lambda: ("for the late one", True) in late_recorder.of("say"), timeout=60, what="the late say")
+        assert late_recorder.of("command") == [] and late_recorder.of("say") == [("for the late one", True)]
     finally:
         late.stop()
     rss_after = _rss_kib()
@@ -345,7 +376,10 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
         assert type(value) is int and 0 <= value <= 100
     for name, value in recorder.of("set_trait"):
         assert name == "humor" and type(value) is int and 0 <= value <= 100
-    assert {call for (call,) in recorder.of("command")} <= {"shutdown", "restart", "stop"}
+    assert {call for (call,) in recorder.of("command")} <= {"shutdown", "restart-billy", "reboot", "listen", "stop"}
+    for index, persona in recorder.of("play_wakeup"):
+        assert type(index) is int and 1 <= index <= 99 and (persona is None or persona.strip())
+    assert all(name.strip() for (name,) in recorder.of("play_song") + recorder.of("set_persona"))
     ignored = [r.getMessage() for r in caplog.records if "ignored a message on" in r.getMessage()]
     assert len(ignored) > count * 3 // 4
     assert any("billy/trait/unknown/set: no trait 'unknown'" in line for line in ignored)
@@ -444,7 +478,12 @@ def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_p
         client.wait_for(lambda: client.latest().get("billy/availability") == b"online", what="online")
         client.wait_for(lambda: client.latest().get("billy/state") == b"idle", what="idle")
         client.publish("billy/say", "are you alive")
-        assert read_line(process, timeout=60) == {"call": "say", "text": "are you alive", "literal": False}
+        assert read_line(process, timeout=60) == {
+            "call": "say",
+            "text": "are you alive",
+            "literal": True,
+            "interactive": False,
+        }
         process.send_signal(how)
         process.wait(10)
         client.wait_for(lambda: client.payloads("billy/availability")[-1] == "offline", what="offline")
@@ -470,7 +509,7 @@ def test_broker_restart_reconnects_and_republishes(
         fresh.wait_for(lambda: fresh.latest().get("billy/state") == b"thinking", what="state")
         assert fresh.latest()["billy/availability"] == b"online"
         fresh.publish("billy/say", "back again")
-        wait(lambda: recorder.of("say") == [("back again", False)], what="a say after the restart")
+        wait(lambda: recorder.of("say") == [("back again", True)], what="a say after the restart")
     finally:
         fresh.close()
     assert any("reconnected to" in r.getMessage() for r in caplog.records)
@@ -543,7 +582,7 @@ def test_tls_with_the_configured_ca(tmp_path: Path, recorder: Recorder) -> None:
         watcher = Collector(server.port, ["billy/availability"], ca_cert=server.ca_cert)
         watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online over TLS")
         watcher.publish("billy/say", "over TLS")
-        wait(lambda: recorder.of("say") == [("over TLS", False)], what="a say over TLS")
+        wait(lambda: recorder.of("say") == [("over TLS", True)], what="a say over TLS")
         watcher.close()
         assert link.connected and not untrusting.connected
     finally:
@@ -559,7 +598,7 @@ def test_a_failing_handler_is_logged_and_the_next_message_still_arrives(
 ) -> None:
     spoken = []
 
-    def say(text: str, literal: bool) -> None:
+    def say(text: str, literal: bool, interactive: bool) -> None:
         if text == "boom":
             raise RuntimeError("the speaker caught fire")
         spoken.append(text)
@@ -577,3 +616,46 @@ def test_a_handler_may_stop_the_link(link: MqttLink, recorder: Recorder, client:
     client.publish("billy/command", "shutdown")
     client.wait_for(lambda: client.payloads("billy/availability")[-1:] == ["offline"], what="offline")
     wait(lambda: not link.connected, what="the link to finish stopping")  # it says offline, then disconnects
+
+
+def test_the_originals_topics_reach_their_handlers(link: MqttLink, recorder: Recorder, client: Collector) -> None:
+    client.publish("billy/song", "Tuna Tango")
+    client.publish("billy/song", json.dumps({"song": "river_groove"}))
+    client.publish("billy/wakeup/play", json.dumps({"index": 2, "persona": "pirate"}))
+    client.publish("billy/wakeup/play", json.dumps({"index": 100}))
+    client.publish("billy/persona/set", "pirate")
+    for command in ("restart-billy", "reboot", "listen"):
+        client.publish("billy/command", command)
+    client.publish("billy/say", json.dumps({"text": "Dinner is ready", "interactive": True}))
+    wait(lambda: recorder.of("interactive") == [("Dinner is ready",)], what="an interactive say")
+    wait(lambda: len(recorder.of("command")) == 3, what="three commands")
+    assert recorder.of("play_song") == [("Tuna Tango",), ("river_groove",)]
+    assert recorder.of("play_wakeup") == [(2, "pirate")]  # index 100 is out of the original's 1..99
+    assert recorder.of("set_persona") == [("pirate",)]
+    assert recorder.of("command") == [("restart-billy",), ("reboot",), ("listen",)]
+    link.publish_song_last("tuna_tango")
+    client.wait_for(lambda: client.latest().get("billy/song/last") == b"tuna_tango", what="billy/song/last")
+
+
+def test_power_commands_can_be_switched_off(broker: Mosquitto, recorder: Recorder, client: Collector) -> None:
+    watcher = Collector(broker.port, ["homeassistant/#"])
+    link = make_link(broker, recorder, BILLY_MQTT_POWER_COMMANDS="false")
+    link.start()
+    try:
+        wait(lambda: link.connected, what="connect")
+        # The retained configs of the shutdown and reboot buttons are cleared: Home Assistant removes them.
+        watcher.wait_for(
+            lambda: (
+                watcher.latest().get("homeassistant/button/billy/shutdown/config") == b""
+                and watcher.latest().get("homeassistant/button/billy/reboot/config") == b""
+            ),
+            what="the power buttons removed",
+        )
+        assert watcher.latest()["homeassistant/button/billy/listen/config"]
+        for command in ("shutdown", "reboot", "listen"):
+            client.publish("billy/command", command)
+        wait(lambda: recorder.of("command") == [("listen",)], what="listen")
+        assert recorder.of("command") == [("listen",)]
+    finally:
+        link.stop()
+        watcher.close()

@@ -21,8 +21,15 @@ from billy.mqtt.topics import Topics
         (b"[laughs] hello", Say("[laughs] hello")),
         ("Grüß dich, Fisch".encode(), Say("Grüß dich, Fisch")),
         (b'{"text": "exactly this", "literal": true}', Say("exactly this", True)),
-        (b' {"text": "in character"}', Say("in character", False)),
+        # As the original: JSON without `literal` is spoken as written too.
+        (b' {"text": "as written"}', Say("as written", True)),
         (b'{"text": "x", "literal": false, "voice": "ignored"}', Say("x", False)),
+        (b'{"text": "Dinner is ready", "interactive": true}', Say("Dinner is ready", True, True)),
+        # The original's prompt form and inline tags.
+        (b"{{Tell the kids to brush their teeth}}", Say("Tell the kids to brush their teeth", False, True)),
+        (b"{{Announce the rain}} [[nochat]]", Say("Announce the rain", False, False)),
+        (b"The door is open [[follow-up]]", Say("The door is open", True, True)),
+        (b'{"text": "{{Say hi to Anna}}"}', Say("Say hi to Anna", False, True)),
     ],
 )
 def test_say_accepts_text_and_json(payload: bytes, expected: Say) -> None:
@@ -46,24 +53,35 @@ def test_say_accepts_text_and_json(payload: bytes, expected: Say) -> None:
         (b'{"text": "  "}', "empty"),
         (b'{"text": "hi", "literal": "true"}', "'literal' must be true or false"),
         (b'{"text": "hi", "literal": 1}', "'literal' must be true or false"),
+        (b'{"text": "hi", "interactive": "no"}', "'interactive' must be true or false"),
+        (b"[[chat]]", "empty"),
+        (b"{{  }}", "empty"),
     ],
 )
 def test_say_rejects_malformed_payloads(payload: bytes, reason: str | None) -> None:
     if reason is None:
-        assert commands.parse_say(payload).literal is False
+        assert commands.parse_say(payload).literal is True
         return
     with pytest.raises(InvalidPayload, match=reason):
         commands.parse_say(payload)
 
 
 @pytest.mark.parametrize(
-    ("payload", "name"), [(b"shutdown", "shutdown"), (b" Restart\n", "restart"), (b"STOP", "stop")]
+    ("payload", "name"),
+    [
+        (b"shutdown", "shutdown"),
+        (b"restart-billy", "restart-billy"),
+        (b" Restart\n", "restart-billy"),
+        (b"reboot", "reboot"),
+        (b"LISTEN", "listen"),
+        (b"STOP", "stop"),
+    ],
 )
 def test_commands(payload: bytes, name: str) -> None:
     assert commands.parse_command(payload) == name
 
 
-@pytest.mark.parametrize("payload", [b"reboot", b"shutdown now", b"", b"\xc3\x28", b"stop\x00"])
+@pytest.mark.parametrize("payload", [b"poweroff", b"shutdown now", b"", b"\xc3\x28", b"stop\x00"])
 def test_unknown_commands(payload: bytes) -> None:
     with pytest.raises(InvalidPayload):
         commands.parse_command(payload)
@@ -81,6 +99,50 @@ def test_percent_values(payload: bytes, value: int) -> None:
 def test_percent_rejects(payload: bytes) -> None:
     with pytest.raises(InvalidPayload):
         commands.parse_percent(payload)
+
+
+def test_song_wakeup_and_persona_payloads() -> None:
+    assert commands.parse_song(b" Tuna Tango ") == "Tuna Tango"
+    assert commands.parse_song(b'{"song": "river_groove"}') == "river_groove"
+    assert commands.parse_wakeup(b'{"index": 3, "persona": "pirate"}') == commands.WakeupPlay(3, "pirate")
+    assert commands.parse_wakeup(b'{"index": 99}') == commands.WakeupPlay(99, None)
+    assert commands.parse_name(b" pirate\n") == "pirate"
+    for bad in (b'{"song": 3}', b"", b'{"song": ""}'):
+        with pytest.raises(InvalidPayload):
+            commands.parse_song(bad)
+    for bad in (
+        b'{"index": 0}',
+        b'{"index": 100}',
+        b'{"index": true}',
+        b'{"index": "2"}',
+        b"[]",
+        b'{"index": 1, "persona": 5}',
+    ):
+        with pytest.raises(InvalidPayload):
+            commands.parse_wakeup(bad)
+
+
+def test_original_discovery_ids_and_power_buttons_switched_off() -> None:
+    configs = discovery.payloads(Topics("billy"), "Big Mouth Billy Bass", "", ["humor"], ["default", "pirate"])
+    by_id = {config["unique_id"]: (topic, config) for topic, config in configs.items()}
+    for object_id, component in (
+        ("state", "sensor"),
+        ("shutdown", "button"),
+        ("restart", "button"),
+        ("reboot", "button"),
+        ("listen", "button"),
+        ("say", "text"),
+        ("song", "text"),
+    ):
+        topic, config = by_id[f"billy_{object_id}"]
+        assert topic == f"homeassistant/{component}/billy/{object_id}/config"
+        assert config["device"]["identifiers"] == ["billy_bass"]
+    assert by_id["billy_restart"][1]["payload_press"] == "restart-billy"
+    assert by_id["billy_persona"][1]["options"] == ["default", "pirate"]
+    off = discovery.payloads(Topics("billy"), "Billy", "", [], power_buttons=False)
+    assert off["homeassistant/button/billy/shutdown/config"] is None
+    assert off["homeassistant/button/billy/reboot/config"] is None
+    assert off["homeassistant/button/billy/restart/config"] is not None
 
 
 def test_switch() -> None:
@@ -106,6 +168,7 @@ def test_a_second_fish_gets_its_own_topics_and_ids() -> None:
     one = discovery.payloads(first, "Billy", "", ["humor"])
     two = discovery.payloads(second, "Billy 2", "", ["humor"])
     assert not set(one) & set(two)
+    assert {config["device"]["identifiers"][0] for config in two.values()} == {"home_billy_2_bass"}
     ids = {config["unique_id"] for config in one.values()} | {config["unique_id"] for config in two.values()}
     assert len(ids) == len(one) + len(two)
     assert all("configuration_url" not in config["device"] for config in one.values())

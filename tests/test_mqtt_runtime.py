@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from billy.mqtt.topics import slug
@@ -25,9 +26,10 @@ from billy.stt.client import SttClient
 
 from billy_harness import TEST_TIMEOUT
 from mosquitto import Collector, Mosquitto
+from song_fixtures import v2_song
 from standins import Reply
 from test_mqtt import fuzz_payloads
-from text_match import contains_words, words
+from text_match import words
 
 BILLY_RUN = [sys.executable, "-m", "billy", "run", "--audio", "file", "--gpio", "mock"]
 QUESTION = "What is your name?"
@@ -85,6 +87,7 @@ def runtime_env(broker: Mosquitto, marks: Path) -> dict[str, str]:
         # Never power anything off: the commands only leave a file the test can look for.
         "BILLY_SHUTDOWN_COMMAND": f"touch {marks / 'shutdown-ran'}",
         "BILLY_RESTART_COMMAND": f"touch {marks / 'restart-ran'}",
+        "BILLY_REBOOT_COMMAND": f"touch {marks / 'reboot-ran'}",
     }
 
 
@@ -120,8 +123,9 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
 
 
 def expected_discovery(traits: dict[str, int]) -> set[str]:
-    fixed = {"state", "heard", "said", "say", "stop", "restart", "shutdown", "volume", "mic_muted"}
-    return fixed | {f"trait_{slug(name)}" for name in traits}
+    original = {"state", "shutdown", "restart", "reboot", "listen", "say", "song"}
+    extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona"}
+    return original | extra | {f"trait_{slug(name)}" for name in traits}
 
 
 def discovered(watch: Collector) -> dict[str, tuple[str, dict]]:
@@ -139,9 +143,10 @@ def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
     found = discovered(watch)
     assert set(found) == want
     for object_id, (component, config) in found.items():
-        assert config["unique_id"] == f"billy_billy_{object_id}"
+        assert config["unique_id"] == f"billy_{object_id}"  # the original's ids: HA keeps its entities
         assert config["availability_topic"] == "billy/availability"
-        assert config["device"]["identifiers"] == ["billy_billy"]
+        assert config["device"]["identifiers"] == ["billy_bass"]
+        assert config["device"]["name"] == "Big Mouth Billy Bass"
         assert ("state_topic" if component == "sensor" else "command_topic") in config, object_id
 
 
@@ -174,19 +179,24 @@ def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm
         watch.wait_for(lambda: watch.payloads("billy/said")[-1:] == [text], timeout=timeout, what=f"said {text!r}")
         tank.wait_idle()
 
-    # Literal: spoken exactly as written, the language model not asked.
-    exact = "Good morning. The coffee is ready."
-    mark = tank.speaker.mark()
-    watch.publish("billy/say", say_json(exact, True))
-    said(exact)
+    # As the original: plain text (Home Assistant's "Billy Say" text entity sends it so), JSON without
+    # `literal` and JSON with literal true are spoken exactly as written; the language model is not asked.
+    for payload, exact in (
+        ("Hello from Home Assistant.", "Hello from Home Assistant."),
+        (json.dumps({"text": "The washing machine has finished."}), "The washing machine has finished."),
+        (say_json("Good morning. The coffee is ready.", True), "Good morning. The coffee is ready."),
+    ):
+        mark = tank.speaker.mark()
+        watch.publish("billy/say", payload)
+        said(exact)
+        heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
+        assert words(heard_back) == words(exact), heard_back
     assert llm.requests == []
-    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
-    assert contains_words(heard_back, exact), heard_back
 
-    # Plain text and JSON with literal false: Billy phrases it in character (the scripted reply is spoken).
+    # JSON with literal false, and the original's {{prompt}} form: Billy answers it in character.
     for payload, asked, reply in (
-        ("Tell everyone that dinner is ready", "Tell everyone that dinner is ready", "Dinner is served, humans."),
         (say_json("Wish the kids good night", False), "Wish the kids good night", "Sleep tight, little ones."),
+        ("{{Tell everyone that dinner is ready}} [[nochat]]", "Tell everyone that dinner is ready", "Dinner, humans."),
     ):
         llm.then(Reply(reply))
         count, mark = len(llm.requests), tank.speaker.mark()
@@ -227,7 +237,15 @@ def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
     caplog.set_level(logging.WARNING)
     tank, link = billy_on_mqtt()
     watch = collector(["billy/said", "billy/volume", "billy/mic_muted"])
-    kinds = ["billy/say", "billy/command", "billy/volume/set", "billy/mic_muted/set", "trait"]
+    kinds = [
+        "billy/say",
+        "billy/command",
+        "billy/song",
+        "billy/wakeup/play",
+        "billy/volume/set",
+        "billy/mic_muted/set",
+        "trait",
+    ]
     traits = [*map(slug, tank.billy.persona.traits), "nobody"]
     rng = random.Random(44)
     for payload in fuzz_payloads(rng, 400):
@@ -244,7 +262,7 @@ def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
             watch.wait_for(lambda: watch.latest().get("billy/volume") == b"83", timeout=60)
             break
     assert watch.latest().get("billy/volume") == b"83", "the volume set after the fuzz never took"
-    # Random text that happens to be valid is spoken in character ("Blub."): at most MAX_WAITING_SAYS of it.
+    # Random text that happens to be valid is spoken as written: at most MAX_WAITING_SAYS of it.
     tank.wait_idle(timeout=120)
     assert link.connected and not tank.billy.stopping.is_set()
     ignored = [r.getMessage() for r in caplog.records if "ignored a message on" in r.getMessage()]
@@ -252,7 +270,7 @@ def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
     # The valid random texts (~40 with this seed) did not all queue up: the backlog of says is bounded.
     assert any("dropped a message to say" in r.getMessage() for r in caplog.records)
     assert len(llm.requests) <= 2 * MAX_WAITING_SAYS, len(llm.requests)
-    assert not (marks / "shutdown-ran").exists() and not (marks / "restart-ran").exists()
+    assert not any(marks.iterdir())
     assert tank.billy.volume == 83 and all(0 <= v <= 100 for v in tank.billy.persona.traits.values())
 
     # Put back what the valid part of the fuzz may have changed, then a good say is still spoken.
@@ -372,16 +390,85 @@ def test_a_trait_set_over_mqtt_changes_the_next_prompt(billy_on_mqtt, collector,
 # -- commands ---------------------------------------------------------------------------------------------
 
 
-def test_shutdown_and_restart_run_the_configured_commands(billy_on_mqtt, collector, marks):
+def test_shutdown_restart_and_reboot_run_the_configured_commands(billy_on_mqtt, collector, marks):
     _, link = billy_on_mqtt()
     watch = collector(["billy/availability"])
     watch.publish("billy/command", "shutdown")
     wait(lambda: (marks / "shutdown-ran").exists(), timeout=60, what="the shutdown command")
     assert not (marks / "restart-ran").exists()
-    watch.publish("billy/command", " Restart\n")
+    watch.publish("billy/command", "restart-billy")  # the original's payload; " Restart" works too
     wait(lambda: (marks / "restart-ran").exists(), timeout=60, what="the restart command")
+    watch.publish("billy/command", "reboot")
+    wait(lambda: (marks / "reboot-ran").exists(), timeout=60, what="the reboot command")
     # Running the command is all Billy does: the unit it names does the rest.
     assert link.connected and watch.latest().get("billy/availability") == b"online"
+
+
+def test_power_commands_switched_off_are_refused(billy_on_mqtt, collector, marks):
+    billy_on_mqtt({"BILLY_MQTT_POWER_COMMANDS": "false"})
+    watch = collector(["billy/said"])
+    watch.publish("billy/command", "shutdown")
+    watch.publish("billy/command", "reboot")
+    watch.publish("billy/command", "restart-billy")
+    wait(lambda: (marks / "restart-ran").exists(), timeout=15, what="the restart command")
+    # Commands are handled in order: the refused ones came first, so they are not merely late.
+    assert sorted(path.name for path in marks.iterdir()) == ["restart-ran"]
+
+
+def test_listen_starts_a_session_and_ends_it(billy_on_mqtt, collector):
+    tank, _ = billy_on_mqtt({"MIC_TIMEOUT_SECONDS": "60"})
+    watch = collector(["billy/state"])
+    watch.publish("billy/command", "listen")
+    wait(lambda: tank.billy.state == "listening", timeout=15, what="Billy to listen")
+    watch.publish("billy/command", "listen")  # the original's toggle: a second listen ends the session
+    tank.wait_idle(timeout=15)
+    watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
+
+
+def test_a_song_asked_over_mqtt_plays_and_is_reported(billy_on_mqtt, collector):
+    tank, _ = billy_on_mqtt()
+    v2_song(tank.state_dir / "custom_songs")
+    watch = collector(["billy/state", "billy/song/last"])
+    mark = tank.speaker.mark()
+    watch.publish("billy/song", json.dumps({"song": "fishy dance"}))  # a keyword of "Tuna Tango"
+    watch.wait_for(lambda: watch.latest().get("billy/song/last") == b"tuna_tango", what="billy/song/last")
+    tank.wait_idle(timeout=30)
+    watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
+    assert in_order(watch.payloads("billy/state"), ["playing_song", "idle"])
+    played = sum(len(block.samples) / block.rate for block in tank.speaker.played_since(mark))
+    assert played >= 3.9, played  # the whole 4 s song
+    watch.publish("billy/song", "bohemian rhapsody")  # unknown: logged, Billy carries on
+    watch.publish("billy/say", "Still here.")
+    watch.wait_for(lambda: tank.billy.state == "idle" and watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
+
+
+def test_wakeup_clips_and_personas_over_mqtt(billy_on_mqtt, collector, llm, speak):
+    tank, _ = billy_on_mqtt()
+    pirate = tank.state_dir / "personas" / "pirate"
+    (pirate / "wakeup").mkdir(parents=True)
+    (pirate / "persona.ini").write_text(
+        "[PERSONALITY]\nhumor = 90\n[META]\nname = Captain Billy\nvoice = ballad\n"
+        "instructions = You are a pirate fish.\n[WAKEUP]\n1 = Arr, who goes there?\n"
+    )
+    clip = tank.billy.sounds.get("wake-1")
+    (pirate / "wakeup" / "1.wav").write_bytes(clip.to_wav())
+    watch = collector(["billy/persona", "homeassistant/select/billy/persona/config"])
+    watch.publish("billy/persona/set", "captain billy")  # its [META] name works as well as its folder
+    watch.wait_for(lambda: watch.latest().get("billy/persona") == b"pirate", what="billy/persona")
+    options = json.loads(watch.latest()["homeassistant/select/billy/persona/config"])["options"]
+    assert options == ["default", "pirate"]
+    assert tank.billy.persona.traits["humor"] == 90 and tank.billy.persona.traits["honesty"] == 100  # v2 defaults
+    mark = tank.speaker.mark()
+    watch.publish("billy/wakeup/play", json.dumps({"index": 1}))
+    wait(lambda: len(tank.speaker.played_since(mark)) > 0, what="the wake-up clip")
+    tank.wait_idle()
+    played = np.concatenate([block.samples for block in tank.speaker.played_since(mark)])
+    assert len(played) == len(clip.samples)
+    llm.then(Reply("Arr."))
+    tank.ask(speak(QUESTION))
+    assert "You are a pirate fish." in llm.requests[-1]["body"]["messages"][0]["content"]
+    assert (tank.state_dir / "persona-current").read_text().strip() == "pirate"
+    tank.wait_idle()
 
 
 def test_stop_command_cuts_billy_off(billy_on_mqtt, collector):

@@ -59,7 +59,7 @@ def _make_song(folder: Path) -> None:
     for name, samples in (("full", full), ("vocals", vocals), ("drums", drums)):
         (folder / f"{name}.wav").write_bytes(wav_bytes(samples, SONG_RATE))
     (folder / "metadata.txt").write_text(
-        "title = Take Me To The River\nkeywords = river, fish song\ngain = 1.0\nhead_moves = 3.0-3.4\n"
+        "title = Take Me To The River\nkeywords = river, fish song\ngain = 1.0\nhead_moves = 3.0:0.4\n"
     )
 
 
@@ -68,7 +68,7 @@ def test_play_song_moves_the_tail_on_the_drum_hits(tank_factory, llm, speak):
     tank = tank_factory()
     _make_song(tank.state_dir / "songs" / "river")
     turn = tank.ask(speak("Sing me a song."))
-    assert not turn.result.failed_stage and "singing" in tank.states
+    assert not turn.result.failed_stage and "playing_song" in tank.states
     song_blocks = [b for b in tank.speaker.played_since() if b.rate == SONG_RATE]
     assert sum(len(b.samples) for b in song_blocks) / SONG_RATE > 3.4
     step = len(song_blocks[0].samples)

@@ -235,7 +235,7 @@ def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: P
     mark = bench.tank.speaker.mark()
     bench.page.click(".list li:has-text('Web Tune') button:has-text('Play')")
     assert "Billy sings web-tune." in bench.flash()
-    wait_for(lambda: "singing" in bench.tank.states, what="singing")
+    wait_for(lambda: "playing_song" in bench.tank.states, what="playing the song")
     bench.tank.wait_idle()
     moves = bench.tank.timeline.moves(started)
     assert any(m.part == "mouth" and m.value > 0 for m in moves), moves

@@ -82,10 +82,31 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
-    from .sounds import render_clips
+    from .persona.library import PersonaLibrary
+    from .persona.persona import Persona
+    from .sounds import render_clips, render_wakeup
 
     rendered = render_clips(Path(args.voice_dir), args.voice, Path(args.dir))
     print(f"rendered {len(rendered)} clip(s) into {args.dir}" if rendered else f"clips in {args.dir} are up to date")
+    library = PersonaLibrary(settings.billy_state_dir)
+    phrases = {}
+    for name in library.names():
+        persona = Persona(library.path_of(name), name)
+        phrases.update({library.wakeup_dir(name) / f"{i}.wav": text for i, text in persona.wakeup_phrases.items()})
+    woken = render_wakeup(Path(args.voice_dir), args.voice, phrases)
+    print(
+        f"rendered {len(woken)} persona wake-up clip(s) from [WAKEUP]"
+        if woken
+        else "persona wake-up clips are up to date"
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from .importer import import_install
+
+    for line in import_install(Path(args.dir), Path(args.etc_dir), Path(args.state_dir), args.owner, args.force):
+        print(line)
     return 0
 
 
@@ -302,6 +323,16 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=settings.billy_web_port, help="port (BILLY_WEB_PORT)")
     web.set_defaults(handler=cmd_web)
 
+    take = commands.add_parser(
+        "import", help="move an original Billy B-Assistant install in (settings, personas, songs)"
+    )
+    take.add_argument("dir", help="the original install's folder (with .env, persona.ini, custom_songs/, sounds/)")
+    take.add_argument("--etc-dir", default="/etc/billy", help="where local.env goes")
+    take.add_argument("--state-dir", default=str(settings.billy_state_dir), help="(BILLY_STATE_DIR)")
+    take.add_argument("--owner", default="", help="the user that owns Billy's state files (run as root)")
+    take.add_argument("--force", action="store_true", help="the install's files and settings replace Billy's")
+    take.set_defaults(handler=cmd_import)
+
     say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
     say.add_argument("text", nargs="+")
     say.add_argument("--out", default="", help="write the WAV here instead of playing it")
@@ -319,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"billy: configuration error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=logging.DEBUG if settings.debug_mode else logging.INFO,
+        level=settings.logging_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:

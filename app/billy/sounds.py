@@ -2,6 +2,11 @@
 
 They are rendered at provisioning (`billy sounds render`) into `/var/lib/billy/sounds`, so when a stage is
 down Billy can still say so. A missing clip falls back to a short tone rather than silence.
+
+An owner's own wake-up clips come first, as in the original: `sounds/wake-up/*.wav`, and the persona's clips
+(`sounds/wake-up/custom/<i>.wav` for the default persona, `personas/<name>/wakeup/<i>.wav` for the others,
+rendered here from each persona's `[WAKEUP]` phrases when missing). One of them is picked at random per
+session; the rendered `wake-N` clips are used only when there is none.
 """
 
 from __future__ import annotations
@@ -49,6 +54,21 @@ def render_clips(voice_dir: Path, voice: str, out_dir: Path) -> list[str]:
     return wanted
 
 
+def render_wakeup(voice_dir: Path, voice: str, clips: dict[Path, str]) -> list[Path]:
+    """Render `{wav path: phrase}` for the paths that do not exist yet (an owner's clip is never replaced)."""
+    from .tts.engine import PiperEngine
+
+    wanted = {path: phrase for path, phrase in clips.items() if not path.is_file()}
+    if not wanted:
+        return []
+    engine = PiperEngine(voice_dir, voice)
+    info = engine.load()
+    for path, phrase in wanted.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(wav_bytes(b"".join(engine.synthesize([phrase], voice)), info.sample_rate))
+    return list(wanted)
+
+
 def tone(seconds: float = 0.3, hz: float = 660, rate: int = 22050) -> Pcm:
     t = np.arange(int(seconds * rate)) / rate
     return Pcm((np.sin(2 * np.pi * hz * t) * 8000).astype(np.int16), rate)
@@ -69,8 +89,27 @@ class SoundBank:
                 return tone()
         return self._cache[name]
 
-    def wake(self) -> Pcm:
+    def owner_wake_clips(self, persona_dir: Path | None = None) -> list[Path]:
+        """The owner's wake-up clips: the persona's own, and the shared `sounds/wake-up/*.wav`."""
+        folders = [self.directory / "wake-up", persona_dir or self.directory / "wake-up" / "custom"]
+        return sorted(path for folder in folders if folder.is_dir() for path in folder.glob("*.wav"))
+
+    def wake(self, persona_dir: Path | None = None) -> Pcm:
+        owned = self.owner_wake_clips(persona_dir)
+        for path in random.sample(owned, len(owned)):
+            try:
+                return read_wav(path.read_bytes())
+            except (OSError, ValueError) as error:
+                LOG.warning("wake-up clip %s unusable (%s): trying another", path, error)
         return self.get(random.choice([name for name in CLIPS if name.startswith("wake-")]))
+
+    def wakeup_clip(self, index: int, persona_dir: Path | None = None) -> Pcm | None:
+        """Clip number `index` of a persona (the original's `billy/wakeup/play`), or None if there is none."""
+        for folder in (persona_dir, self.directory / "wake-up" / "custom"):
+            path = folder / f"{index}.wav" if folder else None
+            if path is not None and path.is_file():
+                return read_wav(path.read_bytes())
+        return None
 
     def error(self, stage: str) -> Pcm:
         return self.get(f"error-{stage}" if f"error-{stage}" in CLIPS else "error-tool")

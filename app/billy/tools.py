@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from .home_assistant import HomeAssistant
 from .llm.client import ToolCall
-from .persona.persona import Persona, PersonaError
+from .persona.library import PersonaLibrary
+from .persona.persona import PersonaError
 from .service_client import ServiceError
-from .songs import Song, SongError, find_song, list_songs
+from .songs import Song, SongError, SongLibrary
 
 LOG = logging.getLogger(__name__)
 
@@ -34,11 +34,12 @@ class ToolOutcome:
 
 class ToolBox:
     def __init__(
-        self, persona: Persona, allow_persist: bool, songs_dir: Path, home_assistant: HomeAssistant | None
+        self, personas: PersonaLibrary, allow_persist: bool, songs: SongLibrary, home_assistant: HomeAssistant | None
     ) -> None:
-        self.persona = persona
+        self.personas = personas
+        self.persona = personas.persona  # the live persona: a switch reloads it in place
         self.allow_persist = allow_persist
-        self.songs_dir = songs_dir
+        self.songs = songs
         self.home_assistant = home_assistant
 
     def schemas(self) -> list[dict]:
@@ -46,7 +47,7 @@ class ToolBox:
             name: {"type": "integer", "minimum": 0, "maximum": 100, "description": f"new {name} level"}
             for name in self.persona.traits
         }
-        songs = list(list_songs(self.songs_dir))
+        songs = [info.title for info in self.songs.songs().values()]
         schemas = [
             _function("update_personality", "Change one or more of Billy's personality traits (0-100).", traits, []),
             _function(
@@ -54,6 +55,12 @@ class ToolBox:
                 "Sing one of Billy's songs." + (f" Songs: {', '.join(songs)}." if songs else ""),
                 {"song": {"type": "string", "description": "the song's name or title"}},
                 ["song"],
+            ),
+            _function(
+                "switch_persona",
+                f"Become another persona. Personas: {', '.join(self.personas.names())}.",
+                {"persona": {"type": "string", "description": "the persona's name"}},
+                ["persona"],
             ),
         ]
         if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
@@ -78,6 +85,8 @@ class ToolBox:
             return self._update_personality(arguments)
         if call.name == "play_song":
             return self._play_song(arguments)
+        if call.name == "switch_persona":
+            return self._switch_persona(arguments)
         if call.name == "smart_home_command" and self.home_assistant is not None:
             return self._smart_home(arguments)
         raise ToolError(f"unknown tool {call.name!r}")
@@ -98,13 +107,28 @@ class ToolBox:
         if not isinstance(wanted, str) or not wanted.strip():
             raise ToolError("play_song: 'song' must be a non-empty string")
         try:
-            song = find_song(self.songs_dir, wanted)
+            song = self.songs.load(wanted)
         except SongError as error:
             LOG.info("play_song: %s", error)
-            known = list(list_songs(self.songs_dir))
+            known = [info.title for info in self.songs.songs().values()]
             offer = f" I know {', '.join(known)}." if known else " I don't know any songs yet."
             return ToolOutcome(json.dumps({"error": str(error)}), f"I don't know a song called {wanted}.{offer}")
         return ToolOutcome(json.dumps({"playing": song.title}), "", song)
+
+    def _switch_persona(self, arguments: dict) -> ToolOutcome:
+        wanted = arguments.get("persona")
+        if not isinstance(wanted, str) or not wanted.strip():
+            raise ToolError("switch_persona: 'persona' must be a non-empty string")
+        try:
+            name = self.personas.switch(wanted)
+        except PersonaError as error:
+            LOG.info("switch_persona: %s", error)
+            known = ", ".join(self.personas.names())
+            return ToolOutcome(
+                json.dumps({"error": str(error)}), f"I don't have a persona called {wanted}. I can be {known}."
+            )
+        shown = self.persona.meta.get("name", "").strip() or name
+        return ToolOutcome(json.dumps({"persona": name}), f"Okay. I'm {shown} now.")
 
     def _smart_home(self, arguments: dict) -> ToolOutcome:
         prompt = arguments.get("prompt")

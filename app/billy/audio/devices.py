@@ -9,12 +9,14 @@ without hardware.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import soxr
 
 MIC_RATE = 16000
+SOUND_CLASS = Path("/sys/class/sound")
 LOG = logging.getLogger(__name__)
 
 
@@ -43,9 +45,29 @@ class NoSoundDeviceError(RuntimeError):
     """No input or output device matches; the message lists what exists."""
 
 
+def usb_path_card(preference: str, sound_class: Path = SOUND_CLASS) -> str:
+    """`usbpath:1-1.3` (the original's MIC/SPEAKER_PREFERENCE for a USB port) -> `(hw:N,` of the ALSA card on it.
+
+    The card's sysfs device path holds the USB port (`.../usb1/1-1/1-1.3/1-1.3:1.0`), which stays the same
+    when cards are plugged in another order; the PortAudio device name of card N contains `(hw:N,`.
+    """
+    if not preference.lower().startswith("usbpath:"):
+        return preference
+    port = preference.split(":", 1)[1].strip()
+    cards = sorted(sound_class.glob("card[0-9]*")) if sound_class.is_dir() else []
+    for card in cards:
+        parts = (card / "device").resolve().parts
+        if any(part == port or part.startswith(f"{port}:") for part in parts):
+            return f"(hw:{card.name.removeprefix('card')},"
+    found = ", ".join(f"{card.name} at {(card / 'device').resolve()}" for card in cards) or "no sound cards"
+    raise NoSoundDeviceError(f"no sound card on USB port {port!r} ({preference}): found {found}")
+
+
 def find_device(preference: str, kind: str) -> int | None:
     """The first device whose name contains `preference` (case-insensitive), else the system default."""
     import sounddevice
+
+    preference = usb_path_card(preference)
 
     channels_key = "max_input_channels" if kind == "input" else "max_output_channels"
     devices = [(index, d) for index, d in enumerate(sounddevice.query_devices()) if d[channels_key] > 0]

@@ -28,11 +28,20 @@ class PrintingHandlers:
     def _print(self, **call: object) -> None:
         print(json.dumps(call), flush=True)
 
-    def say(self, text: str, literal: bool) -> None:
-        self._print(call="say", text=text, literal=literal)
+    def say(self, text: str, literal: bool, interactive: bool) -> None:
+        self._print(call="say", text=text, literal=literal, interactive=interactive)
 
     def command(self, name: str) -> None:
         self._print(call="command", name=name)
+
+    def play_song(self, name: str) -> None:
+        self._print(call="play_song", name=name)
+
+    def play_wakeup(self, index: int, persona: str | None) -> None:
+        self._print(call="play_wakeup", index=index, persona=persona)
+
+    def set_persona(self, name: str) -> None:
+        self._print(call="set_persona", name=name)
 
     def set_trait(self, name: str, value: int) -> None:
         self.traits[name] = value

@@ -4,11 +4,19 @@ Each parser takes the raw payload bytes and returns a plain value or raises `Inv
 person can act on. The rules, so automations know what to send:
 
 - Every payload must be valid UTF-8 and at most `MQTT_MAX_PAYLOAD_BYTES` long (checked by the link).
-- `say`: a payload whose first non-blank character is `{` is JSON and must be an object with a non-empty
-  string `text` and an optional boolean `literal` (default false); other keys are ignored. If it does not
-  parse, it is rejected rather than spoken, because reading JSON out loud is never what was meant. Anything
-  else is plain text (so `42` or `[laughs] hello` are spoken as written) with `literal` false.
-- `command`: `shutdown`, `restart` or `stop`, any case, surrounding blanks ignored.
+- `say` (as the original): plain text is spoken word for word. A payload whose first non-blank character is
+  `{` is JSON and must be an object with a non-empty string `text`, an optional boolean `literal` (default
+  true: spoken as written; false: Billy answers it in character) and an optional boolean `interactive` (listen
+  for an answer afterwards); other keys are ignored. JSON that does not parse is rejected rather than spoken,
+  because reading JSON out loud is never what was meant. Text wrapped in `{{ }}` is a prompt for Billy to
+  answer, not to read out (literal false, and he listens afterwards unless told otherwise); the original's
+  inline tags `[[chat]]`/`[[follow-up]]` and `[[nochat]]`/`[[announce-only]]`/`[[one-shot]]`/`[[no-follow-up]]`
+  set `interactive` and are not spoken.
+- `command`: `shutdown`, `restart-billy` (also `restart`), `reboot`, `listen` (start a session, or end the
+  one running) or `stop` (stop talking), any case, surrounding blanks ignored.
+- `song`: a song's name, title or keyword, or `{"song": "..."}`.
+- `wakeup/play`: `{"index": N, "persona": "name"}`, N from 1 to 99, persona optional.
+- `persona/set`: a persona's name.
 - numbers (traits, volume): a decimal number from 0 to 100 (`42`, `42.0`, ` 7.5 `), rounded to an integer;
   no exponent, sign, NaN or infinity.
 - switches (mic mute): `ON` or `OFF`, any case.
@@ -20,7 +28,11 @@ import json
 import re
 from dataclasses import dataclass
 
-COMMANDS = ("shutdown", "restart", "stop")
+COMMANDS = ("shutdown", "restart-billy", "reboot", "listen", "stop")
+ALIASES = {"restart": "restart-billy"}
+INTERACTIVE_TAGS = {"[[chat]]": True, "[[follow-up]]": True}
+ONE_SHOT_TAGS = {tag: False for tag in ("[[nochat]]", "[[announce-only]]", "[[one-shot]]", "[[no-follow-up]]")}
+_TAG = re.compile("|".join(re.escape(tag) for tag in {**INTERACTIVE_TAGS, **ONE_SHOT_TAGS}), re.IGNORECASE)
 _DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?")
 # Text that is spoken may hold line breaks and tabs; other control characters are garbage or an attack.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -33,7 +45,14 @@ class InvalidPayload(ValueError):
 @dataclass(frozen=True)
 class Say:
     text: str
-    literal: bool = False
+    literal: bool = True
+    interactive: bool = False
+
+
+@dataclass(frozen=True)
+class WakeupPlay:
+    index: int
+    persona: str | None = None
 
 
 def decode(payload: bytes) -> str:
@@ -45,25 +64,44 @@ def decode(payload: bytes) -> str:
 
 def parse_say(payload: bytes) -> Say:
     raw = decode(payload)
-    if raw.lstrip().startswith("{"):
-        return _say_from_json(raw)
-    return Say(_speakable(raw, "the text"))
+    if raw.lstrip().startswith("{") and not raw.lstrip().startswith("{{"):
+        message = _json_object(raw, '{"text": "...", "literal": true}')
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise InvalidPayload(f"JSON 'text' must be a string, got {type(text).__name__}")
+        return _say(text, "JSON 'text'", _flag(message, "literal"), _flag(message, "interactive"))
+    return _say(raw, "the text", None, None)
 
 
-def _say_from_json(raw: str) -> Say:
+def _say(text: str, what: str, literal: bool | None, interactive: bool | None) -> Say:
+    for tag in _TAG.findall(text):
+        interactive = {**INTERACTIVE_TAGS, **ONE_SHOT_TAGS}[tag.lower()]
+    text = _speakable(_TAG.sub("", text), what)
+    prompt = text.startswith("{{") and text.endswith("}}")
+    if prompt:
+        text = _speakable(text[2:-2], what)
+    if literal is None:
+        literal = not prompt
+    if interactive is None:
+        interactive = prompt
+    return Say(text, literal, interactive)
+
+
+def _flag(message: dict, key: str) -> bool | None:
+    value = message.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidPayload(f"JSON '{key}' must be true or false, got {value!r:.40}")
+    return value
+
+
+def _json_object(raw: str, example: str) -> dict:
     try:
         message = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise InvalidPayload(f"starts with '{{' but is not valid JSON ({error})") from None
     if not isinstance(message, dict):
-        raise InvalidPayload('JSON must be an object like {"text": "...", "literal": false}')
-    text = message.get("text")
-    if not isinstance(text, str):
-        raise InvalidPayload(f"JSON 'text' must be a string, got {type(text).__name__}")
-    literal = message.get("literal", False)
-    if not isinstance(literal, bool):
-        raise InvalidPayload(f"JSON 'literal' must be true or false, got {literal!r:.40}")
-    return Say(_speakable(text, "JSON 'text'"), literal)
+        raise InvalidPayload(f"JSON must be an object like {example}")
+    return message
 
 
 def _reject_constant(name: str) -> None:
@@ -81,6 +119,7 @@ def _speakable(text: str, what: str) -> str:
 
 def parse_command(payload: bytes) -> str:
     command = decode(payload).strip().lower()
+    command = ALIASES.get(command, command)
     if command not in COMMANDS:
         raise InvalidPayload(f"unknown command {command!r:.60}: expected one of {', '.join(COMMANDS)}")
     return command
@@ -101,3 +140,27 @@ def parse_switch(payload: bytes) -> bool:
     if raw not in ("ON", "OFF"):
         raise InvalidPayload(f"{raw!r:.40} is not ON or OFF")
     return raw == "ON"
+
+
+def parse_song(payload: bytes) -> str:
+    raw = decode(payload)
+    if raw.lstrip().startswith("{"):
+        song = _json_object(raw, '{"song": "name"}').get("song")
+        if not isinstance(song, str):
+            raise InvalidPayload(f"JSON 'song' must be a string, got {type(song).__name__}")
+        raw = song
+    return _speakable(raw, "the song name")
+
+
+def parse_wakeup(payload: bytes) -> WakeupPlay:
+    message = _json_object(decode(payload) or "{}", '{"index": 1, "persona": "name"}')
+    index, persona = message.get("index"), message.get("persona")
+    if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= 99:
+        raise InvalidPayload(f"JSON 'index' must be a whole number from 1 to 99, got {index!r:.40}")
+    if persona is not None and not isinstance(persona, str):
+        raise InvalidPayload(f"JSON 'persona' must be a string, got {type(persona).__name__}")
+    return WakeupPlay(index, (persona or "").strip() or None)
+
+
+def parse_name(payload: bytes) -> str:
+    return _speakable(decode(payload), "the name")

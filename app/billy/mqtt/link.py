@@ -40,9 +40,15 @@ RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS = 1, 30
 class MqttHandlers(Protocol):
     """What the runtime does when a command arrives. Called on the link's worker threads, never paho's."""
 
-    def say(self, text: str, literal: bool) -> None: ...
+    def say(self, text: str, literal: bool, interactive: bool) -> None: ...
 
-    def command(self, name: str) -> None: ...  # "shutdown" | "restart" | "stop"
+    def command(self, name: str) -> None: ...  # one of commands.COMMANDS
+
+    def play_song(self, name: str) -> None: ...  # a name, title or keyword as asked
+
+    def play_wakeup(self, index: int, persona: str | None) -> None: ...
+
+    def set_persona(self, name: str) -> None: ...
 
     def set_trait(self, name: str, value: int) -> None: ...  # the trait's name as traits() gives it, 0..100
 
@@ -59,8 +65,12 @@ class MqttLink:
         traits: Callable[[], dict[str, int]],
         volume: Callable[[], int],
         mic_muted: Callable[[], bool],
+        personas: Callable[[], list[str]] = list,
+        persona: Callable[[], str] = str,
     ) -> None:
         self._settings = settings
+        self._personas = personas
+        self._persona = persona
         self._handlers = handlers
         self._traits = traits
         self._volume = volume
@@ -76,6 +86,7 @@ class MqttLink:
         self._state: str | None = None
         self._heard: str | None = None
         self._said: str | None = None
+        self._song_last: str | None = None
         self._say_worker: Worker | None = None
         self._control_worker: Worker | None = None
 
@@ -160,6 +171,14 @@ class MqttLink:
         self._said = text
         self._publish(self.topics.said, text)
 
+    def publish_song_last(self, name: str) -> None:
+        self._song_last = name
+        self._publish(self.topics.song_last, name)
+
+    def publish_persona(self) -> None:
+        if self._persona():
+            self._publish(self.topics.persona, self._persona())
+
     def publish_traits(self) -> None:
         for name, value in self._traits().items():
             self._publish(self.topics.trait(slug(name)), str(int(value)))
@@ -173,10 +192,15 @@ class MqttLink:
     def publish_discovery(self) -> None:
         settings = self._settings
         configs = discovery.payloads(
-            self.topics, settings.mqtt_device_name, settings.billy_web_url, list(self._traits())
+            self.topics,
+            settings.mqtt_device_name,
+            settings.billy_web_url,
+            list(self._traits()),
+            self._personas(),
+            settings.billy_mqtt_power_commands,
         )
         for topic, config in configs.items():
-            self._publish(topic, config)
+            self._publish(topic, "" if config is None else config)
 
     def _publish(self, topic: str, payload: str | dict, retain: bool = True) -> None:
         # QoS 0 and nothing queued while offline: paho would resend queued QoS 1 messages after the connect
@@ -199,10 +223,12 @@ class MqttLink:
             (self.topics.state, self._state),
             (self.topics.heard, self._heard),
             (self.topics.said, self._said),
+            (self.topics.song_last, self._song_last),
         ):
             if value is not None:
                 self._publish(topic, value)
         self.publish_traits()
+        self.publish_persona()
         self.publish_volume()
         self.publish_mic_muted()
 
@@ -277,10 +303,21 @@ class MqttLink:
             raise InvalidPayload("the link is stopping")
         if topic == topics.say:
             say = commands.parse_say(payload)
-            self._say_worker.submit(topic, lambda: handlers.say(say.text, say.literal))
+            self._say_worker.submit(topic, lambda: handlers.say(say.text, say.literal, say.interactive))
         elif topic == topics.command:
             name = commands.parse_command(payload)
+            if name in discovery.POWER_BUTTONS and not self._settings.billy_mqtt_power_commands:
+                raise InvalidPayload(f"{name} is switched off here (BILLY_MQTT_POWER_COMMANDS=false)")
             self._control_worker.submit(topic, lambda: handlers.command(name))
+        elif topic == topics.song:
+            song = commands.parse_song(payload)
+            self._say_worker.submit(topic, lambda: handlers.play_song(song))
+        elif topic == topics.wakeup_play:
+            wakeup = commands.parse_wakeup(payload)
+            self._say_worker.submit(topic, lambda: handlers.play_wakeup(wakeup.index, wakeup.persona))
+        elif topic == topics.persona_set:
+            persona = commands.parse_name(payload)
+            self._control_worker.submit(topic, lambda: self._then(handlers.set_persona, persona, self.persona_changed))
         elif topic == topics.volume_set:
             value = commands.parse_percent(payload)
             self._control_worker.submit(topic, lambda: self._then(handlers.set_volume, value, self.publish_volume))
@@ -300,6 +337,12 @@ class MqttLink:
             )
         else:
             raise InvalidPayload("not a topic Billy listens to")
+
+    def persona_changed(self) -> None:
+        """A new persona brings its own traits: Home Assistant gets their entities and values."""
+        self.publish_discovery()
+        self.publish_persona()
+        self.publish_traits()
 
     @staticmethod
     def _then(handler: Callable, value: object, republish: Callable[[], None]) -> None:

@@ -35,8 +35,13 @@ class Topics:
 
     @property
     def node_id(self) -> str:
-        """The prefix as one id: it names the device and prefixes every unique_id."""
+        """The prefix as one id: it names the device and prefixes every unique_id (`billy` as the original)."""
         return slug(self.prefix)
+
+    @property
+    def device_id(self) -> str:
+        """The device's identifier: `billy_bass` for the default prefix, exactly as the original's."""
+        return f"{self.node_id}_bass"
 
     def topic(self, *levels: str) -> str:
         return "/".join((self.prefix, *levels))
@@ -56,6 +61,26 @@ class Topics:
     @property
     def command(self) -> str:
         return self.topic("command")
+
+    @property
+    def song(self) -> str:
+        return self.topic("song")
+
+    @property
+    def song_last(self) -> str:
+        return self.topic("song", "last")
+
+    @property
+    def wakeup_play(self) -> str:
+        return self.topic("wakeup", "play")
+
+    @property
+    def persona(self) -> str:
+        return self.topic("persona")
+
+    @property
+    def persona_set(self) -> str:
+        return self.topic("persona", "set")
 
     @property
     def heard(self) -> str:
@@ -106,4 +131,13 @@ class Topics:
 
     @property
     def subscriptions(self) -> list[str]:
-        return [self.say, self.command, self.volume_set, self.mic_muted_set, self.trait_set_pattern]
+        return [
+            self.say,
+            self.command,
+            self.song,
+            self.wakeup_play,
+            self.persona_set,
+            self.volume_set,
+            self.mic_muted_set,
+            self.trait_set_pattern,
+        ]

@@ -1,7 +1,11 @@
 """Reading and writing `persona.ini` and turning it into the system prompt.
 
-The format is the original project's: `[PERSONALITY]` traits from 0 to 100, `[BACKSTORY]` facts, `[META]`
-instructions. Unknown sections are kept when the file is written back.
+The format is the original project's, both versions. v1: `[PERSONALITY]` ten traits from 0 to 100 (levels
+low < 30 <= medium < 70 <= high), `[BACKSTORY]` facts, `[META]` `instructions`. v2 (recognised by a `[META]`
+`name`, `description`, `voice` or `mouth_articulation`): eight traits with the original's defaults for those
+missing, five levels (min 0-14, low 15-34, med 35-64, high 65-84, max 85-100), `[WAKEUP]` phrases (`1 = ...`)
+rendered as wake-up clips. Of `[META]` only `instructions` goes into the prompt; the rest describes the
+persona to Billy (name, voice) and to people. Unknown sections are kept when the file is written back.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 DEFAULT_PERSONA = resources.files(__package__).joinpath("default_persona.ini")
 TOOL_RULES = (
     "Tools: call update_personality only when the user asks you to change a trait; call play_song only when the "
-    "user asks for a song; call smart_home_command for anything about lights, heating, devices or the house. "
+    "user asks for a song; call switch_persona only when the user asks for another persona; "
+    "call smart_home_command for anything about lights, heating, devices or the house. "
     "Otherwise just answer."
 )
 
@@ -23,30 +28,39 @@ class PersonaError(ValueError):
     """The persona file or a requested change is not valid."""
 
 
-def _level(value: int) -> str:
-    if value >= 80:
-        return "very high"
-    if value >= 60:
-        return "high"
-    if value >= 40:
-        return "moderate"
-    if value >= 20:
-        return "low"
-    return "very low"
+V2_DEFAULTS = {
+    "humor": 70,
+    "confidence": 40,
+    "warmth": 60,
+    "curiosity": 50,
+    "verbosity": 20,
+    "formality": 50,
+    "sarcasm": 60,
+    "honesty": 100,
+}
+V2_META = ("name", "description", "voice", "mouth_articulation")
+V1_LEVELS = ((70, "high"), (30, "medium"), (0, "low"))
+V2_LEVELS = ((85, "max"), (65, "high"), (35, "med"), (15, "low"), (0, "min"))
+
+
+def level(value: int, version: int) -> str:
+    return next(name for floor, name in (V2_LEVELS if version == 2 else V1_LEVELS) if value >= floor)
 
 
 class Persona:
     """Traits in memory; written back to the file only when the owner allows it."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, name: str = "default") -> None:
         self._lock = threading.Lock()
-        self.reload()
+        self.load(path, name)
 
     def reload(self) -> None:
-        """(Re)read the file; the web page asks for this after saving it."""
-        path = self.path
-        parser = configparser.ConfigParser()
+        """Read the persona file in use again; the web page asks for this after saving it."""
+        self.load(self.path, self.name)
+
+    def load(self, path: Path | None, name: str = "default") -> None:
+        """Read (or switch to) a persona file; on an error the persona in use stays as it was."""
+        parser = configparser.ConfigParser(interpolation=None)
         text = path.read_text() if path and path.is_file() else DEFAULT_PERSONA.read_text()
         try:
             parser.read_string(text)
@@ -55,10 +69,30 @@ class Persona:
         for section in ("PERSONALITY", "BACKSTORY", "META"):
             if not parser.has_section(section):
                 parser.add_section(section)
-        for name, raw in parser["PERSONALITY"].items():
-            self._check(name, raw)
+        for trait, raw in parser["PERSONALITY"].items():
+            self._check(trait, raw)
+        version = 2 if any(parser.has_option("META", key) for key in V2_META) else 1
+        if version == 2:
+            for trait, default in V2_DEFAULTS.items():
+                parser["PERSONALITY"].setdefault(trait, str(default))
         with self._lock:
-            self._parser = parser
+            self.path, self.name, self.version, self._parser = path, name, version, parser
+
+    @property
+    def meta(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._parser["META"])
+
+    @property
+    def voice(self) -> str:
+        return self.meta.get("voice", "").strip()
+
+    @property
+    def wakeup_phrases(self) -> dict[int, str]:
+        """`[WAKEUP]` `index = phrase`, indexes 1 to 99 as the original numbers its clips."""
+        with self._lock:
+            section = dict(self._parser["WAKEUP"]) if self._parser.has_section("WAKEUP") else {}
+        return {int(k): v.strip() for k, v in section.items() if k.isdigit() and 1 <= int(k) <= 99 and v.strip()}
 
     @staticmethod
     def _check(name: str, raw: object) -> int:
@@ -102,9 +136,9 @@ class Persona:
         with self._lock:
             meta = dict(self._parser["META"])
             backstory = dict(self._parser["BACKSTORY"])
-        traits = "; ".join(f"{name} {value}/100 ({_level(value)})" for name, value in self.traits.items())
+            version = self.version
+        traits = "; ".join(f"{name} {value}/100 ({level(value, version)})" for name, value in self.traits.items())
         lines = [meta.get("instructions", "You are Billy, a talking fish.")]
-        lines += [f"{key}: {value}" for key, value in meta.items() if key != "instructions"]
         lines.append(f"Your personality traits: {traits}.")
         if backstory:
             lines.append(
