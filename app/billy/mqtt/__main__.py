@@ -24,9 +24,14 @@ class PrintingHandlers:
         self.traits = dict(EXAMPLE_TRAITS)
         self.volume = 80
         self.mic_muted = False
+        self._lock = threading.Lock()
 
     def _print(self, **call: object) -> None:
-        print(json.dumps(call), flush=True)
+        # One write per line, under a lock: handlers run on the MQTT thread and others, and print's separate
+        # write of the newline could otherwise interleave two calls on one line.
+        with self._lock:
+            sys.stdout.write(json.dumps(call) + "\n")
+            sys.stdout.flush()
 
     def say(self, text: str, literal: bool, interactive: bool) -> None:
         self._print(call="say", text=text, literal=literal, interactive=interactive)
