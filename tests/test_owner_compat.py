@@ -135,7 +135,7 @@ def test_the_originals_settings_are_read_with_their_meaning():
         {
             "OPENAI_MODEL": "gpt-realtime-mini",
             "VOICE": "marin",
-            "LOCAL_STT_MODEL": "base",
+            "LOCAL_STT_MODEL": "small",
             "LOCAL_TTS_VOICE": "default",
             "SILENCE_THRESHOLD": "1800.5",
             "LOG_LEVEL": "VERBOSE",
@@ -144,6 +144,7 @@ def test_the_originals_settings_are_read_with_their_meaning():
     )
     assert (settings.openai_model, settings.voice) == ("gpt-4o-mini", "coral")
     assert (settings.local_stt_model, settings.local_tts_voice) == ("tiny.en", "en_US-joe-medium")
+    assert load_settings({"LOCAL_STT_MODEL": "base"}).local_stt_model == "base"  # in the catalogue: kept
     assert settings.silence_threshold == 1800.5 and settings.logging_level == logging.DEBUG
     assert load_settings({"LOG_LEVEL": "warning"}).logging_level == logging.WARNING
     assert load_settings({"DEBUG_MODE": "true"}).logging_level == logging.DEBUG
@@ -183,13 +184,13 @@ def test_run_mode_dory_answers_once_then_the_session_ends(tank_factory, llm, spe
     tank = tank_factory({"RUN_MODE": "dory", "MIC_TIMEOUT_SECONDS": "30"})
     tank.ask(speak("What do you do all day?"))
     tank.wait_idle(timeout=20)  # well before the 30 s a normal session would keep listening
-    states = tank.billy.states
+    states = tank.states
     assert states.count("listening") == 1 and states[-1] == "idle", states
 
 
 def test_a_personas_voice_goes_to_the_tts_that_has_it():
-    from billy.pipeline import stage
     from billy.runtime import use_persona_voice
+    from billy.stages import stage
     from billy.tts.client import TtsClient
 
     settings = load_settings({"VOICE": "ash", "LOCAL_TTS_VOICE": "en_US-joe-medium"})

@@ -74,7 +74,7 @@ def test_soak_every_question_answered_and_memory_flat(models_dir, sounds_dir, sp
     replies = spool / "outbox"
     started = time.monotonic()
     try:
-        _wait(lambda: "Billy is ready" in log.read_text(), "billy run to start", billy, log)
+        _wait(lambda: "every service answers" in log.read_text(), "billy run to start", billy, log)
         for turn in range(TURNS):
             question = QUESTIONS[turn % len(QUESTIONS)]
             incoming = spool / "inbox" / f"{turn:05d}.part"

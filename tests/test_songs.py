@@ -101,9 +101,9 @@ def test_the_motors_follow_the_song_while_it_plays(tmp_path, make, flap_beats, h
         assert Player(speaker, fish).play_song(song, threading.Event())
     finally:
         fish.close()
-    starts = [block.started for block in speaker.blocks]
+    starts = [block.started for block in speaker.played_since()]
     assert len(starts) == int(np.ceil(song.full.seconds / BLOCK_SECONDS))
-    moves = [m for m in timeline.moves(before) if m.t <= speaker.blocks[-1].started]
+    moves = [m for m in timeline.moves(before) if m.t <= speaker.played_since()[-1].started]
 
     head_state, expected = {}, {}
     for move in (m for m in moves if m.part == "head"):

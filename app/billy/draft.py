@@ -40,6 +40,7 @@ class Draft:
         self.transcribed = threading.Event()  # set once `heard` is final (or transcription failed)
         # The LLM waits for this: set when the turn sounds complete, when it is handed over, or on cancel.
         self.go_ahead = threading.Event()
+        self.think_early = True  # may the listener let the model start during the end-of-turn silence
         if heard is not None:
             self.transcribed.set()
         self.marks: dict[str, float] = {}  # time.monotonic() of each stage's milestone

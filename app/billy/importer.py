@@ -22,12 +22,11 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from . import original_settings
+from . import local_settings, original_settings
 from .audio.pcm import AudioFormatError, read_wav
 from .config import ConfigError, Settings, load_settings
 from .persona.persona import DEFAULT_PERSONA, Persona, PersonaError
 
-LOCAL_ENV = "local.env"
 SETTING_NAMES = {spec.name.upper() for spec in fields(Settings)}
 SECRETS = {spec.name.upper() for spec in fields(Settings) if spec.metadata["secret"]}
 # Settings that describe the old machine's own services, not this one's.
@@ -112,8 +111,8 @@ class Importer:
                     self.report.left.append(f"{name} (.env): {error}")
                     continue
                 wanted[name] = conversions[name][1] if name in conversions else value
-        target = self.etc_dir / LOCAL_ENV
-        current = read_env_file(target) if target.is_file() else {}
+        target = self.etc_dir / local_settings.LOCAL_ENV
+        current = local_settings.read_overrides(self.etc_dir)
         for name in sorted(wanted):
             if name in current and current[name] != wanted[name] and not self.force:
                 shown = "***" if name in SECRETS else repr(current[name])
@@ -127,7 +126,8 @@ class Importer:
         self.report.converted += [
             f"{name}={conversions[name][0]} -> {wanted[name]}" for name in changed if name in conversions
         ]
-        self._write(target, render_env(merged).encode(), mode=0o640, group="billy")
+        self.etc_dir.mkdir(parents=True, exist_ok=True)
+        local_settings.write_overrides(merged, self.etc_dir)
         self.report.took.append(f".env: {', '.join(changed)} -> {target}")
 
     # -- personas, songs, clips ---------------------------------------------------------------------
@@ -240,15 +240,6 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
     return values
-
-
-def render_env(values: dict[str, str]) -> str:
-    """The same `KEY="value"` quoting as the role's env files (systemd's EnvironmentFile reads it)."""
-    lines = ["# Local settings (billy import, the web UI, first boot): read after the role's env files."]
-    for key in sorted(values):
-        escaped = values[key].replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'{key}="{escaped}"')
-    return "\n".join(lines) + "\n"
 
 
 def import_install(source: Path, etc_dir: Path, state_dir: Path, owner: str = "", force: bool = False) -> list[str]:

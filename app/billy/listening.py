@@ -112,7 +112,11 @@ class Listener:
                 verdict = self.end_of_turn.judge(speech)
                 draft = speculate(speech) if speculate is not None else None
             transcript, words_coming = (draft.transcript(), True) if draft is not None else (None, False)
-            if draft is not None and self.end_of_turn.may_start_reply(verdict, transcript, words_coming):
+            if (
+                draft is not None
+                and draft.think_early
+                and self.end_of_turn.may_start_reply(verdict, transcript, words_coming)
+            ):
                 draft.go_ahead.set()  # the model starts before the silence is over
             if quiet * FRAME_MS >= self.end_of_turn.silence_needed_ms(verdict, transcript, words_coming):
                 break

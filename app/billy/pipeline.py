@@ -116,6 +116,9 @@ class Pipeline:
     def draft(self, utterance: Pcm) -> Draft:
         """Start on the reply to `utterance` (transcribe, think, voice) without a sound, a move or a state."""
         draft = Draft(utterance)
+        # With a step before the LLM (Home Assistant's intents) the model waits for that step's verdict: a
+        # home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
+        draft.think_early = not self.before_llm
         draft.start(self._transcribe_and_reply, draft)
         return draft
 

@@ -28,7 +28,7 @@ from ..doctor import run_checks
 from ..local_settings import read_overrides
 from ..models.catalogue import load_catalogue
 from ..persona.persona import PersonaError
-from ..songs import list_songs
+from ..songs import SongLibrary
 from ..sounds import CLIPS
 from . import persona_form, settings_form, system, uploads
 from .auth import LoginLimiter, PasswordStore, Session, Sessions
@@ -356,7 +356,7 @@ async def persona_post(web: Web, request: Request, session: Session, form) -> Re
 
 
 async def songs_page(web: Web, request: Request, session: Session) -> Response:
-    songs = list_songs(web.state_dir / "songs")
+    songs = SongLibrary(web.state_dir).songs()
     return _render(web, request, "songs.html", session, songs=songs, max_mb=web.settings.billy_web_max_upload_mb)
 
 
