@@ -180,7 +180,8 @@ def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm
     watch.publish("billy/say", say_json(exact, True))
     said(exact)
     assert llm.requests == []
-    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
+    played = tank.speaker.wav_since(mark, gaps=False)
+    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(played)
     assert contains_words(heard_back, exact), heard_back
 
     # Plain text and JSON with literal false: Billy phrases it in character (the scripted reply is spoken).

@@ -24,9 +24,12 @@ class PrintingHandlers:
         self.traits = dict(EXAMPLE_TRAITS)
         self.volume = 80
         self.mic_muted = False
+        self._print_lock = threading.Lock()
 
     def _print(self, **call: object) -> None:
-        print(json.dumps(call), flush=True)
+        with self._print_lock:  # handlers run on two workers: one whole line each
+            sys.stdout.write(json.dumps(call) + "\n")
+            sys.stdout.flush()
 
     def say(self, text: str, literal: bool) -> None:
         self._print(call="say", text=text, literal=literal)
