@@ -42,7 +42,11 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
     tank.wait_idle()
     assert words(turn.result.heard) == words(QUESTION)
     assert turn.result.said == ANSWER and not turn.result.failed_stage
-    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since())
+    # The reply alone (after the question ended; not the wake-up clip), joined as played.
+    reply_start = next(i for i, b in enumerate(tank.speaker.played_since()) if b.started >= turn.speech_ended_at)
+    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(
+        tank.speaker.wav_since(reply_start, gaps=False)
+    )
     assert contains_words(heard_back, ANSWER), heard_back
     assert turn.first_sound_s > 0  # after the question ended; how soon is the benchmark's job
     mouth_moves_only_while_sound_plays(tank)

@@ -29,7 +29,7 @@ from mosquitto import Collector, Mosquitto
 from song_fixtures import v2_song
 from standins import Reply
 from test_mqtt import fuzz_payloads
-from text_match import words
+from text_match import contains_words, words
 
 BILLY_RUN = [sys.executable, "-m", "billy", "run", "--audio", "file", "--gpio", "mock"]
 QUESTION = "What is your name?"
@@ -189,8 +189,9 @@ def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm
         mark = tank.speaker.mark()
         watch.publish("billy/say", payload)
         said(exact)
-        heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
-        assert words(heard_back) == words(exact), heard_back
+        played = tank.speaker.wav_since(mark, gaps=False)
+        heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(played)
+        assert contains_words(heard_back, exact), heard_back
     assert llm.requests == []
 
     # JSON with literal false, and the original's {{prompt}} form: Billy answers it in character.

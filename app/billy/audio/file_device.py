@@ -173,11 +173,12 @@ class FileSpeaker:
         loud = [block for block in self.played_since(mark) if block.loud]
         return loud[-1].started + len(loud[-1].samples) / loud[-1].rate if loud else None
 
-    def wav_since(self, mark: int = 0, rate: int = 22050) -> bytes:
-        """What a microphone by the speaker would have recorded: the blocks, with the silences between them."""
+    def wav_since(self, mark: int = 0, rate: int = 22050, gaps: bool = True) -> bytes:
+        """What a microphone by the speaker would have recorded: the blocks, with the silences between them.
+        `gaps=False` joins the blocks as they were given: what was said, whatever delays a busy machine added."""
         parts, previous_end = [], None
         for block in self.played_since(mark):
-            if previous_end is not None and block.started - previous_end > 0.005:
+            if gaps and previous_end is not None and block.started - previous_end > 0.005:
                 parts.append(np.zeros(int((block.started - previous_end) * rate), np.int16))
             parts.append(resample(block.samples, block.rate, rate))
             previous_end = block.started + len(block.samples) / block.rate

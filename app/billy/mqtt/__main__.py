@@ -24,12 +24,10 @@ class PrintingHandlers:
         self.traits = dict(EXAMPLE_TRAITS)
         self.volume = 80
         self.mic_muted = False
-        self._lock = threading.Lock()
+        self._print_lock = threading.Lock()
 
     def _print(self, **call: object) -> None:
-        # One write per line, under a lock: handlers run on the MQTT thread and others, and print's separate
-        # write of the newline could otherwise interleave two calls on one line.
-        with self._lock:
+        with self._print_lock:  # handlers run on two workers: one whole line each
             sys.stdout.write(json.dumps(call) + "\n")
             sys.stdout.flush()
 
