@@ -66,22 +66,20 @@ class Tank:
 def make_tank(
     state_dir: Path, sounds_dir: Path, env: dict[str, str], loopback: bool = False, devices: tuple | None = None
 ) -> Tank:
-    """`loopback`: the microphone also hears the speaker (tests/loopback.py). `devices`: a (microphone,
-    speaker) pair of the file-backed kind, for example one with output latency whose microphone hears it."""
+    """`loopback`: the microphone also hears what the speaker plays (the file sound device's own loopback).
+    `devices`: a (microphone, speaker) pair of the file-backed kind, for example one with output latency."""
     state_dir.mkdir(parents=True, exist_ok=True)
     if not (state_dir / "sounds").exists():
         shutil.copytree(sounds_dir, state_dir / "sounds")
     patient = {"STAGE_TIMEOUT_SECONDS": str(TEST_TIMEOUT), "LLM_TIMEOUT_SECONDS": str(TEST_TIMEOUT)}
     settings = load_settings({"BILLY_STATE_DIR": str(state_dir), "MIC_TIMEOUT_SECONDS": "2", **patient, **env})
-    microphone, speaker = devices or (FileMicrophone(), FileSpeaker())
+    if devices is None:
+        microphone = FileMicrophone()
+        devices = (microphone, FileSpeaker(loopback=microphone if loopback else None))
+    microphone, speaker = devices
     timeline = MotionTimeline()
     pin_factory = make_pin_factory("mock")
-    ears, mouth = microphone, speaker
-    if loopback:
-        from loopback import Room
-
-        ears = mouth = Room(microphone, speaker)
-    billy = start_billy(settings, ears, mouth, pin_factory, timeline)
+    billy = start_billy(settings, microphone, speaker, pin_factory, timeline)
     tank = Tank(billy, microphone, speaker, timeline, pin_factory, state_dir)
     billy.state_observers.append(tank.states.append)
     billy.turn_observers.append(tank.turns.append)
