@@ -19,6 +19,7 @@ import pytest
 from web_stage import PASSWORD, WebStage, start_web
 
 from billy.audio.pcm import wav_bytes
+from billy.sounds import CLIPS
 from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
@@ -116,9 +117,9 @@ def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) 
 
 def test_sounds_are_regenerated_in_billys_voice(owner: httpx.Client, stage: WebStage) -> None:
     page = owner.get("/sounds")
-    assert page.text.count(">missing<") == 8  # a fresh state directory: no clips yet
+    assert page.text.count(">missing<") == len(CLIPS)  # a fresh state directory: no clips yet
     page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
-    assert "Rendered 8 clips in en_US-joe-medium&#39;s voice." in flash(page), flash(page)
+    assert f"Rendered {len(CLIPS)} clips in en_US-joe-medium&#39;s voice." in flash(page), flash(page)
     assert ">missing<" not in page.text and (stage.state_dir / "sounds" / "wake-1.wav").stat().st_size > 10000
 
 
