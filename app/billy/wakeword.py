@@ -111,6 +111,12 @@ class MicrophoneTap:
             self._frames.append(frame)
             self._ready.notify_all()
 
+    def flush(self) -> None:
+        """Drop what was heard so far (Billy's own voice, as the runtime flushes before each listen)."""
+        with self._ready:
+            self._frames.clear()
+            self._buffer = np.zeros(0, np.int16)
+
     def read(self, samples: int) -> np.ndarray:
         with self._ready:
             if time.monotonic() - self._last_read > 0.5:  # a new listen starts now, not with the wake-up clip
