@@ -83,7 +83,7 @@ class Turn:
         return {
             "heard": self.result.heard,
             "said": self.result.said,
-            "error": self.result.error,
+            "error": self.result.failed_stage,
             "latency": {
                 name: None if marks.get(name) is None else round(marks[name] - self.speech_ended_at, 3)
                 for name in ("transcribed", "first_token", "first_sentence", "first_sound")
