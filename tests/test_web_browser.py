@@ -129,7 +129,7 @@ def song_files(folder: Path) -> list[Path]:
     (folder / "vocals.wav").write_bytes(wav_bytes(vocals, rate))
     (folder / "drums.wav").write_bytes(wav_bytes(drums, rate))
     (folder / "full.wav").write_bytes(wav_bytes((vocals // 2 + drums // 2).astype(np.int16), rate))
-    (folder / "metadata.txt").write_text("title = Web Tune\nhead_moves = 0.9-1.3\n")
+    (folder / "metadata.txt").write_text("title = Web Tune\nhead_moves = 0.9:0.4\n")  # the original: start:duration
     return [folder / name for name in ("full.wav", "vocals.wav", "drums.wav", "metadata.txt")]
 
 

@@ -75,6 +75,8 @@ def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = No
     for folder in (config_dir, bin_dir, state_dir):
         folder.mkdir(parents=True, exist_ok=True)
     runtime = {"BILLY_STATE_DIR": str(state_dir), "BILLY_VOLUME": "80", "LOCAL_TTS_VOICE": "en_US-joe-medium"}
+    # The Billy on this stage has the file-backed sound card and mock pins: the doctor checks those.
+    runtime.update({"BILLY_AUDIO": "file", "BILLY_GPIO": "mock"})
     runtime.update(billy_env or {})
     (config_dir / "billy.env").write_text("".join(f'{name}="{value}"\n' for name, value in runtime.items()))
     (config_dir / "stt.env").write_text('STT_COMPUTE_TYPE="int8"\n')
