@@ -169,7 +169,7 @@ def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
     bench.page.wait_for_selector("#state[data-state=speaking]")
     wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy saying it")
     bench.tank.wait_idle()
-    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
+    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark, gaps=False), "en")
     assert contains_words(heard, "hello from the kitchen my friend"), heard
 
     mark = speaker.mark()  # in character: the question goes to the LLM, and its answer is spoken
@@ -179,7 +179,7 @@ def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
     assert "Billy answers in character." in bench.flash()
     wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy answering")
     bench.tank.wait_idle()
-    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark), "en")
+    heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark, gaps=False), "en")
     assert contains_words(heard, "i am a fish"), heard
 
 
