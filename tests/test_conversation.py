@@ -62,6 +62,21 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
     assert "humor" in request["messages"][0]["content"] and words(request["messages"][-1]["content"]) == words(QUESTION)
 
 
+def test_the_small_offline_model_gets_its_catalogue_profile_and_a_capped_reply(tank_factory, llm, speak):
+    # SmolLM2 135M (the offline default) loops on the full prompt and calls no tools: its catalogue entry asks
+    # for a short prompt, its own sampling, no tools and four spoken pieces at most; stage directions are dropped.
+    llm.model = "smollm2-135m"
+    llm.then(Reply("*nods* I swim. I sing (laughs). I nap. I eat. I sleep. I dream. 😂"))
+    tank = tank_factory()
+    turn = tank.ask(speak(QUESTION))
+    tank.wait_idle()
+    assert turn.result.said == "I swim. I sing. I nap. I eat."
+    request = llm.requests[0]["body"]
+    assert "tools" not in request and request["temperature"] == 0.3 and request["repeat_penalty"] == 1.3
+    system = request["messages"][0]["content"]
+    assert system.endswith("You are honest, funny and optimistic.") and "Tools:" not in system, system
+
+
 def test_first_sound_comes_before_the_reply_is_fully_generated(tank_factory, llm, speak):
     # Slow generation (0.15 s a word, about 6 s in all): Billy must be heard while the model is still writing.
     long_answer = "Hello friend. " + " ".join(["This is a long answer that goes on and on."] * 4)

@@ -41,3 +41,18 @@ def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
         "my dear friend, how are you doing today?",
         "I am fine.",
     ]
+
+
+def test_stage_directions_and_markup_are_not_read_out():
+    spoken = split_sentences("*nods* *nods* Hello there. (laughs) The capital is **Paris**. `Yes` #1")
+    assert " ".join(spoken) == "Hello there. The capital is Paris. Yes 1"
+    assert split_sentences("*smiles*") == [] and split_sentences("Ha! 😂⚡️") == ["Ha!"]
+    assert split_sentences("It is big (French for grand).") == ["It is big (French for grand)."]
+
+
+def test_a_stage_direction_split_across_the_stream_is_still_dropped():
+    splitter = SpokenSentences()
+    pieces = []
+    for part in ("Well *sh", "rugs sh", "yly* I like ", "old songs (", "laughs", "). Bye."):
+        pieces += splitter.add(part)
+    assert " ".join(pieces + splitter.finish()) == "Well I like old songs. Bye."

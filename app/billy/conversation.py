@@ -9,8 +9,9 @@ from .persona.persona import Persona
 
 
 class Conversation:
-    def __init__(self, persona: Persona, max_turns: int = 8) -> None:
+    def __init__(self, persona: Persona, max_turns: int = 8, short_prompt: bool = False) -> None:
         self.persona = persona
+        self.short_prompt = short_prompt  # a small model's profile (billy.llm.profile)
         self._turns: deque[list[dict]] = deque(maxlen=max_turns)
 
     def messages_for(self, user_text: str, language: str = "") -> list[dict]:
@@ -20,7 +21,7 @@ class Conversation:
         another language needs saying, and English prompts stay as they were for the prompt cache).
         """
         history = [message for turn in self._turns for message in turn]
-        system = self.persona.system_prompt()
+        system = self.persona.system_prompt(self.short_prompt)
         if language and language != "en":
             system += f"\nAlways answer in {language_name(language)}, the language the user speaks."
         return [

@@ -84,6 +84,7 @@ class Pipeline:
         # Steps tried before the LLM, in order, each given (heard, language): the first that returns words
         # answers the turn (spoken at once, no LLM request); None passes the turn on. See billy.home_first.
         self.before_llm: list[Callable[[str, str], tuple[str, str] | None]] = []
+        self.max_sentences = 0  # a small model's reply is cut after this many pieces (billy.llm.profile); 0: never
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
@@ -147,19 +148,25 @@ class Pipeline:
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
         splitter = SpokenSentences()
+        spoken = 0
+
+        def room() -> int | None:  # how many more pieces may be spoken (None: no cap)
+            return max(self.max_sentences - spoken, 0) if self.max_sentences else None
+
         try:
             for event in self.think(draft.messages):
-                if draft.stop.is_set():
+                if draft.stop.is_set() or room() == 0:
                     break  # closing the stream stops generation on the server
                 if isinstance(event, TextDelta):
                     draft.marks.setdefault("first_token", time.monotonic())
-                    for sentence in splitter.add(event.text):
+                    for sentence in splitter.add(event.text)[: room()]:
                         draft.marks.setdefault("first_sentence", time.monotonic())
                         sentences.put(sentence)
+                        spoken += 1
                 else:
                     draft.tool_calls.append(event)
             if not draft.stop.is_set():
-                for sentence in splitter.finish():
+                for sentence in splitter.finish()[: room()]:
                     sentences.put(sentence)
         except ServiceError as error:
             draft.failures["llm"] = error

@@ -36,6 +36,7 @@ from .end_of_turn import load_end_of_turn
 from .home_assistant import HomeAssistant
 from .listening import Listener, Utterance
 from .llm.client import ChatClient
+from .llm.profile import FULL, profile_for
 from .models import defaults
 from .mqtt.link import MqttLink
 from .original_settings import log_original_settings, openai_tts_voice
@@ -455,7 +456,12 @@ def build_clients(settings: Settings):
         else SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
     )
     local_llm = ChatClient(
-        settings.llm_url, settings.local_llm_model, "", settings.llm_timeout_seconds, settings.llm_max_tokens
+        settings.llm_url,
+        settings.local_llm_model,
+        "",
+        settings.llm_timeout_seconds,
+        settings.llm_max_tokens,
+        profile_for(settings.local_llm_model),
     )
     local_tts = (
         WyomingTts(settings.tts_wyoming_uri, settings.local_tts_voice, timeout)
@@ -484,6 +490,8 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
     )
     toolbox = ToolBox(personas, settings.allow_update_personality_ini, songs, home_assistant)
+    # A small local model gets a short prompt and a capped reply (its fallback, if any, gets the same prompt).
+    profile = profile_for(settings.local_llm_model) if settings.use_local_models else FULL
     pipeline = Pipeline(
         stt,
         llm,
@@ -491,11 +499,12 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         Player(speaker, fish),
         fish,
         sounds,
-        Conversation(personas.persona, settings.billy_history_turns),
+        Conversation(personas.persona, settings.billy_history_turns, profile.short_prompt),
         toolbox,
         language=None if settings.stt_language in ("", "auto") else settings.stt_language,
         text_only=settings.text_only_mode,
     )
+    pipeline.max_sentences = profile.max_sentences
     pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant)
     end_of_turn = load_end_of_turn(
         settings.end_of_turn,

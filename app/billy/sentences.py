@@ -5,8 +5,16 @@ clause (a comma after a few words) or at 40 characters: it is what the listener 
 
 from __future__ import annotations
 
+import re
+
 from sentence_stream import SentenceBoundaryDetector
 
+# Models write stage directions ("*nods*", "(laughs)") and markdown that Billy would otherwise read out loud.
+# Bold markers go first (their words stay), then "*actions*" and one- or two-word "(directions)".
+MAX_DIRECTION_CHARS = 40
+ACTION = re.compile(r"\*[^*\n]{1,40}\*|\(\s*[a-z]+(?: [a-z]+)?\s*\)")
+STRAY_MARKUP = re.compile("[*#`\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")  # and emoji: piper reads no pictures
+SPACE_BEFORE_STOP = re.compile(r"\s+([.,!?;:])")
 MAX_SENTENCE_CHARS = 160
 MAX_FIRST_CHARS = 40
 MIN_FIRST_CLAUSE_CHARS = 12
@@ -18,23 +26,39 @@ class SpokenSentences:
         self.first_chars = first_chars
         self._started = False
         self._detector = SentenceBoundaryDetector()
+        self._held = ""  # an opened "*" or "(" not yet closed: it may be a stage direction
 
     def add(self, text: str) -> list[str]:
-        """Feed a piece of text; return the sentences it completed."""
+        """Feed a piece of text; return the sentences it completed, as they are to be spoken."""
         done: list[str] = []
-        for index, line in enumerate(text.split("\n")):
+        for index, line in enumerate(self._without_directions(text).split("\n")):
             if index:
-                done += self.finish()
-            done += [s for s in self._detector.add_chunk(line) if s.strip()]
-            done += self._cut_run_on()
+                done += self._finish_line()
+            done += _tidy(self._detector.add_chunk(line))
+            done += _tidy(self._cut_run_on())
         self._started = self._started or bool(done)
         return done
 
     def finish(self) -> list[str]:
         """Whatever is left, as a last sentence."""
-        rest = self._detector.finish().strip()
+        held, self._held = self._held, ""
+        return _tidy(self._detector.add_chunk(held)) + self._finish_line()
+
+    def _finish_line(self) -> list[str]:
+        rest = self._detector.finish()
         self._detector = SentenceBoundaryDetector()
-        return [rest] if rest else []
+        return _tidy([rest])
+
+    def _without_directions(self, text: str) -> str:
+        """The text without stage directions; one still open at the end waits for the next piece of the stream."""
+        text = ACTION.sub("", (self._held + text).replace("**", "").replace("__", ""))
+        star, paren = text.rfind("*"), text.rfind("(")
+        opened = star if text.count("*") % 2 else (paren if paren > text.rfind(")") else -1)
+        if opened >= 0 and len(text) - opened <= MAX_DIRECTION_CHARS:
+            self._held, text = text[opened:], text[:opened]
+        else:
+            self._held = ""
+        return text
 
     def _cut_run_on(self) -> list[str]:
         pending = self._detector.remaining_text
@@ -63,3 +87,9 @@ class SpokenSentences:
 def split_sentences(text: str) -> list[str]:
     splitter = SpokenSentences()
     return splitter.add(text) + splitter.finish()
+
+
+def _tidy(pieces: list[str]) -> list[str]:
+    """Pieces without stray markup, their spaces closed up; an empty piece is dropped."""
+    tidied = (SPACE_BEFORE_STOP.sub(r"\1", " ".join(STRAY_MARKUP.sub("", piece).split())) for piece in pieces)
+    return [piece for piece in tidied if piece]

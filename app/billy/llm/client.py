@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..service_client import ServiceError, auth_headers, error_message, no_answer
+from .profile import FULL, ChatProfile
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,16 @@ class ToolCall:
 
 class ChatClient:
     def __init__(
-        self, base_url: str, model: str, api_key: str = "", timeout: float = 30, max_tokens: int = 200
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 30,
+        max_tokens: int = 200,
+        profile: ChatProfile = FULL,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.profile = profile
         self.max_tokens = max_tokens
         self.temperature: float | None = None  # the server's default unless set (the benchmark runs greedy)
         self.model = model
@@ -42,7 +50,8 @@ class ChatClient:
     def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
         # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU.
         body: dict = {"model": self.model, "messages": messages, "stream": True, "max_tokens": self.max_tokens}
-        if tools:
+        body.update(self.profile.sampling)
+        if tools and self.profile.tools:
             body["tools"] = tools
         if self.temperature is not None:
             body["temperature"] = self.temperature
@@ -65,7 +74,7 @@ class ChatClient:
     def warm_up(self, messages: list[dict], tools: list[dict] | None = None) -> None:
         """One token for this prompt, so the engine loads the model and caches the prompt's prefix."""
         body: dict = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1}
-        if tools:
+        if tools and self.profile.tools:  # the same prefix as the turns' requests, or the cache is wasted
             body["tools"] = tools
         try:
             response = httpx.post(

@@ -34,6 +34,7 @@ class ModelEntry:
     description: str
     files: dict[str, str]
     sources: tuple[Source, ...]
+    chat: dict[str, Any]  # for an LLM: how to talk to it (billy.llm.profile); empty for other models
 
 
 def load_catalogue() -> dict[str, ModelEntry]:
@@ -45,6 +46,7 @@ def load_catalogue() -> dict[str, ModelEntry]:
             description=entry["description"],
             files=dict(entry["files"]),
             sources=tuple(Source(source["type"], source) for source in entry["sources"]),
+            chat=dict(entry.get("chat", {})),
         )
         for name, entry in raw.items()
     }

@@ -38,6 +38,21 @@ V2_DEFAULTS = {
     "sarcasm": 60,
     "honesty": 100,
 }
+# The short prompt names the persona's strongest traits in plain words, which a small model follows better than
+# "humor 80/100 (high)"; a trait not listed here is named as it is.
+TRAIT_WORDS = {
+    "humor": "funny",
+    "sarcasm": "sarcastic",
+    "honesty": "honest",
+    "respectfulness": "respectful",
+    "optimism": "optimistic",
+    "confidence": "confident",
+    "warmth": "warm",
+    "curiosity": "curious",
+    "verbosity": "talkative",
+    "formality": "formal",
+}
+SHORT_PROMPT_TRAITS = 3
 V2_META = ("name", "description", "voice", "mouth_articulation")
 V1_LEVELS = ((70, "high"), (30, "medium"), (0, "low"))
 V2_LEVELS = ((85, "max"), (65, "high"), (35, "med"), (15, "low"), (0, "min"))
@@ -132,13 +147,20 @@ class Persona:
             self._parser.write(handle)
         partial.replace(self.path)
 
-    def system_prompt(self) -> str:
+    def system_prompt(self, short: bool = False) -> str:
+        """The whole persona, or (`short`, for a small model: billy.llm.profile) its instructions and strongest
+        traits only: no backstory, no tool rules (such a model is offered no tools)."""
         with self._lock:
             meta = dict(self._parser["META"])
             backstory = dict(self._parser["BACKSTORY"])
             version = self.version
+        instructions = meta.get("instructions", "You are Billy, a talking fish.")
+        if short:
+            strongest = sorted(self.traits.items(), key=lambda item: -item[1])[:SHORT_PROMPT_TRAITS]
+            words = [TRAIT_WORDS.get(name, name) for name, _ in strongest]
+            return f"{instructions} You are {', '.join(words[:-1])} and {words[-1]}."
         traits = "; ".join(f"{name} {value}/100 ({level(value, version)})" for name, value in self.traits.items())
-        lines = [meta.get("instructions", "You are Billy, a talking fish.")]
+        lines = [instructions]
         lines.append(f"Your personality traits: {traits}.")
         if backstory:
             lines.append(
