@@ -24,8 +24,9 @@ from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
 PAGES += ["/dashboard/turns", "/dashboard/health", "/logs/download", "/logs/stream", "/settings/overrides"]
-POSTS = ["/talk", "/settings", "/persona", "/songs/upload", "/songs/play", "/songs/delete", "/sounds/play"]
-POSTS += ["/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
+PAGES += ["/body/mic"]
+POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
+POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -157,6 +158,19 @@ def test_script_in_a_persona_field_is_rendered_inert(owner: httpx.Client, stage:
     assert "<script>document" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;document.title" in page.text
     assert evil in (stage.state_dir / "persona.ini").read_text()  # kept as the owner typed it, shown as text
+
+
+def test_a_persona_is_chosen_by_name_never_by_path(owner: httpx.Client, stage: WebStage) -> None:
+    outside = stage.state_dir.parent / "persona.ini"
+    outside.write_text("[META]\ninstructions = not a persona of Billy's\n")
+    page = owner.get("/persona", params={"name": "../../persona.ini"}, follow_redirects=True)
+    assert page.url.path == "/persona" and any("no persona called" in m for m in flash(page))
+    assert "not a persona of Billy" not in page.text
+    token = csrf_of(page)
+    form = {"csrf": token, "persona": "../..", "instructions": "You are a trout."}
+    page = owner.post("/persona", data=form, follow_redirects=True)
+    assert any(m.startswith("Not saved: no persona called") for m in flash(page)), flash(page)
+    assert "trout" not in outside.read_text()
 
 
 def _song_zip(members: dict[str, bytes]) -> bytes:

@@ -20,6 +20,7 @@ UNITS_MAP = {
     "LOCAL_TTS_VOICE": ["billy", "billy-tts"],
     "STT_COMPUTE_TYPE": ["billy-stt"],
     "MQTT_HOST": ["billy"],
+    "BILLY_WEB_MAX_UPLOAD_MB": ["billy-web"],
 }
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 # Records each call to a file and answers `is-active` as a running machine would.
