@@ -102,6 +102,51 @@ def test_a_bad_setting_is_refused_with_the_parsers_words(owner: httpx.Client, st
     assert flash(page) == ["Nothing changed."]  # commands the units run are not the web page's to change
 
 
+def test_secrets_are_write_only_and_a_local_value_resets(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/settings"))
+    page = owner.post("/settings", data={"csrf": token, "HA_TOKEN": "long-lived-s3cret"}, follow_redirects=True)
+    assert any(m.startswith("Saved HA_TOKEN; restarted") for m in flash(page)), flash(page)
+    assert "long-lived-s3cret" not in page.text and "set: type to replace" in page.text  # never sent back
+    page = owner.post("/settings", data={"csrf": token, "HA_TOKEN": ""}, follow_redirects=True)
+    assert flash(page) == ["Nothing changed."]  # an empty box keeps the secret
+    assert 'HA_TOKEN="long-lived-s3cret"' in (stage.config_dir / "local.env").read_text()
+    page = owner.post("/settings", data={"csrf": token, "reset__HA_TOKEN": "1"}, follow_redirects=True)
+    assert any(m.startswith("Saved HA_TOKEN") for m in flash(page)), flash(page)
+    assert "HA_TOKEN" not in (stage.config_dir / "local.env").read_text()
+
+
+def test_power_and_restarts_need_a_confirmation_and_only_billys_units(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/system"))
+    reply = owner.post("/system", data={"csrf": token, "what": "reboot"})
+    assert reply.headers["location"] == "/system?confirm=reboot"  # asked first, nothing done
+    assert "reboot" not in stage.systemctl_calls()
+    assert "Really reboot the Pi?" in owner.get(reply.headers["location"]).text
+    page = owner.post("/system", data={"csrf": token, "what": "poweroff", "confirmed": "yes"}, follow_redirects=True)
+    assert "Poweroff under way." in flash(page) and "poweroff" in stage.systemctl_calls()
+    page = owner.post("/system", data={"csrf": token, "what": "ssh", "confirmed": "yes"}, follow_redirects=True)
+    assert flash(page) == ["Refused: not one of Billy&#39;s units: ssh"]
+    assert not any("ssh" in call for call in stage.systemctl_calls())
+
+
+def test_a_password_from_the_inventory_is_hashed_and_replaces_set_the_password(tmp_path: Path) -> None:
+    vaulted = "from-the-vault-123"
+    stage = start_web(tmp_path, tmp_path / "state", web_env={"BILLY_WEB_PASSWORD": vaulted})
+    try:
+        visitor = client(stage)
+        assert visitor.get("/").headers["location"] == "/login"  # no "set the password": one is set
+        token = csrf_of(visitor.get("/login"))
+        assert visitor.post("/login", data={"csrf": token, "password": vaulted}).headers["location"] == "/"
+        stored = (stage.state_dir / "web" / "password.json").read_text()
+        assert vaulted not in stored and '"salt"' in stored
+    finally:
+        stage.web.stop()
+
+
+def test_the_dashboard_shows_load_temperature_and_memory(owner: httpx.Client) -> None:
+    page = owner.get("/").text
+    assert re.search(r"CPU load [0-9.]+ on [0-9]+ cores · ([0-9.]+|–) °C · memory [0-9]+ % \([0-9]+ MB\)", page), page
+
+
 def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) -> None:
     token = csrf_of(owner.get("/models"))
     page = owner.post("/models/fetch", data={"csrf": token, "name": "llama-9000"}, follow_redirects=True)

@@ -285,10 +285,21 @@ def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: P
     assert "Pulsed the mouth motor." in bench.flash()
     wait_for(lambda: any(m.part == "mouth" and m.value == 0.8 for m in bench.tank.timeline.moves(started)))
 
+    bench.open("/songs")
+    bench.page.once("dialog", lambda dialog: dialog.accept())  # "Delete web-tune?"
+    bench.page.click(".list li:has-text('Web Tune') button:has-text('Delete')")
+    assert "Song web-tune deleted." in bench.flash() and "Web Tune" not in bench.page.locator(".list").inner_text()
+    assert not (bench.stage.state_dir / "songs" / "web-tune").exists()
 
-def test_the_microphone_meter_follows_the_live_microphone(bench: Bench) -> None:
+
+def test_body_tests_speaker_live_microphone_meter_and_button(bench: Bench) -> None:
     sign_up(bench)
     bench.open("/body")
+    mark = bench.tank.speaker.mark()
+    bench.page.click("button:has-text('Speaker test')")
+    assert "Playing a test tone." in bench.flash()
+    wait_for(lambda: bench.tank.speaker.first_sound_since(mark) is not None, what="the test tone")
+    bench.tank.wait_idle()
 
     # The page's CSP forbids eval, so the test reads the meter from here rather than with wait_for_function.
     def level() -> float:
@@ -303,6 +314,16 @@ def test_the_microphone_meter_follows_the_live_microphone(bench: Bench) -> None:
     assert bench.page.locator("#mic-level").evaluate("meter => meter.value") > 0.2
     bench.shot("body")
     wait_for(lambda: 0 <= level() < 0.01, what="the meter falling after the whistle")
+
+    # The button, as the owner wiring it presses it: the page follows its pin live.
+    button = bench.page.locator("#button")
+    assert button.inner_text() == "released"
+    pin = bench.tank.pin_factory.pin(bench.tank.billy.settings.button_pin)
+    pin.drive_low()
+    wait_for(lambda: button.inner_text() == "pressed", what="the page showing the button pressed")
+    pin.drive_high()
+    wait_for(lambda: button.inner_text() == "released", what="the page showing the button released")
+    bench.tank.wait_idle()  # the press started a turn with nothing said: Billy answers it and is idle again
 
 
 def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:
