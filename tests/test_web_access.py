@@ -147,6 +147,15 @@ def test_the_dashboard_shows_load_temperature_and_memory(owner: httpx.Client) ->
     assert re.search(r"CPU load [0-9.]+ on [0-9]+ cores · ([0-9.]+|–) °C · memory [0-9]+ % \([0-9]+ MB\)", page), page
 
 
+def test_every_asset_is_served_by_billy_himself(owner: httpx.Client) -> None:
+    """The Pi may be offline: no CDN, no font or script from elsewhere, and each asset answers."""
+    for path in ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system"]:
+        links = re.findall(r'(?:src|href)="([^"]*)"', owner.get(path).text)
+        assert links and all(link.startswith(("/", "#")) and not link.startswith("//") for link in links), (path, links)
+        for asset in {link for link in links if link.startswith("/static/")}:
+            assert owner.get(asset).status_code == 200, asset
+
+
 def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) -> None:
     token = csrf_of(owner.get("/models"))
     page = owner.post("/models/fetch", data={"csrf": token, "name": "llama-9000"}, follow_redirects=True)
