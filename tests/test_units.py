@@ -19,6 +19,7 @@ UNITS = {
     "billy": ("billy_app", "billy.service.j2"),
     "billy-stt": ("billy_app", "billy-stt.service.j2"),
     "billy-tts": ("billy_app", "billy-tts.service.j2"),
+    "billy-web": ("billy_app", "billy-web.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
@@ -83,3 +84,11 @@ def test_the_runtime_works_in_its_writable_state_directory_with_only_sound_and_g
     for service in ("billy-stt", "billy-tts"):
         rendered = render(service)
         assert "PrivateDevices=yes" in rendered and "ReadWritePaths" not in rendered
+
+
+def test_the_web_page_runs_unprivileged_with_only_the_right_to_bind_port_80():
+    lines = render("billy-web").splitlines()
+    assert "User=billy" in lines and "NoNewPrivileges=yes" in lines
+    assert "AmbientCapabilities=CAP_NET_BIND_SERVICE" in lines
+    assert "CapabilityBoundingSet=CAP_NET_BIND_SERVICE" in lines
+    assert not any("sudo" in line for line in lines if not line.startswith("#"))

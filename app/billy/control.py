@@ -10,7 +10,8 @@ only Billy's user and group reach it); it works with no MQTT broker and no netwo
 - `{"op": "clip", "name": "wake-1"}`: play a wake-up or error clip; `{"op": "speaker_test"}`: a test tone
 - `{"op": "pulse", "motor": "mouth|head|tail"}`: a short pulse on one motor
 - `{"op": "mic_level"}`: the microphone's loudness over half a second (0..1), when Billy is idle
-- `{"op": "reload_persona"}`: read persona.ini again after the web page saved it
+- `{"op": "reload_persona"}`: read the persona in use again after the web page saved it
+- `{"op": "switch_persona", "name": "..."}`: become another persona, as a spoken or MQTT switch does
 
 The answer is `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 """
@@ -89,6 +90,8 @@ class ControlServer:
             return {"level": billy.mic_level()}
         elif op == "reload_persona":
             billy.persona.reload()
+        elif op == "switch_persona":  # the same switch as by voice and MQTT: remembered, announced
+            return {"persona": billy.personas.switch(str(request.get("name", "")))}
         else:
             raise ControlError(f"unknown request {op!r}")
         return {}

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .audio.devices import Microphone, Speaker
 from .audio.file_device import SpoolAudio
 from .audio.pcm import loudness
@@ -61,6 +63,7 @@ BUSY = ("speaking", "playing_song", "thinking")
 MAX_WAITING_SAYS = 10
 RECENT_TURNS = 10  # what the status (the web page's dashboard) shows
 MIC_LEVEL_SECONDS = 0.5
+MIC_LEVEL_CHUNKS = 10  # read in short pieces, so a press during a reading shares the microphone for 50 ms at most
 LOG = logging.getLogger(__name__)
 
 
@@ -144,6 +147,7 @@ class Billy:
         self.link: MqttLink | None = None  # attached by start_billy
         self.button = None
         self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
+        self._mic_level_lock = threading.Lock()  # one reading at a time: the web page's meter may be open twice
         pipeline.on_state = self.set_state
         pipeline.on_song = lambda name: self.reporter.publish_song_last(name)
 
@@ -185,11 +189,16 @@ class Billy:
         self._queue_play(("clip", name), f"the clip {name!r}")
 
     def mic_level(self) -> float:
-        """Loudness (RMS, 0..1 of full scale) of half a second of microphone, for the wiring test."""
-        if not self.idle or self.state != "idle":
-            raise LookupError("Billy is busy with the microphone; try again when he is idle")
-        rate = self.microphone.rate
-        return round(float(loudness(self.microphone.read(int(rate * MIC_LEVEL_SECONDS)))), 4)
+        """Loudness (RMS, 0..1 of full scale) of half a second of microphone, for the wiring test's meter."""
+        busy = LookupError("Billy is busy with the microphone; try again when he is idle")
+        chunk = int(self.microphone.rate * MIC_LEVEL_SECONDS / MIC_LEVEL_CHUNKS)
+        with self._mic_level_lock:
+            pieces = []
+            for _ in range(MIC_LEVEL_CHUNKS):
+                if not self.idle or self.state != "idle":
+                    raise busy  # a turn started: the microphone is the listener's now
+                pieces.append(self.microphone.read(chunk))
+        return round(float(loudness(np.concatenate(pieces))), 4)
 
     def status(self) -> dict:
         return {
@@ -198,6 +207,7 @@ class Billy:
             "mic_muted": self.mic_muted,
             "button_pressed": bool(self.button.is_pressed) if self.button is not None else None,
             "model": self.settings.billy_model,
+            "persona": self.persona.name,
             "turns": [turn.summary() for turn in self.recent_turns],
         }
 

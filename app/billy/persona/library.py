@@ -19,6 +19,19 @@ DEFAULT = "default"
 CURRENT_FILE = "persona-current"
 
 
+def persona_names(state_dir: Path) -> list[str]:
+    """`default` first, then every `personas/<name>/` that holds a persona.ini (the web page lists these too)."""
+    folder = state_dir / "personas"
+    others = sorted(p.parent.name for p in folder.glob("*/persona.ini")) if folder.is_dir() else []
+    return [DEFAULT, *(name for name in others if name != DEFAULT)]
+
+
+def persona_path(state_dir: Path, name: str) -> Path:
+    if name == DEFAULT:
+        return state_dir / "persona.ini"
+    return state_dir / "personas" / name / "persona.ini"
+
+
 class PersonaLibrary:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -32,14 +45,10 @@ class PersonaLibrary:
                 LOG.warning("persona %r cannot be used (%s): Billy is the default persona", wanted, error)
 
     def names(self) -> list[str]:
-        folder = self.state_dir / "personas"
-        others = sorted(p.parent.name for p in folder.glob("*/persona.ini")) if folder.is_dir() else []
-        return [DEFAULT, *(name for name in others if name != DEFAULT)]
+        return persona_names(self.state_dir)
 
     def path_of(self, name: str) -> Path:
-        if name == DEFAULT:
-            return self.state_dir / "persona.ini"
-        return self.state_dir / "personas" / name / "persona.ini"
+        return persona_path(self.state_dir, name)
 
     def wakeup_dir(self, name: str) -> Path:
         if name == DEFAULT:

@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
@@ -25,8 +25,10 @@ from starlette.staticfiles import StaticFiles
 from ..config import ConfigError, Settings, load_settings
 from ..control import ControlClient, ControlError, socket_path
 from ..doctor import run_checks
-from ..local_settings import read_overrides
+from ..local_settings import read_overrides, read_units_map, units_to_restart
 from ..models.catalogue import load_catalogue
+from ..persona.library import DEFAULT as DEFAULT_PERSONA
+from ..persona.library import persona_names, persona_path
 from ..persona.persona import PersonaError
 from ..songs import SongLibrary
 from ..sounds import CLIPS
@@ -44,6 +46,7 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 STATUS_POLL_SECONDS = 0.5
+WEB_UNIT = "billy-web"
 NAV = [
     ("/", "Dashboard"),
     ("/settings", "Settings"),
@@ -67,6 +70,9 @@ class Web:
     services: system.Services
     templates: Environment
     fetches: ModelFetches
+    # Settings saved here that this very process reads: it asks for its own restart on the System page rather
+    # than restarting itself in the middle of its reply. A restarted billy-web starts with an empty set.
+    unread_by_web: set[str] = field(default_factory=set)
 
     @property
     def config_dir(self) -> Path:
@@ -323,33 +329,64 @@ async def settings_post(web: Web, request: Request, session: Session, form) -> R
         return _back(session, "/settings", f"Not saved: {error}")
     if not result.changed:
         return _back(session, "/settings", "Nothing changed.")
-    # Not this page's own unit: restarting it would cut the answer; the System page does it on request.
-    units = [unit for unit in result.units if unit != "billy-web"]
+    # Not this page's own unit: restarting it would cut the answer; the System page asks for it instead.
+    units = [unit for unit in result.units if unit != WEB_UNIT]
+    units_map = read_units_map(web.config_dir)
+    web.unread_by_web.update(name for name in result.changed if WEB_UNIT in units_to_restart([name], units_map))
     try:
         await anyio.to_thread.run_sync(web.services.restart, units)
     except system.ServiceControlError as error:
         return _back(session, "/settings", f"Saved {', '.join(result.changed)}, but the restart failed: {error}")
     message = f"Saved {', '.join(result.changed)}; restarted {', '.join(units) or 'nothing'}."
-    if "billy-web" in result.units:
-        message += " Restart billy-web on the System page for the web page to use it."
+    if WEB_UNIT in result.units:
+        message += " The web page reads it too: restart billy-web on the System page."
     return _back(session, "/settings", message)
 
 
+def _persona_named(web: Web, name: str) -> str:
+    """One of the personas on disk (default, personas/<name>/): never a path someone typed."""
+    names = persona_names(web.state_dir)
+    if name not in names:
+        raise PersonaError(f"no persona called {name!r}: the personas are {', '.join(names)}")
+    return name
+
+
 async def persona_page(web: Web, request: Request, session: Session) -> Response:
-    persona = persona_form.read_persona(web.state_dir / "persona.ini")
-    return _render(web, request, "persona.html", session, persona=persona)
+    status = await anyio.to_thread.run_sync(_status, web)
+    active = status.get("persona")
+    try:
+        name = _persona_named(web, request.query_params.get("name") or active or DEFAULT_PERSONA)
+    except PersonaError as error:
+        return _back(session, "/persona", str(error))
+    persona = persona_form.read_persona(persona_path(web.state_dir, name))
+    names = persona_names(web.state_dir)
+    return _render(web, request, "persona.html", session, persona=persona, editing=name, names=names, active=active)
 
 
 async def persona_post(web: Web, request: Request, session: Session, form) -> Response:
     try:
-        persona_form.save_persona(web.state_dir / "persona.ini", dict(form))
+        name = _persona_named(web, form.get("persona", DEFAULT_PERSONA))
+        persona_form.save_persona(persona_path(web.state_dir, name), dict(form))
     except PersonaError as error:
         return _back(session, "/persona", f"Not saved: {error}")
+    back = f"/persona?name={name}"
     try:
+        active = await anyio.to_thread.run_sync(lambda: web.control.request("status")["persona"])
+        if active != name:
+            return _back(session, back, f"Persona {name} saved; Billy uses it once you switch to it.")
         await anyio.to_thread.run_sync(lambda: web.control.request("reload_persona"))
     except ControlError as error:
-        return _back(session, "/persona", f"Persona saved; Billy reads it when he starts ({error}).")
-    return _back(session, "/persona", "Persona saved; Billy uses it now.")
+        return _back(session, back, f"Persona {name} saved; Billy reads it when he starts ({error}).")
+    return _back(session, back, f"Persona {name} saved; Billy uses it now.")
+
+
+async def persona_switch(web: Web, request: Request, session: Session, form) -> Response:
+    wanted = form.get("persona", "")
+    try:
+        answer = await anyio.to_thread.run_sync(lambda: web.control.request("switch_persona", name=wanted))
+    except ControlError as error:
+        return _back(session, "/persona", f"Not switched: {error}")
+    return _back(session, "/persona", f"Billy is {answer['persona']} now.")
 
 
 # -- songs, sounds, models ----------------------------------------------------------------------------
@@ -448,6 +485,24 @@ async def body_page(web: Web, request: Request, session: Session) -> Response:
     return _render(web, request, "body.html", session, billy=status, level=level)
 
 
+async def mic_levels(web: Web, request: Request, session: Session) -> Response:
+    """Server-sent events: the live microphone's loudness, one reading (half a second of sound) after another,
+    for as long as the body test page is open; a busy Billy is reported, and the meter resumes when he is idle."""
+
+    async def stream():
+        while not await request.is_disconnected():
+            try:
+                answer = await anyio.to_thread.run_sync(lambda: web.control.request("mic_level"))
+                reading = {"level": answer["level"]}
+            except ControlError as error:
+                reading = {"error": str(error)}
+            yield f"data: {json.dumps(reading)}\n\n"
+            if "error" in reading:
+                await asyncio.sleep(STATUS_POLL_SECONDS)  # the reading itself paces the stream otherwise
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+
 async def body_post(web: Web, request: Request, session: Session, form) -> Response:
     test = form.get("test", "")
     if test == "pulse":
@@ -525,7 +580,8 @@ async def logs_download(web: Web, request: Request, session: Session) -> Respons
 async def system_page(web: Web, request: Request, session: Session) -> Response:
     units = await anyio.to_thread.run_sync(web.services.states)
     confirm = request.query_params.get("confirm", "")
-    return _render(web, request, "system.html", session, units=units, confirm=confirm)
+    unread = sorted(web.unread_by_web)
+    return _render(web, request, "system.html", session, units=units, confirm=confirm, unread_by_web=unread)
 
 
 async def system_post(web: Web, request: Request, session: Session, form) -> Response:
@@ -602,6 +658,7 @@ def build_app(settings: Settings) -> Starlette:
         Route("/settings/overrides", page(web, overrides_json)),
         Route("/persona", page(web, persona_page), methods=["GET"]),
         Route("/persona", action(web, persona_post), methods=["POST"]),
+        Route("/persona/switch", action(web, persona_switch), methods=["POST"]),
         Route("/songs", page(web, songs_page), methods=["GET"]),
         Route("/songs/upload", action(web, songs_upload, max_bytes=upload), methods=["POST"]),
         Route("/songs/play", action(web, songs_play), methods=["POST"]),
@@ -613,6 +670,7 @@ def build_app(settings: Settings) -> Starlette:
         Route("/models/fetch", action(web, models_fetch), methods=["POST"]),
         Route("/body", page(web, body_page), methods=["GET"]),
         Route("/body", action(web, body_post), methods=["POST"]),
+        Route("/body/mic", page(web, mic_levels)),
         Route("/logs", page(web, logs_page)),
         Route("/logs/stream", page(web, logs_stream)),
         Route("/logs/download", page(web, logs_download)),

@@ -23,7 +23,7 @@ class PersonaForm:
 
 
 def _parser(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)  # as Billy reads it: "100%" stays "100%"
     parser.read_string(path.read_text() if path.is_file() else DEFAULT_PERSONA.read_text())
     for section in ("PERSONALITY", "BACKSTORY", "META", "WAKEUP"):
         if not parser.has_section(section):
@@ -45,7 +45,7 @@ def _one_line(text: str, what: str) -> str:
     text = " ".join(text.split())
     if len(text) > MAX_TEXT:
         raise PersonaError(f"{what} is longer than {MAX_TEXT} characters")
-    return text.replace("%", "%%")  # ConfigParser's interpolation would read "%" as a reference
+    return text
 
 
 def save_persona(path: Path, form: dict[str, str]) -> None:

@@ -1,4 +1,5 @@
-// Billy's only script, and a small one: live state on the dashboard, slider numbers, live logs, confirmations.
+// Billy's only script, and a small one: live state on the dashboard, slider numbers, live logs, the microphone
+// meter, confirmations.
 // Every page works without it (forms post and reload); this just keeps things up to date.
 "use strict";
 
@@ -49,6 +50,22 @@ function liveLogs() {
   };
 }
 
+function micMeter() {
+  const meter = document.getElementById("mic-level");
+  if (!meter || !window.EventSource) return;
+  const reading = document.getElementById("mic-reading");
+  const events = new EventSource(meter.dataset.stream);
+  events.onmessage = (message) => {
+    const answer = JSON.parse(message.data);
+    if (answer.error !== undefined) {
+      reading.textContent = answer.error;
+      return;
+    }
+    meter.value = answer.level;
+    reading.textContent = answer.level.toFixed(3);
+  };
+}
+
 function confirmations() {
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
@@ -60,5 +77,6 @@ document.addEventListener("DOMContentLoaded", () => {
   loadFragments();
   sliders();
   liveLogs();
+  micMeter();
   confirmations();
 });
