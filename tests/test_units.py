@@ -19,6 +19,7 @@ UNITS = {
     "billy": ("billy_app", "billy.service.j2"),
     "billy-stt": ("billy_app", "billy-stt.service.j2"),
     "billy-tts": ("billy_app", "billy-tts.service.j2"),
+    "billy-web": ("billy_app", "billy-web.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
