@@ -37,7 +37,18 @@ def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
     for word in text.split(" "):  # a stream of words, as a model sends them
         pieces += splitter.add(word + " ")
     assert pieces + splitter.finish() == [
-        "Oh, hello there,",
-        "my dear friend, how are you doing today?",
+        "Oh,",
+        "hello there, my dear friend, how are you doing today?",
         "I am fine.",
     ]
+
+
+def test_a_first_piece_without_a_clause_is_cut_at_a_word_that_can_end_a_phrase():
+    splitter = SpokenSentences()
+    pieces = []
+    text = "Fish swim in the deep and the dark water of the sea. It is home."
+    for word in text.split(" "):
+        pieces += splitter.add(word + " ")
+    pieces += splitter.finish()
+    assert pieces[0] == "Fish swim in the deep"  # not "... the deep and": a piece ending there sounds cut off
+    assert len(pieces[0]) <= 28 and " ".join(pieces).split() == text.split()

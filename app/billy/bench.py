@@ -107,6 +107,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         spoken = {q: _spoken(tts, q) for q in QUESTIONS}
         samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in QUESTIONS}
         stages: dict[str, list[dict[str, float]]] = {"streaming": [], "sequential": []}
+        replies: dict[str, dict[str, str]] = {q: {} for q in QUESTIONS}  # what each pipeline heard and said
         for _ in range(runs):
             for question, pcm in spoken.items():
                 for mode in ("streaming", "sequential"):
@@ -128,8 +129,10 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                             "first_sound_after_handover_s": result.first_sound_at - utterance.handed_over_at,
                             "last_sound_s": result.last_sound_at - spoke_until,
                             "end_of_turn_wait_s": utterance.handed_over_at - spoke_until,
+                            "drafts_dropped": utterance.resumed,  # pauses the user spoke on after
                         }
                     )
+                    replies[question][mode] = f"heard {result.heard!r}, said {result.said!r}"
                     marks = {
                         **result.marks,
                         "vad_end": utterance.ended_at,
@@ -150,6 +153,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         for mode, names in MILESTONES.items()
     }
     report["early_cut"] = early_cut
+    report["replies_last_run"] = replies
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print_table(report)
