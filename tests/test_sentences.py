@@ -37,8 +37,8 @@ def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
     for word in text.split(" "):  # a stream of words, as a model sends them
         pieces += splitter.add(word + " ")
     assert pieces + splitter.finish() == [
-        "Oh, hello there,",
-        "my dear friend, how are you doing today?",
+        "Oh,",
+        "hello there, my dear friend, how are you doing today?",
         "I am fine.",
     ]
 
@@ -47,7 +47,7 @@ def test_stage_directions_and_markup_are_not_read_out():
     spoken = split_sentences("*nods* *nods* Hello there. (laughs) The capital is **Paris**. `Yes` #1")
     assert " ".join(spoken) == "Hello there. The capital is Paris. Yes 1"
     assert split_sentences("*smiles*") == [] and split_sentences("Ha! 😂⚡️") == ["Ha!"]
-    assert split_sentences("It is big (French for grand).") == ["It is big (French for grand)."]
+    assert split_sentences("Big (French for grand).") == ["Big (French for grand)."]
 
 
 def test_a_stage_direction_split_across_the_stream_is_still_dropped():
@@ -56,3 +56,14 @@ def test_a_stage_direction_split_across_the_stream_is_still_dropped():
     for part in ("Well *sh", "rugs sh", "yly* I like ", "old songs (", "laughs", "). Bye."):
         pieces += splitter.add(part)
     assert " ".join(pieces + splitter.finish()) == "Well I like old songs. Bye."
+
+
+def test_a_first_piece_without_a_clause_is_cut_at_a_word_that_can_end_a_phrase():
+    splitter = SpokenSentences()
+    pieces = []
+    text = "Fish swim in the deep and the dark water of the sea. It is home."
+    for word in text.split(" "):
+        pieces += splitter.add(word + " ")
+    pieces += splitter.finish()
+    assert pieces[0] == "Fish swim in the deep"  # not "... the deep and": a piece ending there sounds cut off
+    assert len(pieces[0]) <= 28 and " ".join(pieces).split() == text.split()

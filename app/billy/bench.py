@@ -22,6 +22,7 @@ import os
 import statistics
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,23 @@ PAUSED_QUESTIONS = (
 PAUSE_SECONDS = 1.0
 SEQUENTIAL_SILENCE_MS = 600  # the fork's fixed end-of-speech silence
 LISTEN_TIMEOUT_S = 30
+# Each pipeline's milestones, in the order they happen (seconds after the question's last voiced sample).
+MILESTONES = {
+    # vad_end: the last frame the VAD took for speech; drafted: the pause that started the draft; asked: the
+    # request to the model sent
+    "streaming": (
+        "vad_end",
+        "drafted",
+        "transcribed",
+        "asked",
+        "first_token",
+        "first_sentence",
+        "handed_over",
+        "first_audio",
+        "first_sound",
+    ),
+    "sequential": ("vad_end", "handed_over", "transcribed", "replied", "synthesised", "first_sound"),
+}
 
 
 def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Event) -> TurnResult:
@@ -61,10 +79,13 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
     result = TurnResult()
     pipeline.player.reset_marks()
     result.heard = pipeline.transcribe(utterance)
+    result.marks["transcribed"] = time.monotonic()
     messages = pipeline.conversation.messages_for(result.heard)
     result.said = "".join(e.text for e in pipeline.think(messages) if isinstance(e, TextDelta)).strip()
+    result.marks["replied"] = time.monotonic()
     if result.said:
         wav = read_wav(pipeline.tts.primary.speak_wav(result.said))
+        result.marks["synthesised"] = time.monotonic()
         pipeline.player.play(wav.samples, wav.rate, interrupt)
     result.first_sound_at, result.last_sound_at = pipeline.player.first_sound_at, pipeline.player.last_sound_at
     return result
@@ -85,7 +106,8 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         tts = TtsClient(stack.tts.base_url)
         spoken = {q: _spoken(tts, q) for q in QUESTIONS}
         samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in QUESTIONS}
-        stages: list[dict[str, float]] = []
+        stages: dict[str, list[dict[str, float]]] = {"streaming": [], "sequential": []}
+        replies: dict[str, dict[str, str]] = {q: {} for q in QUESTIONS}  # what each pipeline heard and said
         for _ in range(runs):
             for question, pcm in spoken.items():
                 for mode in ("streaming", "sequential"):
@@ -107,15 +129,17 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                             "first_sound_after_handover_s": result.first_sound_at - utterance.handed_over_at,
                             "last_sound_s": result.last_sound_at - spoke_until,
                             "end_of_turn_wait_s": utterance.handed_over_at - spoke_until,
+                            "drafts_dropped": utterance.resumed,  # pauses the user spoke on after
                         }
                     )
-                    if mode == "streaming":
-                        stages.append(
-                            {
-                                name: at - spoke_until
-                                for name, at in {**result.marks, "handed_over": utterance.handed_over_at}.items()
-                            }
-                        )
+                    replies[question][mode] = f"heard {result.heard!r}, said {result.said!r}"
+                    marks = {
+                        **result.marks,
+                        "vad_end": utterance.ended_at,
+                        "handed_over": utterance.handed_over_at,
+                        "first_sound": result.first_sound_at,
+                    }
+                    stages[mode].append({name: at - spoke_until for name, at in marks.items()})
         paused = [paused_question(tts, before, after) for before, after in PAUSED_QUESTIONS]
         early_cut = {
             "streaming": _early_cut_check(billy.listener, pipeline.draft, microphone, paused),
@@ -124,11 +148,12 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         judge = defaults.END_OF_TURN_MODEL if billy.listener.end_of_turn.model else "silence"
         billy.fish.close()
     report = _report(samples, stack.llm_model, runs, judge)
-    report["streaming_milestones_s"] = {
-        name: _median([run[name] for run in stages if name in run])
-        for name in ("transcribed", "handed_over", "first_token", "first_sentence", "first_audio")
+    report["milestones_s"] = {
+        mode: {name: _median([run[name] for run in stages[mode] if name in run]) for name in names}
+        for mode, names in MILESTONES.items()
     }
     report["early_cut"] = early_cut
+    report["replies_last_run"] = replies
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print_table(report)
@@ -219,10 +244,9 @@ def _print_table(report: dict) -> None:
             f"{q['first_sound_s']:>9.2f} ({q['first_sound_after_handover_s']:.2f}) {row['ratio_first_sound']:>6.2f}   "
             f"{s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
         )
-    milestones = ", ".join(
-        f"{name} {seconds:.2f} s" for name, seconds in report["streaming_milestones_s"].items() if seconds is not None
-    )
-    print(f"streaming, median milestones after the end of speech: {milestones}")
+    for mode, marks in report["milestones_s"].items():
+        milestones = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in marks.items() if seconds is not None)
+        print(f"{mode}, median milestones after the end of speech: {milestones}")
     s, q = report["overall"]["streaming"], report["overall"]["sequential"]
     print(
         f"end-of-turn wait (hand-over after the end of speech): streaming {s['end_of_turn_wait_s']:.2f} s, "

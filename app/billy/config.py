@@ -124,7 +124,7 @@ class Settings:
     silence_threshold: float = _setting("0", _number(float, 0, 32767))
     chunk_ms: int = _setting("32", _number(int, 10, 200))
     vad_threshold: float = _setting("0.5", _number(float, 0.05, 0.95))
-    end_of_speech_ms: int = _setting("600", _number(int, 100, 5000))
+    end_of_speech_ms: int = _setting("600", _number(int, 100, 10000))
     max_utterance_seconds: float = _setting("20", _number(float, 1, 120))
     # End of turn (latency): smart = Smart Turn v3 decides, with these silences; silence = END_OF_SPEECH_MS only
     end_of_turn: str = _setting("smart", _choice("smart", "silence"))

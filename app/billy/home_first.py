@@ -20,6 +20,10 @@ MODES = ("first", "llm", "off")
 
 
 class HomeFirst:
+    # It acts on the world and may answer the turn itself: it runs only on a turn handed over, and the LLM
+    # waits for its verdict (Pipeline.draft).
+    answers_turns = True
+
     def __init__(self, home_assistant: HomeAssistant) -> None:
         self.home_assistant = home_assistant
 

@@ -76,6 +76,10 @@ class VoiceForLanguage:
     language; otherwise the default voice speaks. It never answers the turn itself.
     """
 
+    # It only shapes the reply, so the draft takes it as soon as the words are heard and the model may start
+    # during the end-of-turn silence (Pipeline.draft).
+    answers_turns = False
+
     def __init__(self, tts_clients: list, default_voice: str, chosen: dict[str, str], default_language: str) -> None:
         # Only clients of piper voices (Billy's service or a Wyoming piper); OpenAI's voices (VOICE) stay as set.
         self.tts_clients = [client for client in tts_clients if client.voice == default_voice]

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -52,6 +53,15 @@ class TurnResult:
     last_sound_at: float | None = None
 
 
+class TurnStep(Protocol):
+    """A step between hearing and the LLM, given (heard, language): words (who answered, what to say) answer
+    the turn; None passes it on to the LLM."""
+
+    answers_turns: bool  # False: it only shapes the reply (a voice), so it may run on a draft's guess
+
+    def __call__(self, heard: str, language: str) -> tuple[str, str] | None: ...
+
+
 def is_speech(heard: str) -> bool:
     return heard.strip().lower() not in NOT_SPEECH
 
@@ -81,9 +91,9 @@ class Pipeline:
         self.on_state = on_state
         self.on_song: Callable[[str], None] = lambda name: None  # the song's folder name, as it starts
         self.language = language
-        # Steps tried before the LLM, in order, each given (heard, language): the first that returns words
-        # answers the turn (spoken at once, no LLM request); None passes the turn on. See billy.home_first.
-        self.before_llm: list[Callable[[str, str], tuple[str, str] | None]] = []
+        # Steps tried before the LLM, in order: the first that returns words answers the turn (spoken at once,
+        # no LLM request). See billy.turn_steps.
+        self.before_llm: list[TurnStep] = []
         self.max_sentences = 0  # a small model's reply is cut after this many pieces (billy.llm.profile); 0: never
 
     # -- the stages, each with its fallback ------------------------------------------------------------
@@ -117,9 +127,11 @@ class Pipeline:
     def draft(self, utterance: Pcm) -> Draft:
         """Start on the reply to `utterance` (transcribe, think, voice) without a sound, a move or a state."""
         draft = Draft(utterance)
-        # With a step before the LLM (Home Assistant's intents) the model waits for that step's verdict: a
-        # home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
-        draft.think_early = not self.before_llm
+        draft.marks["drafted"] = time.monotonic()
+        # With a step before the LLM that may answer (Home Assistant's intents) the model waits for that step's
+        # verdict: a home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
+        # Steps that only shape the reply (the voice of the language heard) do not hold the model back.
+        draft.think_early = not any(step.answers_turns for step in self.before_llm)
         draft.start(self._transcribe_and_reply, draft)
         return draft
 
@@ -133,6 +145,9 @@ class Pipeline:
             heard = self.hear(draft.pcm)
             draft.heard, draft.language = heard.text, heard.language
             draft.marks["transcribed"] = time.monotonic()
+            for step in self.before_llm:
+                if not step.answers_turns:  # before the first sentence is voiced, and before the turn reads it
+                    step(draft.heard, draft.language)
         except ServiceError as error:
             draft.failures["stt"] = error
         finally:
@@ -145,6 +160,7 @@ class Pipeline:
 
     def _think_and_voice(self, draft: Draft) -> None:
         draft.messages = self.conversation.messages_for(draft.heard, draft.language)
+        draft.marks["asked"] = time.monotonic()
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
         splitter = SpokenSentences()
@@ -216,9 +232,9 @@ class Pipeline:
             draft.cancel()
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
-        # Steps before the LLM (Home Assistant's intents) act on the world, so they run only now that the turn
+        # Steps that may answer (Home Assistant's intents) act on the world, so they run only now that the turn
         # is handed over, never on a draft's guess; the draft's speculative thinking is dropped if one answers.
-        for step in self.before_llm:
+        for step in (step for step in self.before_llm if step.answers_turns):
             answer = step(result.heard, result.language)
             if answer is not None:
                 draft.cancel()

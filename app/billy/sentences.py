@@ -1,13 +1,17 @@
 """Cutting text into sentences to speak, as it streams in: sentence-stream's boundaries, plus line breaks,
 plus a length cap, so a model that forgets punctuation (or writes one line per thought) still gets Billy
 talking after its first phrase instead of after its last word. The very first piece is cut sooner, at a
-clause (a comma after a few words) or at 40 characters: it is what the listener waits for."""
+clause (a comma, semicolon, colon or "..." after its first word) or at 28 characters: it is what the listener
+waits for, and both the model's tokens and the voice's synthesis before the first sound grow with its length.
+A cut at the cap never leaves a piece ending on "the", "and", "of" (the voice would close a sentence there)."""
 
 from __future__ import annotations
 
 import re
 
 from sentence_stream import SentenceBoundaryDetector
+
+from .end_of_turn import DANGLING
 
 # Models write stage directions ("*nods*", "(laughs)") and markdown that Billy would otherwise read out loud.
 # Bold markers go first (their words stay), then "*actions*" and one- or two-word "(directions)".
@@ -16,8 +20,9 @@ ACTION = re.compile(r"\*[^*\n]{1,40}\*|\(\s*[a-z]+(?: [a-z]+)?\s*\)")
 STRAY_MARKUP = re.compile("[*#`\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")  # and emoji: piper reads no pictures
 SPACE_BEFORE_STOP = re.compile(r"\s+([.,!?;:])")
 MAX_SENTENCE_CHARS = 160
-MAX_FIRST_CHARS = 40
-MIN_FIRST_CLAUSE_CHARS = 12
+MAX_FIRST_CHARS = 28  # about five words, 1.5 s of speech
+MIN_FIRST_CLAUSE_CHARS = 2  # a clause after its first word: "Well," "Oh," "My name is Billy,"
+CLAUSE_ENDS = (", ", "; ", ": ", "... ")
 
 
 class SpokenSentences:
@@ -63,25 +68,30 @@ class SpokenSentences:
     def _cut_run_on(self) -> list[str]:
         pending = self._detector.remaining_text
         if not self._started and not self._detector.current_sentence:
-            clause = min(
-                (
-                    i
-                    for i in (pending.find(", ", MIN_FIRST_CLAUSE_CHARS), pending.find("; ", MIN_FIRST_CLAUSE_CHARS))
-                    if i > 0
-                ),
-                default=-1,
-            )
-            if clause > 0:
-                self._detector.remaining_text = pending[clause + 2 :]
-                return [pending[: clause + 1].strip()]
+            ends = [(i, mark) for mark in CLAUSE_ENDS if (i := pending.find(mark, MIN_FIRST_CLAUSE_CHARS)) > 0]
+            if ends:
+                at, mark = min(ends)
+                self._detector.remaining_text = pending[at + len(mark) :]
+                return [pending[: at + len(mark)].strip()]
         limit = self.max_chars if self._started else self.first_chars
         if len(pending) <= limit:
             return []
         head = pending[:limit]
-        cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" "))
-        cut = cut + 1 if cut > 0 else limit
+        cut = _word_boundary(head)
         self._detector.remaining_text = pending[cut:].lstrip()
         return [head[:cut].strip()]
+
+
+def _word_boundary(head: str) -> int:
+    """Where to cut `head`: after its last clause mark, else after its last word that can end a phrase."""
+    clause = max((i + len(mark) - 1 for mark in CLAUSE_ENDS if (i := head.rfind(mark)) > 0), default=0)
+    if clause:
+        return clause
+    spaces = [i for i, char in enumerate(head) if char == " " and head[:i].strip()]
+    for space in reversed(spaces):
+        if head[:space].split()[-1].lower().strip("\"'") not in DANGLING:
+            return space + 1
+    return spaces[-1] + 1 if spaces else len(head)
 
 
 def split_sentences(text: str) -> list[str]:
