@@ -6,7 +6,8 @@ person puts there: Imager's cloud-init customisation (a user with an SSH key) an
 a sound card nor GPIO). Then, booted with the kernel and initramfs from the image and a serial console log:
 Billy's availability `online` on the broker (timed from power-on), systemd in multi-user with no failed unit,
 the units active, the health endpoints answering through forwarded ports, the secret gone from the FAT
-partition, a spoken question answered out loud, the root grown, and `ansible-playbook ansible/site.yml`
+partition, a spoken question answered out loud, the root grown, the motor pins still held low in config.txt
+after the kernel hook rewrote it, and `ansible-playbook ansible/site.yml`
 against the running image reporting changed=0.
 """
 
@@ -181,6 +182,7 @@ def main() -> int:
         grown = machine.ssh(key, user, "df --output=size -B1M / | tail -1").stdout.strip()
         print(f"root filesystem: {grown} MiB", flush=True)
 
+        pins_survive_a_kernel_update(machine, key, user)
         answered = ask(machine, key, user, args.timeout)
         figures["question_to_reply_s"] = answered
         figures["changed"] = update_run(machine, key, user, work)
@@ -219,6 +221,15 @@ def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
     sizes = machine.ssh(key, user, f"sudo sh -c 'stat -c %s {audio}/outbox/*.wav'").stdout.split()
     assert sizes and int(sizes[0]) > 44, sizes
     return took
+
+
+def pins_survive_a_kernel_update(machine: Machine, key: Path, user: str) -> None:
+    """Debian's firmware hook writes config.txt anew at each kernel update: the motor pins must stay held low."""
+    line = "gpio=17,22,27=op,dl"
+    hook = "sudo env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware $(uname -r) >/dev/null"
+    config = machine.ssh(key, user, f"{hook} && cat /boot/firmware/config.txt").stdout
+    assert line in config.splitlines(), config
+    print(f"config.txt after the kernel hook still holds {line}", flush=True)
 
 
 def update_run(machine: Machine, key: Path, user: str, work: Path) -> int:
