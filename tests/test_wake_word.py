@@ -42,11 +42,6 @@ def test_a_spoken_wake_phrase_starts_a_session(tank_factory, llm, speak):
     assert turn.result.said == "I heard you."
 
 
-@pytest.mark.xfail(
-    reason="known merge defect, issue 14 open: with the file device's own loopback (full level, output latency) "
-    "in place of the test-only room, Billy's own voice is not always told apart; fix before resolving issue 14",
-    strict=False,
-)
 def test_billy_saying_the_wake_phrase_himself_does_not_wake_him(tank_factory, llm, speak):
     llm.then(Reply("Okay Nabu. Okay Nabu. That is what the smart speakers are called."))
     tank = tank_factory(WAKE, loopback=True)
@@ -59,11 +54,6 @@ def test_billy_saying_the_wake_phrase_himself_does_not_wake_him(tank_factory, ll
     assert tank.states.count("listening") == 2  # the question, then the follow-up that timed out
 
 
-@pytest.mark.xfail(
-    reason="known merge defect, issue 14 open: with the file device's own loopback (full level, output latency) "
-    "in place of the test-only room, Billy's own voice is not always told apart; fix before resolving issue 14",
-    strict=False,
-)
 def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm, speak):
     long_reply = " ".join(["Let me tell you about the river where I grew up, it was long and wide."] * 6)
     llm.then(Reply(long_reply, word_delay=0.01))
