@@ -20,11 +20,13 @@ alexa, hey_jarvis, hey_mycroft, okay_nabu (and hey_rhasspy); or the owner's own 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +172,29 @@ class PlayedAudioTap:
         return getattr(self.speaker, name)
 
 
+@dataclass
+class EchoLevels:
+    """What the canceller did while Billy played (mean powers of PCM16 samples): the log's and the tests' proof
+    that his voice reached the microphone and how much of it the detector still heard."""
+
+    frames: int = 0
+    heard_power: float = 0.0  # the microphone
+    left_power: float = 0.0  # what the detector got
+
+    def add(self, heard: np.ndarray, left: np.ndarray) -> None:
+        self.frames += 1
+        self.heard_power += float(np.mean(heard.astype(np.float64) ** 2))
+        self.left_power += float(np.mean(left.astype(np.float64) ** 2))
+
+    @property
+    def heard_rms(self) -> float:
+        return (self.heard_power / max(1, self.frames)) ** 0.5
+
+    @property
+    def cancelled_db(self) -> float:
+        return 10 * math.log10(max(self.heard_power, 1.0) / max(self.left_power, 1.0))
+
+
 class WakeWordWatcher:
     def __init__(
         self,
@@ -187,7 +212,8 @@ class WakeWordWatcher:
         self.tap = MicrophoneTap()
         self.detections: deque[float] = deque(maxlen=100)  # the last wakes (time.monotonic())
         self.echoes: deque[float] = deque(maxlen=100)  # heard on the microphone, but Billy had just said it
-        self._reference_fired: deque[float] = deque(maxlen=20)
+        self.said_by_billy: deque[float] = deque(maxlen=20)  # the wake phrase in what he played (the reference)
+        self.echo = EchoLevels()
         self._played: queue.Queue = queue.Queue()
         # What Billy played, at 16 kHz, from the moment `_played_from` on (when it was handed to the speaker).
         self._played_audio = np.zeros(0, np.int16)
@@ -238,7 +264,7 @@ class WakeWordWatcher:
         if self._heard_at is None or time.monotonic() - self._heard_at < DECIDE_AFTER_S:
             return
         heard_at, self._heard_at = self._heard_at, None
-        if any(abs(heard_at - fired) < ECHO_WINDOW_S for fired in self._reference_fired):
+        if any(abs(heard_at - fired) < ECHO_WINDOW_S for fired in self.said_by_billy):
             LOG.info("wake word heard in Billy's own voice: ignored")
             self.echoes.append(heard_at)
         elif heard_at - self._last_wake >= self.cooldown_s:
@@ -257,7 +283,7 @@ class WakeWordWatcher:
             # the tail of each clip, so the played sound would come after its echo, which no canceller can use.
             samples = resample(samples, rate, MIC_RATE)
             if self.reference.detect(samples.astype("<i2").tobytes()):
-                self._reference_fired.append(time.monotonic())
+                self.said_by_billy.append(time.monotonic())
             self._remember_played(samples.astype(np.int16), heard_at)
 
     def _remember_played(self, samples: np.ndarray, heard_at: float) -> None:
@@ -295,4 +321,7 @@ class WakeWordWatcher:
         if first > 0:  # used: keep only what later frames need
             self._played_audio = self._played_audio[first:]
             self._played_from += first / MIC_RATE
-        return self.canceller.cancel(frame, played)
+        left = self.canceller.cancel(frame, played)
+        if played.any():
+            self.echo.add(frame, left)
+        return left
