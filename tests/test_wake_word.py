@@ -23,6 +23,12 @@ def _ask_after_the_wake_up_clip(tank, question: bytes) -> None:
     tank.microphone.queue(question)
 
 
+def _talked_for(tank, mark: int, seconds: float) -> bool:
+    """Billy's sound since `mark` has been heard for `seconds`."""
+    started = tank.speaker.first_sound_since(mark)
+    return started is not None and time.monotonic() > started + seconds
+
+
 def _wait_for(condition, what: str, timeout: float = TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -66,6 +72,9 @@ def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm
     wake = speak("Okay Nabu.")
     _ask_after_the_wake_up_clip(tank, speak("Tell me about the river."))
     _wait_for(lambda: tank.billy.state == "speaking", "speech")
+    mark = tank.speaker.mark()  # his reply from here on
+    # Said while he talks (a second into his reply, as the echo canceller has taken in his voice), as loud as him.
+    _wait_for(lambda: _talked_for(tank, mark, 1.0), "a second of his reply")
     tank.microphone.queue(wake)
     turn = tank.wait_turn(0)
     assert turn.result.interrupted
