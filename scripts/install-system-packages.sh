@@ -3,9 +3,10 @@
 # As root (CI, a fresh Debian box) they are installed; otherwise the command to run is printed.
 set -eu
 # chromium: the web page's browser tests; systemd-journal-remote: they write a real journal for its log page;
-# espeak-ng: voices other than piper's for the wake-word and language tests; rsync, libcap2-bin (capsh), mtools,
+# espeak-ng: voices other than piper's for the wake-word and language tests; libspeexdsp1: the wake word's echo
+# canceller; rsync, libcap2-bin (capsh), mtools,
 # dosfstools, fdisk: the image build's fast checks (the pi-gen shim, the boot partition).
-PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng rsync libcap2-bin mtools dosfstools fdisk"
+PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng libspeexdsp1 rsync libcap2-bin mtools dosfstools fdisk"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"

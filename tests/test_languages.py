@@ -4,6 +4,7 @@ the reply asked in the language heard, the voice of that language, and Home Assi
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from standins import HomeAssistantStandIn, Reply
 from text_match import contains_words
 
 GERMAN_VOICE = "de_DE-owner-medium"
+FRENCH_VOICE = "fr_FR-siwis-medium"  # the catalogue's French voice
 SLOW = 180  # seconds: whisper base on a busy 2-core machine; only a hung service takes this long
 
 
@@ -43,6 +45,13 @@ def voices_tts(models_dir: Path, tmp_path_factory) -> Iterator[ServiceProcess]:
     config = json.loads((joe / "en_US-joe-medium.onnx.json").read_text())
     config["language"] = {"code": "de_DE", "family": "de", "region": "DE"}
     (folder / f"{GERMAN_VOICE}.onnx.json").write_text(json.dumps(config))
+    # The catalogue's French voice, fetched as an owner would from a local folder (Hugging Face is out of reach
+    # here, and no French piper voice is on PyPI: joe's model under a fr_FR config stands in for its files).
+    local = tmp_path_factory.mktemp("usb-stick")
+    shutil.copy(joe / "en_US-joe-medium.onnx", local / f"{FRENCH_VOICE}.onnx")
+    config["language"] = {"code": "fr_FR", "family": "fr", "region": "FR"}
+    (local / f"{FRENCH_VOICE}.onnx.json").write_text(json.dumps(config))
+    fetch_model(FRENCH_VOICE, folder, local=local)
     service = ServiceProcess.billy(["tts-server", "--voice-dir", str(folder)], folder / "tts.log")
     yield service
     service.stop()
@@ -86,3 +95,21 @@ def test_a_german_question_gets_a_german_answer_in_a_german_voice(tank_factory, 
         assert turn.result.said == "Mir geht es gut, danke." and turn.result.first_sound_at is not None
     finally:
         home.close()
+
+
+def test_a_french_question_is_answered_in_the_catalogue_s_french_voice(tank_factory, llm, multilingual_stt, voices_tts):
+    llm.then(Reply("Il fera beau demain."))
+    tank = tank_factory(
+        {
+            "STT_BASE_URL": multilingual_stt.base_url,
+            "STT_LANGUAGE": "auto",
+            "TTS_BASE_URL": voices_tts.base_url,
+            "STAGE_TIMEOUT_SECONDS": str(SLOW),
+        }
+    )
+    question = espeak("Bonjour tout le monde. Je voudrais savoir quel temps il fera demain à Paris.", "fr", 130)
+    turn = tank.ask(question, timeout=2 * SLOW)
+    assert turn.result.language == "fr", turn.result
+    assert "Always answer in French" in llm.requests[0]["body"]["messages"][0]["content"]
+    assert tank.billy.pipeline.tts.clients[0].voice == FRENCH_VOICE
+    assert turn.result.said == "Il fera beau demain." and turn.result.first_sound_at is not None

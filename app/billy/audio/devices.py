@@ -25,6 +25,9 @@ class Microphone(Protocol):
 
     def read(self, samples: int) -> np.ndarray: ...
 
+    def unread_seconds(self) -> float:
+        """How much recorded sound waits to be read: the last frame read ended that long ago."""
+
     def flush(self) -> None:
         """Drop what was recorded while nobody read (Billy's own voice among it): called before listening."""
 
@@ -103,6 +106,9 @@ class SoundDeviceMicrophone:
         if available:
             self._stream.read(available)
         self._buffer = np.zeros(0, dtype=np.int16)
+
+    def unread_seconds(self) -> float:
+        return self._stream.read_available / self._stream.samplerate + len(self._buffer) / MIC_RATE
 
     def read(self, samples: int) -> np.ndarray:
         while len(self._buffer) < samples:

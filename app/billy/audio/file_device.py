@@ -24,20 +24,36 @@ from .devices import MIC_RATE
 from .pcm import Pcm, read_wav, resample, wav_bytes
 
 SPEECH_LEVEL = 300  # PCM16 amplitude above which a sample counts as sound, not silence
+CAPTURE_BUFFER_S = 0.5  # what the microphone keeps for a late reader, as ALSA's capture buffer does
 
 
 class RealTimeClock:
-    """Makes a stream of blocks take as long as the audio they carry."""
+    """Makes a stream of blocks take as long as the audio they carry.
 
-    def __init__(self) -> None:
+    `buffer_s`: how far a late reader may fall behind and catch up, as a card's capture buffer holds what was
+    recorded while nobody read. Without it, every late read would lose time, and a loopback echo (which keeps
+    every sample) would drift behind the voices in the room, a second or more on a busy machine."""
+
+    def __init__(self, buffer_s: float = 0.0) -> None:
         self._due = 0.0
+        self.buffer_s = buffer_s
+
+    def reserve(self, seconds: float) -> float:
+        """The moment the next block starts (from now on, or where the last one ended if the buffer still holds
+        it); the block is done at `done`."""
+        now = time.monotonic()
+        start = self._due if self._due >= now - self.buffer_s else now  # longer late: an overrun, time lost
+        self._due = start + seconds
+        return start
+
+    @property
+    def done(self) -> float:
+        return self._due
 
     def wait(self, seconds: float) -> float:
         """Sleep until the block has played (or been heard) in full; return when it started."""
-        now = time.monotonic()
-        start = max(now, self._due)
-        self._due = start + seconds
-        time.sleep(max(0.0, self._due - now))
+        start = self.reserve(seconds)
+        time.sleep(max(0.0, self._due - time.monotonic()))
         return start
 
 
@@ -55,8 +71,9 @@ class FileMicrophone:
         self._queue: deque[_Queued] = deque()
         self._echo: deque[tuple[float, np.ndarray]] = deque()  # (when it is heard, 16 kHz samples), loopback
         self._heard = np.zeros(0, dtype=np.int16)  # echo already in the air, not read yet
+        self._heard_at = 0.0  # when the first sample of `_heard` sounds
         self._lock = threading.Lock()
-        self._clock = RealTimeClock()
+        self._clock = RealTimeClock(CAPTURE_BUFFER_S)
         self.speech_ended_at: float | None = None
 
     def hear(self, samples: np.ndarray, rate: int, at: float) -> None:
@@ -65,8 +82,28 @@ class FileMicrophone:
             self._echo.append((at, resample(samples, rate, MIC_RATE)))
 
     def _collect_echo(self, until: float) -> None:
+        """Echo in the air by `until`, each sample at its own moment (a pause between clips stays a pause)."""
         while self._echo and self._echo[0][0] <= until:
-            self._heard = np.concatenate([self._heard, self._echo.popleft()[1]])
+            at, samples = self._echo.popleft()
+            if not len(self._heard):
+                self._heard_at = at
+            gap = round((at - self._heard_at) * MIC_RATE) - len(self._heard)
+            if gap > 0:
+                samples = np.concatenate([np.zeros(gap, np.int16), samples])
+            self._heard = np.concatenate([self._heard, samples])
+
+    def _echo_for(self, start: float, samples: int) -> np.ndarray:
+        """The echo heard during the block from `start`: earlier echo is gone (an overrun lost it)."""
+        block = np.zeros(samples, np.int16)
+        offset = round((self._heard_at - start) * MIC_RATE)
+        if offset < 0:
+            self._heard = self._heard[-offset:]
+            offset = 0
+        take = max(0, min(samples - offset, len(self._heard)))
+        block[offset : offset + take] = self._heard[:take]
+        self._heard = self._heard[take:]
+        self._heard_at = start + (offset + take) / MIC_RATE
+        return block
 
     def flush(self) -> None:
         """Forget what the room has sounded like so far, as a sound card's input buffer is drained."""
@@ -87,15 +124,16 @@ class FileMicrophone:
         with self._lock:
             return not self._queue
 
+    def unread_seconds(self) -> float:
+        """A reader behind the clock (within the capture buffer) gets old sound until it catches up."""
+        return max(0.0, time.monotonic() - self._clock.done)
+
     def read(self, samples: int) -> np.ndarray:
         start = self._clock.wait(samples / self.rate)
-        block = np.zeros(samples, dtype=np.int16)
         filled, speech_end = 0, None  # where in this block the last voiced sample of a question ends
         with self._lock:
             self._collect_echo(start + samples / self.rate)
-            if len(self._heard):
-                echo, self._heard = self._heard[:samples], self._heard[samples:]
-                block[: len(echo)] = echo
+            block = self._echo_for(start, samples)
             while filled < samples and self._queue:
                 item = self._queue[0]
                 take = min(samples - filled, len(item.audio) - item.position)
@@ -143,11 +181,13 @@ class FileSpeaker:
     def write(self, samples: np.ndarray, rate: int) -> None:
         seconds = len(samples) / rate
         # Returns as a sound card does: once the block is in its buffer, `latency` before it is heard.
-        started = (self._clock.wait(seconds) if self._realtime else time.monotonic()) + self.latency
+        started = (self._clock.reserve(seconds) if self._realtime else time.monotonic()) + self.latency
         with self._lock:
             self._blocks.append(PlayedBlock(started, samples.copy(), rate))
-        if self.loopback is not None:
+        if self.loopback is not None:  # in the room from `started` on, before this call returns
             self.loopback.hear(samples, rate, started)
+        if self._realtime:
+            time.sleep(max(0.0, self._clock.done - time.monotonic()))
 
     def mark(self) -> int:
         with self._lock:

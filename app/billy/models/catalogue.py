@@ -1,4 +1,11 @@
-"""The model catalogue: which files make each model, their SHA-256, and where to get them, in order."""
+"""The model catalogue: which files make each model, their SHA-256, and where to get them, in order.
+
+A file's SHA-256 is `null` when it could not be learnt without downloading the file (voices whose upstream
+publishes no SHA-256, added where the upstream cannot be reached). Such a file is pinned at its first fetch:
+its hash is recorded beside it (fetch.PINS_FILE) and every later check and fetch must match that record, so
+it can change only by a deliberate re-pin (delete the record). `billy models list` shows which are unpinned,
+and a maintainer copies the recorded hash into the catalogue once a download was checked.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ class ModelEntry:
     name: str
     kind: str
     description: str
-    files: dict[str, str]
+    files: dict[str, str | None]  # name -> SHA-256, or None: pinned at the first fetch (see above)
     sources: tuple[Source, ...]
     chat: dict[str, Any]  # for an LLM: how to talk to it (billy.llm.profile); empty for other models
 

