@@ -20,6 +20,7 @@ UNITS = {
     "billy-stt": ("billy_app", "billy-stt.service.j2"),
     "billy-tts": ("billy_app", "billy-tts.service.j2"),
     "billy-web": ("billy_app", "billy-web.service.j2"),
+    "billy-boot-settings": ("billy_app", "billy-boot-settings.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
@@ -65,7 +66,7 @@ def test_every_line_is_one_setting(unit):
     assert not glued, glued
 
 
-@pytest.mark.parametrize("unit", sorted(UNITS))
+@pytest.mark.parametrize("unit", sorted(set(UNITS) - {"billy-boot-settings"}))
 def test_network_online_is_wanted_where_it_is_waited_for(unit):
     lines = render(unit).splitlines()
     after = " ".join(line for line in lines if line.startswith("After="))
@@ -92,3 +93,10 @@ def test_the_web_page_runs_unprivileged_with_only_the_right_to_bind_port_80():
     assert "AmbientCapabilities=CAP_NET_BIND_SERVICE" in lines
     assert "CapabilityBoundingSet=CAP_NET_BIND_SERVICE" in lines
     assert not any("sudo" in line for line in lines if not line.startswith("#"))
+
+
+def test_the_boot_settings_unit_runs_before_the_network_without_one():
+    # It must finish before Billy's units start, which wait for the network: it needs none and has none.
+    unit = render("billy-boot-settings")
+    assert "network" not in " ".join(line for line in unit.splitlines() if line.startswith(("After=", "Wants=")))
+    assert "PrivateNetwork=yes" in unit and "Before=billy-stt.service billy-tts.service billy.service" in unit
