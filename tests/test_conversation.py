@@ -64,13 +64,13 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
 
 def test_the_small_offline_model_gets_its_catalogue_profile_and_a_capped_reply(tank_factory, llm, speak):
     # SmolLM2 135M (the offline default) loops on the full prompt and calls no tools: its catalogue entry asks
-    # for a short prompt, its own sampling, no tools and four spoken pieces at most; stage directions are dropped.
+    # for a short prompt, its own sampling, no tools and three sentences at most; stage directions are dropped.
     llm.model = "smollm2-135m"
-    llm.then(Reply("*nods* I swim. I sing (laughs). I nap. I eat. I sleep. I dream. 😂"))
+    llm.then(Reply("Billy: *nods* I swim, I dive. I sing (laughs). I nap. I eat. I sleep. 😂"))
     tank = tank_factory()
     turn = tank.ask(speak(QUESTION))
     tank.wait_idle()
-    assert turn.result.said == "I swim. I sing. I nap. I eat."
+    assert turn.result.said == "I swim, I dive. I sing. I nap."
     request = llm.requests[0]["body"]
     assert "tools" not in request and request["temperature"] == 0.3 and request["repeat_penalty"] == 1.3
     system = request["messages"][0]["content"]

@@ -1,6 +1,6 @@
 """Cutting streamed text into sentences to speak."""
 
-from billy.sentences import SpokenSentences, split_sentences
+from billy.sentences import SpokenSentences, ends_sentence, split_sentences
 
 
 def test_punctuation_line_breaks_and_abbreviations():
@@ -67,3 +67,12 @@ def test_a_first_piece_without_a_clause_is_cut_at_a_word_that_can_end_a_phrase()
     pieces += splitter.finish()
     assert pieces[0] == "Fish swim in the deep"  # not "... the deep and": a piece ending there sounds cut off
     assert len(pieces[0]) <= 28 and " ".join(pieces).split() == text.split()
+
+
+def test_a_speaker_label_at_the_start_is_not_read_out():
+    splitter = SpokenSentences()
+    pieces = []
+    for part in ("Bil", "ly: I love", " old songs. Billy: yes."):
+        pieces += splitter.add(part)
+    assert " ".join(pieces + splitter.finish()) == "I love old songs. Billy: yes."
+    assert ends_sentence("I love old songs.") and ends_sentence('He said "yes!"') and not ends_sentence("I love,")

@@ -25,7 +25,7 @@ from .conversation import Conversation
 from .draft import Draft
 from .llm.client import TextDelta, ToolCall
 from .playback import Player
-from .sentences import SpokenSentences, split_sentences
+from .sentences import SpokenSentences, ends_sentence, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
 from .stages import Stage
@@ -94,7 +94,7 @@ class Pipeline:
         # Steps tried before the LLM, in order: the first that returns words answers the turn (spoken at once,
         # no LLM request). See billy.turn_steps.
         self.before_llm: list[TurnStep] = []
-        self.max_sentences = 0  # a small model's reply is cut after this many pieces (billy.llm.profile); 0: never
+        self.max_sentences = 0  # a small model's reply ends after this many sentences (billy.llm.profile); 0: never
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
@@ -164,25 +164,27 @@ class Pipeline:
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
         splitter = SpokenSentences()
-        spoken = 0
+        finished = 0  # whole sentences spoken: a small model's reply stops after max_sentences of them
 
-        def room() -> int | None:  # how many more pieces may be spoken (None: no cap)
-            return max(self.max_sentences - spoken, 0) if self.max_sentences else None
+        def capped() -> bool:
+            return 0 < self.max_sentences <= finished
 
         try:
             for event in self.think(draft.messages):
-                if draft.stop.is_set() or room() == 0:
+                if draft.stop.is_set() or capped():
                     break  # closing the stream stops generation on the server
                 if isinstance(event, TextDelta):
                     draft.marks.setdefault("first_token", time.monotonic())
-                    for sentence in splitter.add(event.text)[: room()]:
+                    for sentence in splitter.add(event.text):
+                        if capped():
+                            break
                         draft.marks.setdefault("first_sentence", time.monotonic())
                         sentences.put(sentence)
-                        spoken += 1
+                        finished += ends_sentence(sentence)
                 else:
                     draft.tool_calls.append(event)
             if not draft.stop.is_set():
-                for sentence in splitter.finish()[: room()]:
+                for sentence in [] if capped() else splitter.finish():
                     sentences.put(sentence)
         except ServiceError as error:
             draft.failures["llm"] = error

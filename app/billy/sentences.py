@@ -19,6 +19,9 @@ MAX_DIRECTION_CHARS = 40
 ACTION = re.compile(r"\*[^*\n]{1,40}\*|\(\s*[a-z]+(?: [a-z]+)?\s*\)")
 STRAY_MARKUP = re.compile("[*#`\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")  # and emoji: piper reads no pictures
 SPACE_BEFORE_STOP = re.compile(r"\s+([.,!?;:])")
+SENTENCE_END = re.compile(r"[.!?\u2026][\"')\]\u201d]*$")
+# A small model often starts with a speaker's label ("Billy: I love ..."): not for reading out.
+SPEAKER_LABEL = re.compile(r"^[A-Z][\w']*(?: [A-Z][\w']*)?:(?:\s+|$)")
 MAX_SENTENCE_CHARS = 160
 MAX_FIRST_CHARS = 28  # about five words, 1.5 s of speech
 MIN_FIRST_CLAUSE_CHARS = 2  # a clause after its first word: "Well," "Oh," "My name is Billy,"
@@ -41,6 +44,8 @@ class SpokenSentences:
                 done += self._finish_line()
             done += _tidy(self._detector.add_chunk(line))
             done += _tidy(self._cut_run_on())
+        if not self._started and done:
+            done = _tidy([SPEAKER_LABEL.sub("", done[0]), *done[1:]])
         self._started = self._started or bool(done)
         return done
 
@@ -103,3 +108,8 @@ def _tidy(pieces: list[str]) -> list[str]:
     """Pieces without stray markup, their spaces closed up; an empty piece is dropped."""
     tidied = (SPACE_BEFORE_STOP.sub(r"\1", " ".join(STRAY_MARKUP.sub("", piece).split())) for piece in pieces)
     return [piece for piece in tidied if piece]
+
+
+def ends_sentence(piece: str) -> bool:
+    """Whether the piece ends a sentence (not a clause or a run-on cut at the length cap)."""
+    return bool(SENTENCE_END.search(piece))

@@ -3,7 +3,7 @@
 A model of a hundred million parameters (the offline default, SmolLM2 135M) loops ("I'm a fish, I like to do all
 day, I'm a fish, ...") and babbles on the full persona prompt with the server's default sampling, and it never
 calls a tool: its catalogue entry's "chat" block says what keeps it to plain sentences (a short prompt, a repeat
-penalty, a low temperature, no tools, a few sentences). Any model the catalogue does not know (Ollama's
+penalty, a low temperature, no tools, three sentences). Any model the catalogue does not know (Ollama's
 `qwen2.5:1.5b`, OpenAI's) gets the full prompt, the tools and the server's own sampling.
 """
 
@@ -19,7 +19,7 @@ from ..models.catalogue import UnknownModelError, find_model
 class ChatProfile:
     short_prompt: bool = False  # the persona's instructions and strongest traits only (Persona.system_prompt)
     tools: bool = True
-    max_sentences: int = 0  # Billy stops the reply after this many spoken pieces; 0: no cap
+    max_sentences: int = 0  # Billy stops the reply after this many whole sentences; 0: no cap
     sampling: dict[str, Any] = field(default_factory=dict)  # merged into each /chat/completions request
 
 
