@@ -79,12 +79,16 @@ class Listener:
         """
         self.vad.reset()
         preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
-        deadline = time.monotonic() + timeout_s
+        # The wait is counted in the microphone's own time (frames heard), as the end of a turn is: a reader held
+        # up by a busy CPU finds the question buffered behind it instead of giving up on the wall clock.
+        frames_to_wait = timeout_s * 1000 / FRAME_MS
+        waited = 0
         run = 0
         while run < START_FRAMES:
-            if time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
+            if waited > frames_to_wait or (cancel is not None and cancel.is_set()):
                 return None
             frame = self.microphone.read(FRAME_SAMPLES)
+            waited += 1
             preroll.append(frame)
             run = run + 1 if self._is_speech(frame) else 0
         frames = list(preroll)
