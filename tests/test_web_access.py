@@ -6,7 +6,9 @@ network) would.
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 import time
 import zipfile
@@ -16,7 +18,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from web_stage import PASSWORD, WebStage, start_web
+from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.audio.pcm import wav_bytes
 from billy.sounds import CLIPS
@@ -275,3 +277,18 @@ def test_a_flood_of_anonymous_visits_keeps_signed_in_sessions() -> None:
     for _ in range(MAX_SESSIONS * 3):
         sessions.new()
     assert sessions.get(token) is not None and len(sessions) <= MAX_SESSIONS
+
+
+def test_an_entry_written_between_the_page_and_its_live_view_is_shown_once(owner: httpx.Client, stage: WebStage):
+    # The order a busy machine makes likely: the page is read, a line is logged, then the browser opens the stream.
+    page = owner.get("/logs", params={"unit": "billy-tts"})
+    stream_url = html.unescape(re.search(r'data-stream="([^"]+)"', page.text).group(1))
+    assert "after=" in stream_url or "since=" in stream_url, stream_url
+    write_journal(stage.journal_dir, [("billy-tts", 3, "written while the page loaded")])
+    with owner.stream("GET", stream_url, timeout=60) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                entry = json.loads(line.removeprefix("data: "))
+                assert entry["message"] not in page.text, entry  # nothing the page showed comes again
+                if entry["message"] == "written while the page loaded":
+                    break

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import anyio
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -526,10 +528,13 @@ def _log_filter(request: Request) -> tuple[list[str], str]:
 
 async def logs_page(web: Web, request: Request, session: Session) -> Response:
     units, level = _log_filter(request)
+    shown_at = time.time()
     try:
         lines = await anyio.to_thread.run_sync(system.read_journal, web.settings.billy_web_journal_dir, units, level)
     except ValueError as error:
         return _back(session, "/logs", str(error))
+    # The live view picks up after the last line shown (or, with none, from when the page was read).
+    start = {"after": lines[-1].cursor} if lines and lines[-1].cursor else {"since": f"{shown_at:.6f}"}
     return _render(
         web,
         request,
@@ -541,12 +546,20 @@ async def logs_page(web: Web, request: Request, session: Session) -> Response:
         unit=units[0] if units else "",
         level=level,
         query=request.url.query,
+        stream_query=urlencode({**dict(request.query_params), **start}),
     )
 
 
 async def logs_stream(web: Web, request: Request, session: Session) -> Response:
     units, level = _log_filter(request)
-    command = system.journal_command(web.settings.billy_web_journal_dir, units, level, lines=0, follow=True)
+    after, since = request.query_params.get("after", ""), request.query_params.get("since", "")
+    try:
+        start = float(since) if since else 0.0
+    except ValueError:
+        return PlainTextResponse("since: a UNIX time in seconds", status_code=400)
+    command = system.journal_command(
+        web.settings.billy_web_journal_dir, units, level, lines=0, follow=True, after=after, since=start
+    )
 
     async def stream():
         process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)

@@ -59,13 +59,24 @@ class LogLine:
     unit: str
     level: str
     message: str
+    cursor: str = ""  # journald's position of the entry: the live view goes on from the last one shown
 
     def text(self) -> str:
         return f"{self.time} {self.unit} {self.level}: {self.message}"
 
 
-def journal_command(journal_dir: str, units: list[str], level: str, lines: int, follow: bool) -> list[str]:
-    command = ["journalctl", "--output=json", "--no-pager", f"--lines={lines}"]
+def journal_command(
+    journal_dir: str, units: list[str], level: str, lines: int, follow: bool, after: str = "", since: float = 0
+) -> list[str]:
+    """`after` (a cursor) or `since` (a UNIX time) start a live view where the page left off, so an entry
+    written between the page and its stream is neither lost nor shown twice; else the last `lines` entries."""
+    command = ["journalctl", "--output=json", "--no-pager"]
+    if after:
+        command.append(f"--after-cursor={after}")
+    elif since:
+        command.append(f"--since=@{since:.6f}")
+    else:
+        command.append(f"--lines={lines}")
     if journal_dir:
         command.append(f"--directory={journal_dir}")
     for unit in units or UNITS:
@@ -95,7 +106,7 @@ def parse_journal_line(raw: str) -> LogLine | None:
     if isinstance(message, list):  # journald sends non-UTF-8 messages as a byte array
         message = bytes(message).decode(errors="replace")
     unit = str(entry.get("_SYSTEMD_UNIT", entry.get("UNIT", ""))).removesuffix(".service")
-    return LogLine(stamp, unit, level, message)
+    return LogLine(stamp, unit, level, message, str(entry.get("__CURSOR", "")))
 
 
 def read_journal(journal_dir: str, units: list[str], level: str, lines: int = 200) -> list[LogLine]:
