@@ -75,4 +75,5 @@ def test_a_speaker_label_at_the_start_is_not_read_out():
     for part in ("Bil", "ly: I love", " old songs. Billy: yes."):
         pieces += splitter.add(part)
     assert " ".join(pieces + splitter.finish()) == "I love old songs. Billy: yes."
+    assert split_sentences("Billy: Hi.") == ["Hi."]  # a reply that comes whole at the end, too
     assert ends_sentence("I love old songs.") and ends_sentence('He said "yes!"') and not ends_sentence("I love,")

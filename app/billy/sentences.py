@@ -44,15 +44,19 @@ class SpokenSentences:
                 done += self._finish_line()
             done += _tidy(self._detector.add_chunk(line))
             done += _tidy(self._cut_run_on())
-        if not self._started and done:
-            done = _tidy([SPEAKER_LABEL.sub("", done[0]), *done[1:]])
-        self._started = self._started or bool(done)
-        return done
+        return self._spoken(done)
 
     def finish(self) -> list[str]:
         """Whatever is left, as a last sentence."""
         held, self._held = self._held, ""
-        return _tidy(self._detector.add_chunk(held)) + self._finish_line()
+        return self._spoken(_tidy(self._detector.add_chunk(held)) + self._finish_line())
+
+    def _spoken(self, done: list[str]) -> list[str]:
+        """The reply's first pieces lose a speaker's label; every later piece is left as it is."""
+        if not self._started and done:
+            done = _tidy([SPEAKER_LABEL.sub("", done[0]), *done[1:]])
+        self._started = self._started or bool(done)
+        return done
 
     def _finish_line(self) -> list[str]:
         rest = self._detector.finish()
