@@ -26,6 +26,7 @@ OUT = os.environ.get("SOAK_OUT", "")
 # The memory goal is judged after this many turns (imports, model arenas and caches settle first).
 WARM_UP_TURNS = max(1, TURNS // 10)
 MAX_GROWTH = 0.05
+UNITS = Path(__file__).parent.parent / "roles" / "billy_app" / "templates"
 QUESTIONS = ("What is your name?", "Where do you live?", "How old are you?")
 ANSWER = "I am Billy the fish."
 
@@ -45,8 +46,22 @@ def _wait(predicate, what: str, process: subprocess.Popen, log: Path, timeout: f
         time.sleep(0.05)
 
 
-def test_soak_every_question_answered_and_memory_flat(models_dir, sounds_dir, speak, llm, tmp_path):
+def unit_environment(*units: str) -> dict[str, str]:
+    """The Environment= lines of Billy's units: the soak runs each process as systemd runs it on the Pi."""
+    settings = {}
+    for unit in units:
+        for line in (UNITS / f"{unit}.service.j2").read_text().splitlines():
+            if line.startswith("Environment="):
+                name, _, value = line.removeprefix("Environment=").partition("=")
+                settings[name] = value
+    return settings
+
+
+def test_soak_every_question_answered_and_memory_flat(models_dir, sounds_dir, speak, llm, tmp_path, monkeypatch):
     llm.default = Reply(ANSWER, word_delay=0.0)
+    for name, value in unit_environment("billy", "billy-stt", "billy-tts").items():
+        monkeypatch.setenv(name, value)  # the services copy this process's environment
+    assert os.environ.get("MALLOC_ARENA_MAX") == "2"
     stt = ServiceProcess.billy(["stt-server", "--model-dir", str(models_dir / "tiny.en")], tmp_path / "stt.log")
     tts = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir)], tmp_path / "tts.log")
     state, spool, log = tmp_path / "state", tmp_path / "spool", tmp_path / "billy.log"
