@@ -122,7 +122,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     fi
     WORK_DIR=$(realpath "$2")
     PREV_ROOTFS_DIR=$(realpath "$3")
-    export WORK_DIR PREV_ROOTFS_DIR
+    # pi-gen's build.sh sets BASE_DIR (its own folder) before it reads the config, which may use it.
+    BASE_DIR=${BASE_DIR:-$(dirname "$(realpath "$1")")}
+    export WORK_DIR PREV_ROOTFS_DIR BASE_DIR
     if [ -n "${4:-}" ]; then
         set -a
         # shellcheck disable=SC1090

@@ -21,7 +21,7 @@ if [ ! -e "${policy}" ]; then
 	trap 'rm -f "${policy}"' EXIT
 fi
 # pi-gen's mounts (proc, dev, sys, run, tmp) for what Ansible runs in the chroot.
-on_chroot true
+on_chroot -c true  # bash -c: on_chroot hands its arguments to bash in the chroot
 # Offline wheels, seen by pip inside the chroot on its /run (a tmpfs: nothing of them stays in the image).
 if [ -n "${BILLY_WHEELS_DIR:-}" ]; then
 	mkdir -p "${ROOTFS_DIR}/run/billy-wheels"
