@@ -9,8 +9,10 @@ import time
 import numpy as np
 import pytest
 
+from billy.audio.file_device import FileMicrophone
 from billy.audio.pcm import Pcm, read_wav, wav_bytes
-from billy.end_of_turn import dangling
+from billy.end_of_turn import EndOfTurn, dangling
+from billy.listening import KEPT_PAUSE_MS, Listener
 from billy.service_client import ServiceError
 from billy.stages import stage
 from billy.stt.client import SttClient
@@ -48,7 +50,7 @@ def halves(tts_service, stt_service) -> tuple[Pcm, Pcm]:
     for _ in range(6):
         first, second = (read_wav(tts.speak_wav(text)).resampled(16000) for text in (BEFORE, AFTER))
         alone = stt.transcribe(wav_bytes(first.samples, 16000))
-        paused = stt.transcribe(_paused(first, second, pause_s=1.0))
+        paused = stt.transcribe(_paused(first, second, pause_s=KEPT_PAUSE_MS / 1000))  # as the listener keeps it
         if words(alone) == words(BEFORE) and words(paused) == words(f"{BEFORE} {AFTER}"):
             return first, second
     pytest.fail(f"six renditions of {BEFORE!r} {AFTER!r}, none heard right (last: {alone!r}, {paused!r})")
@@ -62,6 +64,20 @@ def test_a_question_with_a_pause_mid_sentence_is_not_cut(tank_factory, llm, halv
     assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
     assert len(tank.turns) == 1 and turn.result.said == ANSWER
     assert words(llm.requests[-1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
+
+
+def test_a_long_pause_is_shortened_in_what_is_transcribed(halves):
+    first, second = halves
+    microphone = FileMicrophone()
+    microphone.queue(_paused(first, second, pause_s=4.0))
+    utterance = Listener(microphone, EndOfTurn(None, silence_ms=6000)).listen(timeout_s=10)
+    assert utterance is not None and utterance.resumed == 1, "the second half was not part of the turn"
+    spoken_s = (len(first.samples) + len(second.samples)) / 16000
+    utterance_s = len(utterance.pcm.samples) / utterance.pcm.rate
+    # What is kept: both halves and at most KEPT_PAUSE_MS of the 4 s pause (no more than half a second of
+    # the lead-in frames and the halves' own trailing quiet besides).
+    assert utterance_s < spoken_s + KEPT_PAUSE_MS / 1000 + 0.5, (utterance_s, spoken_s)
+    assert utterance_s > spoken_s - 0.5, "speech was cut, not the pause"
 
 
 def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_factory, llm, halves):

@@ -8,7 +8,8 @@ than it never count as speech.
 The end of the turn uses the silence instead of only waiting through it: after `PAUSE_MS` of quiet the speech
 so far is all there, so it goes to the end-of-turn judge (`end_of_turn.py`) and, through `speculate`, to the
 pipeline, which starts drafting the reply. If the user speaks again that draft is cancelled and the next pause
-starts another; if the turn ends, the listener hands over the draft with the utterance.
+starts another; if the turn ends, the listener hands over the draft with the utterance. A long pause the user
+speaks on after is shortened to `KEPT_PAUSE_MS` in the utterance, as whisper hears a pause, not a gap.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ FRAME_MS = 32
 START_FRAMES = 2
 PREROLL_FRAMES = 10
 PAUSE_MS = 96  # quiet long enough to be a pause, not the gap between two syllables
+# A pause the user speaks on after is kept this long at most: whisper often ends its transcript at a long
+# silence ("What is the capital of" and, 5 s later, "France?" came back without "France").
+KEPT_PAUSE_MS = 800
 LOG = logging.getLogger(__name__)
 
 
@@ -102,6 +106,7 @@ class Listener:
             frame = self.microphone.read(FRAME_SAMPLES)
             frames.append(frame)
             if self._is_speech(frame):
+                _shorten_pause(frames, quiet)
                 quiet, ended_at = 0, time.monotonic()
                 if speech is not None:
                     LOG.info("the user goes on speaking: dropping the work started at the pause")
@@ -127,3 +132,11 @@ class Listener:
         if speech is None:  # cut by the length cap, or a silence shorter than a pause: nothing was drafted
             speech = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000)
         return Utterance(speech, ended_at, time.monotonic(), draft, resumed)
+
+
+def _shorten_pause(frames: list[np.ndarray], quiet: int) -> None:
+    """Drop the middle of the `quiet` frames before the last one (speech again) past KEPT_PAUSE_MS."""
+    kept = KEPT_PAUSE_MS // FRAME_MS
+    if quiet > kept:
+        start = len(frames) - 1 - quiet + kept // 2
+        del frames[start : start + quiet - kept]
