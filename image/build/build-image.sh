@@ -32,9 +32,16 @@ work="$cache/work"
 # shellcheck source=image/build/pigen-shim.sh
 . "$here/pigen-shim.sh"
 [ ! -d "$work" ] || unmount "$work"
-rm -rf "$work"
-mkdir -p "$work/stage2/rootfs"
-tar --numeric-owner --xattrs --acls -C "$work/stage2/rootfs" -xf "$cache/base-$RELEASE-arm64.tar"
+if [ "${CONTINUE:-0}" = 1 ] && [ -d "$work/stage-billy/rootfs" ]; then
+    # pi-gen's CONTINUE=1: after a failed build, the stage runs again on the root it left (the playbook is
+    # idempotent, so what was done is only checked), instead of from the cached base.
+    echo "CONTINUE=1: running the stage again on $work/stage-billy/rootfs"
+    rm -rf "$work/stage-billy-src"
+else
+    rm -rf "$work"
+    mkdir -p "$work/stage2/rootfs"
+    tar --numeric-owner --xattrs --acls -C "$work/stage2/rootfs" -xf "$cache/base-$RELEASE-arm64.tar"
+fi
 
 # The stage, exactly as `make image-pigen` would install it.
 sh "$here/bundle-stage.sh" "$work/stage-billy-src/stage-billy"

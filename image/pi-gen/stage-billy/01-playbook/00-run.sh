@@ -28,6 +28,9 @@ if [ -n "${BILLY_WHEELS_DIR:-}" ]; then
 	mount --bind "${BILLY_WHEELS_DIR}" "${ROOTFS_DIR}/run/billy-wheels"
 fi
 
+# On an x86 build host the image's programs run under qemu-user, whose default CPU ("max", with SVE) makes
+# onnxruntime (piper's engine, for the clips rendered at provisioning) die with SIGSEGV: emulate the Pi 4's CPU.
+export QEMU_CPU="${QEMU_CPU:-cortex-a72}"
 ANSIBLE_CONFIG="${billy}/ansible/ansible.cfg" \
 ANSIBLE_COLLECTIONS_PATH="${billy}/collections" \
 ANSIBLE_ROLES_PATH="${billy}/roles" \
