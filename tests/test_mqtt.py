@@ -120,7 +120,7 @@ def recorder() -> Recorder:
 def link(broker: Mosquitto, recorder: Recorder) -> Iterator[MqttLink]:
     link = make_link(broker, recorder)
     link.start()
-    wait(lambda: link.connected, what="the link to connect")
+    wait(lambda: link.subscribed, what="the link to connect")
     link.publish_state("idle")
     yield link
     link.stop()
@@ -257,7 +257,7 @@ def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorde
     link = make_link(broker, recorder)
     link.start()
     try:
-        wait(lambda: link.connected, what="connect")
+        wait(lambda: link.subscribed, what="connect")
         client.publish("billy/say", "fresh words")
         wait(lambda: recorder.of("say") == [("fresh words", True)], what="the fresh say")
         assert recorder.of("command") == []
@@ -361,7 +361,7 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
     late = make_link(broker, late_recorder)
     late.start()
     try:
-        wait(lambda: late.connected, what="the late link")
+        wait(lambda: late.subscribed, what="the late link")
         client.publish("billy/say", "for the late one")
         wait(lambda: ("for the late one", True) in late_recorder.of("say"), timeout=60, what="the late say")
         assert late_recorder.of("command") == [] and late_recorder.of("say") == [("for the late one", True)]
@@ -502,7 +502,7 @@ def test_broker_restart_reconnects_and_republishes(
     link.publish_state("thinking")  # while the broker is away: kept and published on reconnect
     # No persistence: the restarted broker has forgotten every retained message.
     broker.start()
-    wait(lambda: link.connected, timeout=60, what="the link to reconnect")
+    wait(lambda: link.subscribed, timeout=60, what="the link to reconnect")
     fresh = Collector(broker.port, ["homeassistant/#", "billy/#"])
     try:
         assert_discovery(fresh)
@@ -526,7 +526,7 @@ def test_unreachable_broker_at_start_does_not_block(
         wait(lambda: "cannot reach" in caplog.text, what="the failed attempt to be logged")
         assert not link.connected
         server.start()
-        wait(lambda: link.connected, timeout=60, what="the link to connect once the broker is up")
+        wait(lambda: link.subscribed, timeout=60, what="the link to connect once the broker is up")
     finally:
         link.stop()
         server.stop()
@@ -543,7 +543,7 @@ def test_credentials_work_and_never_reach_the_logs(
     try:
         good.start()
         bad.start()
-        wait(lambda: good.connected, what="the good link")
+        wait(lambda: good.subscribed, what="the good link")
         watcher = Collector(server.port, ["billy/availability"], username="billy", password=PASSWORD)
         watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online")
         watcher.close()
@@ -642,7 +642,7 @@ def test_power_commands_can_be_switched_off(broker: Mosquitto, recorder: Recorde
     link = make_link(broker, recorder, BILLY_MQTT_POWER_COMMANDS="false")
     link.start()
     try:
-        wait(lambda: link.connected, what="connect")
+        wait(lambda: link.subscribed, what="connect")
         # The retained configs of the shutdown and reboot buttons are cleared: Home Assistant removes them.
         watcher.wait_for(
             lambda: (

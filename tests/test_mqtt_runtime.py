@@ -114,7 +114,7 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
         tank = tank_factory({**runtime_env(broker, marks), **(env or {})})
         link = tank.billy.link  # attached by the same wiring as `billy run`
         links.append(link)
-        wait(lambda: link.connected, timeout=60, what="Billy to connect to the broker")
+        wait(lambda: link.subscribed, timeout=60, what="Billy to connect to the broker")
         return tank, link
 
     yield make
@@ -348,7 +348,7 @@ def test_broker_restart_mid_session_billy_talks_on_reconnects_and_republishes(
     assert not turn.result.interrupted and not turn.result.failed_stage
     assert words(turn.result.said) == words(STORY)
     broker.start()  # no persistence: it forgot every retained message
-    wait(lambda: link.connected, timeout=90, what="Billy to reconnect")
+    wait(lambda: link.subscribed, timeout=90, what="Billy to reconnect")
     fresh = collector(["homeassistant/#", "billy/#"])
     assert_discovered(fresh, tank.billy.persona.traits)
     fresh.wait_for(lambda: fresh.latest().get("billy/availability") == b"online", what="online again")

@@ -78,6 +78,7 @@ class MqttLink:
         self.topics = Topics(settings.mqtt_topic_prefix, settings.mqtt_discovery_prefix)
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
+        self._subscribed = threading.Event()  # the broker confirmed the subscriptions of this connection
         self._stopping = False
         self._told_not_configured = False
         self._ever_connected = False
@@ -93,6 +94,12 @@ class MqttLink:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def subscribed(self) -> bool:
+        """Connected, and the broker has confirmed Billy's subscriptions: a message published now reaches him
+        (between the connection and this, a say or command is not delivered)."""
+        return self._subscribed.is_set()
 
     @property
     def configured(self) -> bool:
@@ -130,6 +137,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         self._say_worker = Worker("mqtt-say")
         self._control_worker = Worker("mqtt-control")
@@ -153,6 +161,7 @@ class MqttLink:
         client.disconnect()
         client.loop_stop()
         self._connected.clear()
+        self._subscribed.clear()
         for worker in (self._say_worker, self._control_worker):
             if worker is not None:
                 worker.stop()
@@ -262,8 +271,15 @@ class MqttLink:
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self._report_down("cannot reach")
 
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes, properties) -> None:
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.warning("MQTT: the broker refused a subscription: %s", ", ".join(str(code) for code in refused))
+        self._subscribed.set()
+
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason, properties) -> None:
         self._connected.clear()
+        self._subscribed.clear()
         if not self._stopping:
             self._report_down(f"lost ({reason})")
 
