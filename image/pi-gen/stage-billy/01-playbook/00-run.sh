@@ -28,9 +28,12 @@ if [ -n "${BILLY_WHEELS_DIR:-}" ]; then
 	mount --bind "${BILLY_WHEELS_DIR}" "${ROOTFS_DIR}/run/billy-wheels"
 fi
 
-# On an x86 build host the image's programs run under qemu-user, whose default CPU ("max", with SVE) makes
-# onnxruntime (piper's engine, for the clips rendered at provisioning) die with SIGSEGV: emulate the Pi 4's CPU.
-export QEMU_CPU="${QEMU_CPU:-cortex-a72}"
+# On an x86 build host the image's programs run under qemu-user and would read the host's /sys beside its
+# /proc/cpuinfo: onnxruntime's CPU probe (piper, rendering the clips at provisioning) dies with SIGSEGV on that
+# mix. Nothing the playbook does in the chroot needs /sys, so the build host's is not shown to it.
+if [ "$(uname -m)" != aarch64 ]; then
+	umount "${ROOTFS_DIR}/sys"
+fi
 ANSIBLE_CONFIG="${billy}/ansible/ansible.cfg" \
 ANSIBLE_COLLECTIONS_PATH="${billy}/collections" \
 ANSIBLE_ROLES_PATH="${billy}/roles" \
