@@ -90,9 +90,10 @@ def test_first_sound_comes_before_the_reply_is_fully_generated(tank_factory, llm
 
 def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
     llm.then(Reply("First answer."), Reply("Second answer."), Reply("New session."))
+    follow_up = speak("And how old are you?")  # made before the session: it must not outlast its 2 s of no speech
     tank = tank_factory()
     first = tank.ask(speak(QUESTION))
-    tank.microphone.queue(speak("And how old are you?"))
+    tank.microphone.queue(follow_up)
     second = tank.wait_turn(1)
     tank.wait_idle()
     assert first.result.said == "First answer." and second.result.said == "Second answer."

@@ -32,6 +32,7 @@ def _wait_state(tank, state: str, timeout: float = 120) -> None:
 
 def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_factory, llm, speak):
     llm.then(Reply(LONG), Reply("Five hundred years."))
+    speak(NEXT)  # made (and cached) before the session: it must not outlast its 2 s of no speech
     tank = tank_factory()
     tank.microphone.queue(speak(QUESTION))
     tank.press_button()
@@ -100,6 +101,7 @@ def test_llm_down_plays_the_error_clip(tank_factory, speak):
 def test_malformed_tool_call_plays_a_clip_and_the_next_question_works(tank_factory, llm, speak):
     llm.then(Reply(tool_calls=[("update_personality", '{"humor": ')]), Reply(tool_calls=[("launch_rocket", "{}")]))
     llm.then(Reply("All good."))
+    speak(NEXT)  # made (and cached) before the session: it must not outlast its 2 s of no speech
     tank = tank_factory()
     _fault_then_recovery(tank, speak, "tool")
     tank.microphone.queue(speak(NEXT))

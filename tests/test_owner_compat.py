@@ -57,13 +57,14 @@ def test_switch_persona_by_voice_changes_the_prompt_and_is_remembered(tank_facto
     state = tmp_path / "billy-state"
     _pirate(state)
     llm.then(Reply(tool_calls=[("switch_persona", json.dumps({"persona": "Captain Billy"}))]), Reply("Arr."))
+    who = speak("Who are you?")  # made before the session: it must not outlast its 2 s of no speech
     tank = tank_factory(state_dir=state)
     schemas = {tool["function"]["name"]: tool for tool in llm_tools(tank)}
     assert "default, pirate" in schemas["switch_persona"]["function"]["description"]
     turn = tank.ask(speak("Be the pirate, please."))
     assert turn.result.said.startswith("Okay. I'm Captain Billy now.")
     assert (state / "persona-current").read_text().strip() == "pirate"
-    tank.microphone.queue(speak("Who are you?"))
+    tank.microphone.queue(who)
     tank.wait_turn(1)
     assert "You are Captain Billy" in llm.requests[-1]["body"]["messages"][0]["content"]
     # A restarted Billy is still the pirate.

@@ -28,12 +28,13 @@ DRUM_HITS = (0.5, 1.5, 2.5)
 
 def test_update_personality_writes_persona_ini_when_allowed(tank_factory, llm, speak):
     llm.then(Reply(tool_calls=[("update_personality", json.dumps({"humor": 12, "sarcasm": 95}))]), Reply("Fine."))
+    joke = speak("Tell me a joke.")  # made before the session: it must not outlast its 2 s of no speech
     tank = tank_factory({"ALLOW_UPDATE_PERSONALITY_INI": "true"})
     turn = tank.ask(speak(QUESTION))
     assert "Humor 12" in turn.result.said and "sarcasm 95" in turn.result.said
     written = (tank.state_dir / "persona.ini").read_text()
     assert "humor = 12" in written and "sarcasm = 95" in written and "[BACKSTORY]" in written
-    tank.microphone.queue(speak("Tell me a joke."))
+    tank.microphone.queue(joke)
     tank.wait_turn(1)
     assert "humor 12/100" in llm.requests[1]["body"]["messages"][0]["content"]
 
