@@ -58,6 +58,7 @@ class Bench:
         self.stage = stage
         self.page = page
         self.control = None
+        self._flash_page: float | None = None  # the page (its performance.timeOrigin) the last flash was read on
         self.start_billy()
 
     def start_billy(self, env: dict[str, str] | None = None) -> None:
@@ -71,7 +72,20 @@ class Bench:
         self.page.goto(self.stage.url + path)
 
     def flash(self) -> str:
-        return " ".join(self.page.locator(".flash").all_inner_texts())
+        """The messages of the page an action led to. A form's click returns before its navigation is done, so
+        this waits for a page other than the one the last message was read on, showing one (on a loaded run the
+        old page was read: '')."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = self.page.evaluate("document.querySelector('.flash') ? performance.timeOrigin : null")
+            except sync_api.Error:  # the page navigated while being asked: ask the new one
+                page = None
+            if page is not None and page != self._flash_page:
+                self._flash_page = page
+                return " ".join(self.page.locator(".flash").all_inner_texts())
+            assert time.monotonic() < deadline, "no new page with a message after the action"
+            time.sleep(0.05)
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
