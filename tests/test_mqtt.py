@@ -213,12 +213,14 @@ def assert_discovery(collector: Collector) -> None:
     assert len(unique_ids) == len(found)
 
 
-def test_discovery_and_state_are_retained_on_the_broker(link: MqttLink, broker: Mosquitto) -> None:
+def test_discovery_and_state_are_retained_on_the_broker(link: MqttLink, broker: Mosquitto, client: Collector) -> None:
     link.publish_state("thinking")
     link.publish_heard("what is the weather")
     link.publish_said("wet, I hope")
-    # A client arriving later gets everything from the broker's retained store (said went out last, so once
-    # it is there, so is the rest).
+    # Said went out last on the link's one connection: once a client already there has it, the broker holds
+    # the rest too. (A client subscribing earlier gets a message still on its way live, not retained.)
+    client.wait_for(lambda: client.latest().get("billy/said") == b"wet, I hope", what="billy/said at the broker")
+    # A client arriving now gets everything from the broker's retained store.
     late = Collector(broker.port, ["homeassistant/#", "billy/#"])
     try:
         assert_discovery(late)
