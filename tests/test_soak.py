@@ -46,20 +46,19 @@ def _wait(predicate, what: str, process: subprocess.Popen, log: Path, timeout: f
         time.sleep(0.05)
 
 
-def unit_environment(*units: str) -> dict[str, str]:
-    """The Environment= lines of Billy's units: the soak runs each process as systemd runs it on the Pi."""
+def unit_environment() -> dict[str, str]:
+    """The Environment= lines Billy's long-running units include: the soak runs each process as systemd does."""
     settings = {}
-    for unit in units:
-        for line in (UNITS / f"{unit}.service.j2").read_text().splitlines():
-            if line.startswith("Environment="):
-                name, _, value = line.removeprefix("Environment=").partition("=")
-                settings[name] = value
+    for line in (UNITS / "long-running.j2").read_text().splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            settings[name] = value
     return settings
 
 
 def test_soak_every_question_answered_and_memory_flat(models_dir, sounds_dir, speak, llm, tmp_path, monkeypatch):
     llm.default = Reply(ANSWER, word_delay=0.0)
-    for name, value in unit_environment("billy", "billy-stt", "billy-tts").items():
+    for name, value in unit_environment().items():
         monkeypatch.setenv(name, value)  # the services copy this process's environment
     assert os.environ.get("MALLOC_ARENA_MAX") == "2"
     stt = ServiceProcess.billy(["stt-server", "--model-dir", str(models_dir / "tiny.en")], tmp_path / "stt.log")
