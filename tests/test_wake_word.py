@@ -77,8 +77,10 @@ def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm
     _wait_for(lambda: _talked_for(tank, mark, 1.0), "a second of his reply")
     tank.microphone.queue(wake)
     turn = tank.wait_turn(0)
-    assert turn.result.interrupted
-    assert len(tank.billy.wake_word.detections) == 1
+    watcher = tank.billy.wake_word
+    why = f"echo cancelled by {watcher.echo.cancelled_db:.1f} dB, taken for his own: {len(watcher.echoes)}"
+    assert turn.result.interrupted, why
+    assert len(watcher.detections) == 1, why
 
 
 def test_an_unknown_wake_word_model_is_a_clear_error(tank_factory):
