@@ -17,6 +17,9 @@ set +a
 # Known partition ids: the disk id is fixed, so fstab and cmdline.txt name the partitions before they exist.
 DISK_ID=${DISK_ID:-b111ba55}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+# Under qemu-user, a Pi 4's own core: the default ("max") offers SVE, which glibc and onnxruntime then use and
+# qemu emulates slowly (the stage does the same; see its 01-playbook).
+[ "$(uname -m)" = aarch64 ] || export QEMU_CPU=cortex-a72
 
 work=$(mktemp -d "$(dirname "$out")/base.XXXXXX")
 ROOTFS_DIR="$work/rootfs"
