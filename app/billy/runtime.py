@@ -39,6 +39,7 @@ from .home_assistant import HomeAssistant
 from .listening import Listener, Utterance
 from .llm.client import ChatClient
 from .llm.profile import FULL, profile_for
+from .memory import release_freed_memory
 from .models import defaults
 from .mqtt.link import MqttLink
 from .original_settings import log_original_settings, openai_tts_voice
@@ -299,6 +300,7 @@ class Billy:
             finally:
                 self._busy.clear()
                 self.set_state("idle")
+                release_freed_memory()  # months of turns: what they freed goes back to the system
 
     def wait_for_services(self, poll_seconds: float = 1.0) -> bool:
         """Stay `starting` until every stage Billy uses first answers its health check, so the first question
