@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -126,18 +127,25 @@ def _report(samples: dict[str, list[int]], seconds: float) -> dict:
         "of_turns": TURNS,
         "seconds": round(seconds, 1),
         "warm_up_turns": WARM_UP_TURNS,
-        "rss_kib": {
-            name: {
-                "first": values[0],
-                "after_warm_up": values[warm - 1],
-                "last": values[-1],
-                "max": max(values),
-                "growth_after_warm_up": round(values[-1] / values[warm - 1] - 1, 4),
-            }
-            for name, values in samples.items()
-        },
+        "rss_kib": {name: _growth(values, warm) for name, values in samples.items()},
     }
     if OUT:
         Path(OUT).parent.mkdir(parents=True, exist_ok=True)
         Path(OUT).write_text(json.dumps({**report, "samples_kib": samples}, indent=2) + "\n")
     return report
+
+
+def _growth(values: list[int], warm: int) -> dict:
+    """A sample is taken as the reply appears, before Billy hands the turn's freed memory back (once the session
+    is over), so one sample is a few MB up or down: the growth compares the median of the `warm` turns right
+    after warm-up with the median of the last `warm` turns."""
+    settled, recent = values[warm : 2 * warm] or values[-1:], values[-warm:]
+    return {
+        "first": values[0],
+        "after_warm_up": values[warm - 1],
+        "last": values[-1],
+        "max": max(values),
+        "median_after_warm_up": statistics.median(settled),
+        "median_last": statistics.median(recent),
+        "growth_after_warm_up": round(statistics.median(recent) / statistics.median(settled) - 1, 4),
+    }
