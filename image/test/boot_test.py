@@ -5,10 +5,10 @@ person puts there: Imager's cloud-init customisation (a user with an SSH key) an
 (a mosquitto on this machine, with a password), the file-backed sound device and mock GPIO (qemu has neither
 a sound card nor GPIO). Then, booted with the kernel and initramfs from the image and a serial console log:
 Billy's availability `online` on the broker (timed from power-on), systemd in multi-user with no failed unit,
-the units active, the health endpoints answering through forwarded ports, the secret gone from the FAT
-partition, a spoken question answered out loud, the root grown, the motor pins still held low in config.txt
-after the kernel hook rewrote it, and `ansible-playbook ansible/site.yml`
-against the running image reporting changed=0.
+the units active, the health endpoints answering (the web page through a forwarded port; STT and TTS, which
+listen on 127.0.0.1, on the fish), the secret gone from the FAT partition, a spoken question answered out loud,
+the root grown, the motor pins still held low in config.txt after the kernel hook rewrote it, and
+`ansible-playbook ansible/site.yml` against the running image reporting changed=0.
 """
 
 from __future__ import annotations
@@ -63,12 +63,12 @@ def wait(what: str, check, timeout: float, every: float = 5):
 
 
 class Machine:
-    """The booted image: qemu with user networking, SSH and Billy's ports forwarded to 127.0.0.1."""
+    """The booted image: qemu with user networking, SSH and the web page forwarded to 127.0.0.1."""
 
     def __init__(self, disk: Path, kernel: Path, initrd: Path, root: str, console: Path) -> None:
-        self.ssh_port, self.stt_port, self.tts_port = free_port(), free_port(), free_port()
-        forwards = f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22,hostfwd=tcp:127.0.0.1:{self.stt_port}-:5003"
-        forwards += f",hostfwd=tcp:127.0.0.1:{self.tts_port}-:5002"
+        # SSH and the web page, as a laptop on the same network reaches them (STT and TTS listen on 127.0.0.1).
+        self.ssh_port, self.web_port = free_port(), free_port()
+        forwards = f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22,hostfwd=tcp:127.0.0.1:{self.web_port}-:80"
         command = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg,thread=multi"]
         command += ["-smp", "2", "-m", "2G", "-nographic", "-kernel", str(kernel), "-initrd", str(initrd)]
         command += ["-append", f"console=ttyAMA0 root={root} rootwait fsck.repair=yes"]
@@ -171,10 +171,12 @@ def main() -> int:
         )
         failed = machine.ssh(key, user, "systemctl --failed --no-legend --plain").stdout.strip()
         assert state == "running" and not failed, f"system {state}, failed units: {failed}"
-        for unit in ("billy-stt", "billy-tts", "billy", "llama-cpp"):
+        for unit in ("billy-stt", "billy-tts", "billy", "billy-web", "llama-cpp"):
             machine.ssh(key, user, f"systemctl is-active --quiet {unit}")
-        for port in (machine.stt_port, machine.tts_port):
-            subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/api/health"], check=True, capture_output=True)
+        for port in (5003, 5002):  # STT and TTS serve Billy only: asked on the fish itself
+            machine.ssh(key, user, f"curl -sf http://127.0.0.1:{port}/api/health")
+        web = f"http://127.0.0.1:{machine.web_port}/api/health"
+        subprocess.run(["curl", "-sf", web], check=True, capture_output=True)
         applied = machine.ssh(key, user, "ls /boot/firmware; cat /boot/firmware/billy.env.applied").stdout
         assert "billy.env\n" not in applied and SECRET not in applied, applied
         journal = machine.ssh(key, user, "sudo journalctl -b -u billy-boot-settings -o cat").stdout
