@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -174,7 +175,7 @@ def main() -> int:
         for unit in ("billy-stt", "billy-tts", "billy", "billy-web", "llama-cpp"):
             machine.ssh(key, user, f"systemctl is-active --quiet {unit}")
         for port in (5003, 5002):  # STT and TTS serve Billy only: asked on the fish itself
-            machine.ssh(key, user, f"curl -sf http://127.0.0.1:{port}/api/health")
+            machine.ssh(key, user, http_on_fish(f"http://127.0.0.1:{port}/api/health"))
         web = f"http://127.0.0.1:{machine.web_port}/api/health"
         subprocess.run(["curl", "-sf", web], check=True, capture_output=True)
         applied = machine.ssh(key, user, "ls /boot/firmware; cat /boot/firmware/billy.env.applied").stdout
@@ -200,12 +201,24 @@ def main() -> int:
     return 0
 
 
+# The image has no curl: HTTP on the fish with its own python3 (a JSON body makes it a POST; the reply to stdout).
+ON_FISH_HTTP = (
+    "python3 -c 'import sys, urllib.request as u; r = u.urlopen(u.Request(sys.argv[1], "
+    'data=sys.argv[2].encode() or None, headers={"content-type": "application/json"}), timeout=120); '
+    "sys.stdout.buffer.write(r.read())'"
+)
+
+
+def http_on_fish(url: str, body: str = "") -> str:
+    return f"{ON_FISH_HTTP} {shlex.quote(url)} {shlex.quote(body)}"
+
+
 def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
     """A spoken question (made by the image's own TTS) into the file-backed microphone; the reply's text and sound."""
     audio = "/var/lib/billy/audio"
+    question = json.dumps({"input": "What is your name?", "response_format": "wav"})
     speak = (
-        f"curl -sf http://127.0.0.1:5002/v1/audio/speech -H 'content-type: application/json' "
-        f'-d \'{{"input": "What is your name?", "response_format": "wav"}}\' -o /tmp/question.wav && '
+        f"{http_on_fish('http://127.0.0.1:5002/v1/audio/speech', question)} > /tmp/question.wav && "
         f"sudo rm -f {audio}/outbox/* && "
         f"sudo install -o billy -g billy -m 0640 /tmp/question.wav {audio}/inbox/question.wav"
     )
