@@ -87,6 +87,7 @@ PIGEN ?=
 
 # The image on this machine: cached arm64 Debian root + the pi-gen stage through a shim -> $(IMAGE_OUT)/.
 image: setup-ansible
+	sh scripts/install-system-packages.sh image
 	VENV=$(abspath $(VENV)) bash image/build/build-image.sh $(IMAGE_OUT)
 
 # Put the stage, what it runs and the config into a pi-gen checkout (branch arm64): then its build.sh builds it.
@@ -95,5 +96,6 @@ image-pigen: setup-ansible
 
 # Boot the image in qemu-system-aarch64 and use it as a person would (image/README.md says what is checked).
 image-test: setup-ansible
+	sh scripts/install-system-packages.sh image
 	$(ANSIBLE) $(PYTHON) image/test/boot_test.py --image-dir $(IMAGE_OUT)
 
