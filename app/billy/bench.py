@@ -140,7 +140,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                         "first_sound": result.first_sound_at,
                     }
                     stages[mode].append({name: at - spoke_until for name, at in marks.items()})
-        paused = [paused_question(tts, before, after) for before, after in PAUSED_QUESTIONS]
+        paused = {f"{before} ... {after}": paused_question(tts, before, after) for before, after in PAUSED_QUESTIONS}
         early_cut = {
             "streaming": _early_cut_check(billy.listener, pipeline.draft, microphone, paused),
             "sequential": _early_cut_check(sequential_listener, None, microphone, paused),
@@ -171,16 +171,18 @@ def paused_question(tts: TtsClient, before: str, after: str, pause_s: float = PA
     return Pcm(np.concatenate([first.samples, gap, second.samples]), 16000)
 
 
-def _early_cut_check(listener: Listener, speculate, microphone: FileMicrophone, questions: list[Pcm]) -> dict:
-    cut, waits = 0, []
-    for question in questions:
+def _early_cut_check(listener: Listener, speculate, microphone: FileMicrophone, questions: dict[str, Pcm]) -> dict:
+    cut, waits = [], []
+    for text, question in questions.items():
         microphone.speech_ended_at = None
         microphone.queue(question)
         utterance = listener.listen(LISTEN_TIMEOUT_S, None, speculate)
         if utterance.draft is not None:
             utterance.draft.cancel()
         if microphone.speech_ended_at is None:  # handed over before the last word had been spoken
-            cut += 1
+            # Which question, and the words the judge had then: they tell a misheard pause from a wrong verdict.
+            heard = utterance.draft.transcript() if utterance.draft is not None else None
+            cut.append({"question": text, "draft_heard": heard})
             while not microphone.idle:
                 microphone.read(512)
         else:
@@ -188,7 +190,8 @@ def _early_cut_check(listener: Listener, speculate, microphone: FileMicrophone, 
     return {
         "questions": len(questions),
         "pause_s": PAUSE_SECONDS,
-        "cut_early": cut,
+        "cut_early": len(cut),
+        "cut": cut,
         "mean_wait_s": round(statistics.mean(waits), 3) if waits else None,
     }
 
@@ -257,3 +260,6 @@ def _print_table(report: dict) -> None:
             f"{mode}: questions with a {cut['pause_s']:.1f} s pause mid-sentence cut early {cut['cut_early']} of "
             f"{cut['questions']}; mean wait after the end of the question {cut['mean_wait_s']} s"
         )
+        if mode == "streaming":  # the fixed silence cuts them all; Billy's judge should cut none
+            for early in cut["cut"]:
+                print(f"  cut early: {early['question']!r}, judged on the words {early['draft_heard']!r}")
