@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio.pcm import Pcm, to_float
+from .short_window import transcribe_short
 
 WHISPER_RATE = 16000
 LOG = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ class Transcript:
     language: str
     duration: float
     segments: list[dict] = field(default_factory=list)
+    window_s: float = 30.0  # how much audio the encoder heard: the clip and some silence, or whisper's 30 s
 
 
 class WhisperEngine:
@@ -73,6 +75,10 @@ class WhisperEngine:
         audio = to_float(pcm.resampled(WHISPER_RATE).samples)
         language = language or self.language
         with self._lock:
+            short = self._transcribe_short(audio, language)
+            if short is not None:
+                segment = {"id": 0, "start": 0.0, "end": round(pcm.seconds, 2), "text": short.text}
+                return Transcript(short.text, language or "en", round(pcm.seconds, 3), [segment], short.window_s)
             segments, info = self._model.transcribe(
                 audio,
                 language=language,
@@ -87,3 +93,18 @@ class WhisperEngine:
             ]
         text = " ".join(part["text"] for part in parts if part["text"]).strip()
         return Transcript(text=text, language=info.language, duration=round(pcm.seconds, 3), segments=parts)
+
+    def _transcribe_short(self, audio, language: str | None):
+        """The short window's transcript, or None: the clip is long, the language unknown, or the result doubtful.
+
+        The language must be known: detecting it is the full window's job (STT_LANGUAGE=auto).
+        """
+        from faster_whisper.tokenizer import Tokenizer
+
+        multilingual = self._model.model.is_multilingual
+        if multilingual and language is None:
+            return None
+        tokenizer = Tokenizer(
+            self._model.hf_tokenizer, multilingual, task="transcribe", language=language if multilingual else "en"
+        )
+        return transcribe_short(self._model, tokenizer, audio, self.beam_size)
