@@ -9,6 +9,7 @@ import pytest
 from billy.audio.pcm import Pcm, read_wav
 from billy.stt.engine import WhisperEngine
 from billy.stt.short_window import MARGIN_S, starts_over
+
 from text_match import contains_words
 
 

@@ -5,6 +5,7 @@ follows half an answer."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -131,6 +132,33 @@ def test_the_engine_is_warmed_with_the_turns_own_prompt_prefix(tank_factory, llm
 )
 def test_a_transcript_that_stops_mid_sentence_vetoes_the_end_of_turn(transcript, expected):
     assert dangling(transcript) is expected
+
+
+@pytest.mark.parametrize(
+    ("probability", "transcript", "silence_ms", "may_start"),
+    [
+        (0.9, "Tell me a joke.", 200, True),  # the model is sure it is over
+        (0.29, "Tell me something about the sea.", 600, True),  # unsure: the fixed silence
+        (0.05, "I was wondering.", 2000, False),  # it sounds unfinished: the speaker keeps the floor
+        (0.97, "What is the capital of", 2000, False),  # the words overrule a confident model
+        (0.02, "What do you like to eat?", 200, True),  # a whole question overrules an unsure one
+        (0.9, None, 2000, False),  # the transcript is still coming: never cut before knowing
+    ],
+)
+def test_the_silence_needed_follows_how_sure_the_judge_is(probability, transcript, silence_ms, may_start):
+    verdict: Future = Future()
+    verdict.set_result(probability)
+    end_of_turn = EndOfTurn(None, silence_ms=600, complete_ms=200, incomplete_ms=2000)
+    assert end_of_turn.silence_needed_ms(verdict, transcript, words_coming=True) == silence_ms
+    assert end_of_turn.may_start_reply(verdict, transcript, words_coming=True) is may_start
+
+
+def test_a_broken_judge_leaves_the_fixed_silence():
+    verdict: Future = Future()
+    verdict.set_exception(RuntimeError("onnxruntime fell over"))
+    end_of_turn = EndOfTurn(None, silence_ms=600, complete_ms=200, incomplete_ms=2000)
+    assert end_of_turn.silence_needed_ms(verdict, "Tell me a joke.", words_coming=True) == 600
+    assert end_of_turn.silence_needed_ms(None, None, words_coming=False) == 600
 
 
 class _Client:

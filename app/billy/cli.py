@@ -222,7 +222,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     stt.add_argument("--language", default=settings.stt_language, help="language code or auto (STT_LANGUAGE)")
     stt.add_argument("--compute-type", default=settings.stt_compute_type, help="(STT_COMPUTE_TYPE)")
     stt.add_argument("--beam-size", type=int, default=settings.stt_beam_size, help="(STT_BEAM_SIZE)")
-    stt.add_argument("--threads", type=int, default=settings.stt_threads, help="0: all cores (STT_THREADS)")
+    stt.add_argument("--threads", type=int, default=settings.stt_threads, help="0: half the cores (STT_THREADS)")
     stt.add_argument(
         "--max-seconds", type=float, default=settings.stt_max_seconds, help="longest upload (STT_MAX_SECONDS)"
     )

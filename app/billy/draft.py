@@ -50,6 +50,7 @@ class Draft:
         self.audio: queue.Queue = queue.Queue()  # (rate, samples) blocks, then END
         self.spoken: list[str] = []  # sentences voiced (or logged, in text-only mode)
         self._workers: list[threading.Thread] = []
+        self._on_transcribed: list[Callable[[], None]] = []
 
     def start(self, work: Callable, *args) -> None:
         worker = threading.Thread(target=work, args=args, daemon=True)
@@ -64,6 +65,18 @@ class Draft:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def when_transcribed(self, action: Callable[[], None]) -> None:
+        """Run `action` as soon as the transcript is final (now, if it already is): the listener's go-ahead,
+        which would otherwise wait for the next microphone frame to look."""
+        self._on_transcribed.append(action)
+        if self.transcribed.is_set():
+            action()
+
+    def finish_transcription(self) -> None:
+        self.transcribed.set()
+        for action in list(self._on_transcribed):
+            action()
 
     def transcript(self) -> str | None:
         """The transcript if it is ready (without waiting), else None."""

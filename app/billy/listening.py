@@ -78,8 +78,8 @@ class Listener:
     ) -> Utterance | None:
         """The next utterance, or None if nobody spoke for `timeout_s` (or `cancel` was set).
 
-        `speculate(speech)` is called at each pause with the speech so far and returns a draft (anything with
-        `cancel()` and `transcript()`), cancelled if the user goes on speaking.
+        `speculate(speech)` is called at each pause with the speech so far and returns a `Draft` (billy.draft),
+        cancelled if the user goes on speaking.
         """
         self.vad.reset()
         preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
@@ -120,18 +120,26 @@ class Listener:
                 speech = Pcm(np.concatenate(frames[:-quiet]), 16000)
                 verdict = self.end_of_turn.judge(speech)
                 draft = speculate(speech) if speculate is not None else None
+                if draft is not None:
+                    self._let_the_model_start(draft, verdict)
             transcript, words_coming = (draft.transcript(), True) if draft is not None else (None, False)
-            if (
-                draft is not None
-                and draft.think_early
-                and self.end_of_turn.may_start_reply(verdict, transcript, words_coming)
-            ):
-                draft.go_ahead.set()  # the model starts before the silence is over
             if quiet * FRAME_MS >= self.end_of_turn.silence_needed_ms(verdict, transcript, words_coming):
                 break
         if speech is None:  # cut by the length cap, or a silence shorter than a pause: nothing was drafted
             speech = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000)
         return Utterance(speech, ended_at, time.monotonic(), draft, resumed)
+
+    def _let_the_model_start(self, draft, verdict) -> None:
+        """The model starts on the draft before the silence is over, the moment the transcript or the verdict
+        (whichever comes last) says the turn may be complete."""
+
+        def go_ahead_if_complete(*_) -> None:
+            if draft.think_early and self.end_of_turn.may_start_reply(verdict, draft.transcript(), True):
+                draft.go_ahead.set()
+
+        draft.when_transcribed(go_ahead_if_complete)
+        if verdict is not None:
+            verdict.add_done_callback(go_ahead_if_complete)
 
 
 def _shorten_pause(frames: list[np.ndarray], quiet: int) -> None:

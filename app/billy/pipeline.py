@@ -151,7 +151,7 @@ class Pipeline:
         except ServiceError as error:
             draft.failures["stt"] = error
         finally:
-            draft.transcribed.set()
+            draft.finish_transcription()
         draft.go_ahead.wait()  # the model starts once the turn sounds complete, not on every pause
         if "stt" in draft.failures or not is_speech(draft.heard) or draft.stop.is_set():
             draft.audio.put(END)
