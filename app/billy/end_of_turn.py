@@ -80,7 +80,7 @@ class EndOfTurn:
     """How much silence ends the turn, given what is known of the speech before it."""
 
     def __init__(
-        self, model: SmartTurn | None, silence_ms: int, complete_ms: int = 200, incomplete_ms: int = 2000
+        self, model: SmartTurn | None, silence_ms: int, complete_ms: int = 500, incomplete_ms: int = 2000
     ) -> None:
         self.model = model
         self.silence_ms = silence_ms
