@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .service_client import ServiceError
+from .service_client import ServiceError, kept_connection
 
 # What Home Assistant's intent engine says when a sentence was not a home command it could carry out.
 NOT_HANDLED_CODES = ("no_intent_match", "no_valid_targets")
@@ -34,6 +34,7 @@ class HomeAssistant:
         self.token = token
         self.language = language
         self.timeout = timeout
+        self._http = kept_connection()
 
     @property
     def configured(self) -> bool:
@@ -48,7 +49,7 @@ class HomeAssistant:
         if not self.configured:
             raise ServiceError("home assistant", "not configured: set HA_HOST and HA_TOKEN")
         try:
-            response = httpx.post(
+            response = self._http.post(
                 f"{self.host}/api/conversation/process",
                 json={"text": text, "language": language or self.language},
                 headers={"Authorization": f"Bearer {self.token}"},

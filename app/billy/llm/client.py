@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..service_client import ServiceError, auth_headers, error_message, no_answer
+from ..service_client import ServiceError, auth_headers, error_message, kept_connection, no_answer
 from .profile import FULL, ChatProfile
 
 
@@ -46,6 +46,7 @@ class ChatClient:
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
+        self._http = kept_connection()
 
     def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
         # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU.
@@ -57,7 +58,7 @@ class ChatClient:
             body["temperature"] = self.temperature
         timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
         try:
-            with httpx.stream(
+            with self._http.stream(
                 "POST",
                 f"{self.base_url}/chat/completions",
                 json=body,
@@ -77,7 +78,7 @@ class ChatClient:
         if tools and self.profile.tools:  # the same prefix as the turns' requests, or the cache is wasted
             body["tools"] = tools
         try:
-            response = httpx.post(
+            response = self._http.post(
                 f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
             )
         except httpx.HTTPError as error:

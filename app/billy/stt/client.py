@@ -8,7 +8,7 @@ import httpx
 
 from ..languages import language_code
 from ..models.defaults import OPENAI_STT_MODEL
-from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
+from ..service_client import ServiceError, auth_headers, error_message, get_health, kept_connection, no_answer
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class SttClient:
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
+        self._http = kept_connection()
 
     def health(self) -> dict:
         return get_health("stt", self.base_url)
@@ -36,7 +37,7 @@ class SttClient:
         if language:
             data["language"] = language
         try:
-            response = httpx.post(
+            response = self._http.post(
                 f"{self.base_url}/audio/transcriptions",
                 files={"file": ("speech.wav", wav, "audio/wav")},
                 data=data,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 
 from ..models.defaults import OPENAI_TTS_MODEL
-from ..service_client import ServiceError, auth_headers, error_message, get_health, no_answer
+from ..service_client import ServiceError, auth_headers, error_message, get_health, kept_connection, no_answer
 
 # OpenAI's `pcm` format is 24 kHz and says so only in its documentation; Billy's service sends a header.
 OPENAI_PCM_RATE = 24000
@@ -23,6 +23,7 @@ class TtsClient:
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
+        self._http = kept_connection()
 
     def health(self) -> dict:
         return get_health("tts", self.base_url)
@@ -40,7 +41,7 @@ class TtsClient:
     def stream(self, text: str, speed: float = 1.0) -> Iterator[tuple[int, Iterator[bytes]]]:
         """(sample rate, PCM16 chunks as they arrive); chunk edges may split a sample, callers re-align."""
         try:
-            with httpx.stream("POST", **self._request(text, "pcm", speed)) as response:
+            with self._http.stream("POST", **self._request(text, "pcm", speed)) as response:
                 if response.status_code != 200:
                     response.read()
                     raise ServiceError("tts", error_message(response))
@@ -51,7 +52,7 @@ class TtsClient:
 
     def speak_wav(self, text: str, speed: float = 1.0) -> bytes:
         try:
-            response = httpx.post(**self._request(text, "wav", speed))
+            response = self._http.post(**self._request(text, "wav", speed))
         except httpx.HTTPError as error:
             raise no_answer("tts", self.base_url, error) from None
         if response.status_code != 200:
