@@ -127,6 +127,8 @@ def test_the_engine_is_warmed_with_the_turns_own_prompt_prefix(tank_factory, llm
         ("When do you sleep?", False),
         ("What is the capital of France?", False),
         ("Tell me a story.", False),
+        ("I was wondering.", True),
+        ("I was wondering what fish eat.", False),
         ("", False),
     ],
 )
@@ -139,7 +141,10 @@ def test_a_transcript_that_stops_mid_sentence_vetoes_the_end_of_turn(transcript,
     [
         (0.9, "Tell me a joke.", 200, True),  # the model is sure it is over
         (0.29, "Tell me something about the sea.", 600, True),  # unsure: the fixed silence
-        (0.05, "I was wondering.", 2000, False),  # it sounds unfinished: the speaker keeps the floor
+        (0.05, "I was wondering.", 2000, False),  # only an opener: the speaker keeps the floor
+        (0.46, "I was wondering.", 2000, False),  # the words overrule an unsure model
+        (0.03, "Tell me something about the sea.", 1200, True),  # disputed: a whole sentence, an unfinished voice
+        (0.03, "so what I wanted", 2000, False),  # no sentence closed, and it sounds unfinished
         (0.97, "What is the capital of", 2000, False),  # the words overrule a confident model
         (0.02, "What do you like to eat?", 200, True),  # a whole question overrules an unsure one
         (0.9, None, 2000, False),  # the transcript is still coming: never cut before knowing

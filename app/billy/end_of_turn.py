@@ -4,15 +4,17 @@ A fixed silence is either slow (every answer waits for it) or rude (a pause mid-
 Smart Turn v3 (Pipecat's open end-of-turn model: Whisper-tiny features of the last 8 s of speech, ONNX, a
 few tens of milliseconds on a CPU) hears from the words and the intonation whether a turn sounds complete.
 Complete: the turn ends after `complete_ms` of silence. Incomplete: Billy waits up to `incomplete_ms`, so a
-speaker who pauses to think keeps the floor. Unsure (a probability between `UNSURE` and one half): the fixed
-`END_OF_SPEECH_MS` silence, as without a judge. The transcript of the same speech (drafted during the silence)
-settles it when it is clear: one that stops where a sentence cannot ("the", "and", "of", or "If it rains
-tomorrow" with no main clause) is unfinished, a whole question (Whisper's "?" after a sentence that can end
-there) is finished; otherwise the model decides. Without the model, a fixed `END_OF_SPEECH_MS` silence decides.
+speaker who pauses to think keeps the floor. The transcript of the same speech (drafted during the silence)
+settles it when it is clear: one that stops where a sentence cannot ("the", "and", "of", "If it rains
+tomorrow" with no main clause, or only "I was wondering") is unfinished, a whole question (Whisper's "?" after
+a sentence that can end there) is finished; otherwise the model decides, with two shades between its yes and
+no. Unsure (a probability from `UNSURE` to one half): the fixed `END_OF_SPEECH_MS` silence, as without a judge.
+Disputed (the model hears it unfinished, but Whisper closed a sentence with "." or "!"): `DISPUTED_MS`.
+Without the model, a fixed `END_OF_SPEECH_MS` silence decides.
 
-Why "unsure": the model was trained on people, and on piper's voice it gave "Tell me something about the sea."
-anything from 0.29 to 0.95 over ten renditions, so a rendition judged 0.29 waited the full 2 s. Unfinished
-fragments sat far lower ("I was wondering": 0.03 to 0.07) or were settled by their words.
+The shades exist because the model was trained on people, and Billy's tests and benchmark speak with piper:
+through the TTS service, "Tell me something about the sea." was judged 0.01 to 0.04 in twelve renditions
+(and waited the full 2 s), "Before you answer" 0.19 to 0.93, "I was wondering" 0.03 to 0.46.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ DANGLING = frozenset(DANGLING_WORDS.split())
 # "where": they also open complete questions.
 # Below one half the model leans to "unfinished"; from here up to one half it is unsure: the fixed silence.
 UNSURE = 0.2
+# The words end a sentence (Whisper's "." or "!") but the voice sounds unfinished to the model: more than a
+# second's thinking pause, less than the wait for a turn that is plainly unfinished. Piper's "Tell me something
+# about the sea." was judged 0.01 to 0.04 in twelve renditions through the TTS service, and waited the full 2 s.
+DISPUTED_MS = 1200
+# Whole transcripts that only open a sentence, though Whisper ends them with a period ("I was wondering.").
+OPENERS = frozenset({"i was wondering", "i wonder", "i think", "i guess", "i mean", "you know", "let me think"})
 SUBORDINATORS = frozenset({"if", "because", "although", "though", "unless", "before", "after", "while", "since"})
 
 
@@ -73,7 +81,7 @@ def dangling(transcript: str) -> bool:
     words = [word.lower().strip("\"'") for word in text.rstrip(".?!").split()]
     if not words:
         return False
-    return words[-1] in DANGLING or (words[0] in SUBORDINATORS and "," not in text)
+    return words[-1] in DANGLING or (words[0] in SUBORDINATORS and "," not in text) or " ".join(words) in OPENERS
 
 
 class EndOfTurn:
@@ -116,19 +124,26 @@ class EndOfTurn:
         if verdict is None or (verdict.done() and verdict.exception() is not None):
             return self.silence_ms
         probability = self.completeness(verdict, transcript, words_coming)
-        if probability is None or probability < UNSURE:
-            return self.incomplete_ms  # incomplete, or not judged yet: never cut before knowing
+        if probability is None:
+            return self.incomplete_ms  # not judged yet: never cut before knowing
+        if probability < UNSURE:
+            return min(DISPUTED_MS, self.incomplete_ms) if _ends_sentence(transcript) else self.incomplete_ms
         return self.complete_ms if probability >= 0.5 else max(self.complete_ms, self.silence_ms)
 
     def may_start_reply(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> bool:
         """Whether the model may start on the speech so far: it is not judged unfinished, or there is no judge.
 
-        An unsure turn starts it too: it ends after a short silence, and the draft is dropped if the user goes on.
+        An unsure or disputed turn starts it too: its silence is short, and the draft is dropped if the user goes on.
         """
         if verdict is None:
             return True
         probability = self.completeness(verdict, transcript, words_coming)
-        return probability is not None and probability >= UNSURE
+        return probability is not None and (probability >= UNSURE or _ends_sentence(transcript))
+
+
+def _ends_sentence(transcript: str | None) -> bool:
+    """Whisper closed a sentence that can end there (dangling transcripts are settled before this is asked)."""
+    return transcript is not None and transcript.rstrip().endswith((".", "!")) and not dangling(transcript)
 
 
 def _log_failure(verdict: Future) -> None:
