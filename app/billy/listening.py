@@ -124,7 +124,7 @@ class Listener:
                     self._let_the_model_start(draft, verdict)
             transcript, words_coming = (draft.transcript(), True) if draft is not None else (None, False)
             if quiet * FRAME_MS >= self.end_of_turn.silence_needed_ms(verdict, transcript, words_coming):
-                judged = verdict.result() if verdict is not None and verdict.done() and not verdict.exception() else None
+                judged = verdict.result() if verdict and verdict.done() and not verdict.exception() else None
                 LOG.info("turn over after %d ms of quiet: judged %s, words %r", quiet * FRAME_MS, judged, transcript)
                 break
         if speech is None:  # cut by the length cap, or a silence shorter than a pause: nothing was drafted
