@@ -91,7 +91,14 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
     return result
 
 
-def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
+def run_bench(
+    out: Path,
+    models_dir: Path,
+    runs: int,
+    questions: tuple[str, ...] = QUESTIONS,
+    paused_questions: tuple[tuple[str, str], ...] = PAUSED_QUESTIONS,
+) -> dict:
+    """`make bench`; `make test` runs a short one (a question, a paused one, once) to keep this code honest."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the figures
     with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
         render_clips(models_dir, defaults.VOICE, Path(state) / "sounds")
@@ -104,10 +111,10 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
         pipeline.warm_up()
         sequential_listener = Listener(microphone, EndOfTurn(None, SEQUENTIAL_SILENCE_MS))
         tts = TtsClient(stack.tts.base_url)
-        spoken = {q: _spoken(tts, q) for q in QUESTIONS}
-        samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in QUESTIONS}
+        spoken = {q: _spoken(tts, q) for q in questions}
+        samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in questions}
         stages: dict[str, list[dict[str, float]]] = {"streaming": [], "sequential": []}
-        replies: dict[str, dict[str, str]] = {q: {} for q in QUESTIONS}  # what each pipeline heard and said
+        replies: dict[str, dict[str, str]] = {q: {} for q in questions}  # what each pipeline heard and said
         for _ in range(runs):
             for question, pcm in spoken.items():
                 for mode in ("streaming", "sequential"):
@@ -140,7 +147,7 @@ def run_bench(out: Path, models_dir: Path, runs: int) -> dict:
                         "first_sound": result.first_sound_at,
                     }
                     stages[mode].append({name: at - spoke_until for name, at in marks.items()})
-        paused = {f"{before} ... {after}": paused_question(tts, before, after) for before, after in PAUSED_QUESTIONS}
+        paused = {f"{before} ... {after}": paused_question(tts, before, after) for before, after in paused_questions}
         early_cut = {
             "streaming": _early_cut_check(billy.listener, pipeline.draft, microphone, paused),
             "sequential": _early_cut_check(sequential_listener, None, microphone, paused),

@@ -1,0 +1,29 @@
+"""`make bench`, short: one question and one question with a pause, through both pipelines once, on the real
+local stack (whisper, piper, llama.cpp with SmolLM2, Smart Turn). The figures are the long run's job; this
+holds the order of the milestones and the early-cut check."""
+
+from __future__ import annotations
+
+import json
+
+from billy.bench import MILESTONES, run_bench
+
+
+def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp_path):
+    out = tmp_path / "bench.json"
+    report = run_bench(
+        out,
+        models_dir,
+        runs=1,
+        questions=("What is your name?",),
+        paused_questions=(("What is the capital of", "France?"),),
+    )
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert report["first_sound_after_speech_end_s"] > 0
+    for mode in ("streaming", "sequential"):
+        milestones = report["milestones_s"][mode]
+        in_order = [milestones[name] for name in MILESTONES[mode] if name != "handed_over"]
+        assert in_order == sorted(in_order), milestones
+    # The fixed 600 ms silence cuts a 1 s pause after "of"; Billy's listener waits for the rest.
+    assert report["early_cut"]["sequential"]["cut_early"] == 1
+    assert report["early_cut"]["streaming"]["cut_early"] == 0, report["early_cut"]["streaming"]["cut"]
