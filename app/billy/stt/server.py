@@ -62,7 +62,13 @@ def build_app(engine: WhisperEngine, max_seconds: float) -> Starlette:
             return api_error(413, f"the audio is {pcm.seconds:.1f} s long; the limit is {max_seconds:g} s")
         started = time.monotonic()
         transcript = await run_in_threadpool(engine.transcribe, pcm, language)
-        LOG.info("transcribed %.1f s of audio in %.2f s: %r", pcm.seconds, time.monotonic() - started, transcript.text)
+        LOG.info(
+            "transcribed %.1f s of audio (a %.0f s window) in %.2f s: %r",
+            pcm.seconds,
+            transcript.window_s,
+            time.monotonic() - started,
+            transcript.text,
+        )
         if response_format == "text":
             return PlainTextResponse(transcript.text)
         if response_format == "verbose_json":
