@@ -4,6 +4,7 @@ replies, and Home Assistant's conversation API. Billy's own code is never replac
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -20,6 +21,9 @@ class Reply:
     word_delay: float = 0.03
     hang: float = 0.0  # seconds to wait before answering (a timeout test)
     status: int = 200
+    # Only for a request whose user message has these words: a draft started at a pause inside the question
+    # (and dropped when the user went on) must not take the answer meant for the whole question.
+    when: str = ""
 
 
 class _Server(ThreadingHTTPServer):
@@ -61,6 +65,19 @@ class ScriptedLlm(StandIn):
     def then(self, *replies: Reply) -> ScriptedLlm:
         self.script.extend(replies)
         return self
+
+    def next_reply(self, body: dict) -> Reply:
+        """The first scripted reply meant for this request (see `Reply.when`), else the default."""
+        asked = " ".join(_words(message.get("content") or "") for message in body["messages"][-1:])
+        for reply in self.script:
+            if not reply.when or f" {_words(reply.when)} " in f" {asked} ":
+                self.script.remove(reply)
+                return reply
+        return self.default
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _chunk(model: str, delta: dict, finish: str | None = None) -> bytes:
@@ -104,7 +121,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
             return
         request = {"body": body, "headers": dict(self.headers)}
         standin.requests.append(request)
-        reply = standin.script.popleft() if standin.script else standin.default
+        reply = standin.next_reply(body)
         if reply.hang:
             time.sleep(reply.hang)
         if reply.status != 200:

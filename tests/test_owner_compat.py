@@ -56,7 +56,8 @@ def _pirate(state):
 def test_switch_persona_by_voice_changes_the_prompt_and_is_remembered(tank_factory, llm, speak, tmp_path):
     state = tmp_path / "billy-state"
     _pirate(state)
-    llm.then(Reply(tool_calls=[("switch_persona", json.dumps({"persona": "Captain Billy"}))]), Reply("Arr."))
+    switch = Reply(tool_calls=[("switch_persona", json.dumps({"persona": "Captain Billy"}))], when="please")
+    llm.then(switch, Reply("Arr.", when="who are you"))
     who = speak("Who are you?")  # made before the session: it must not outlast its 2 s of no speech
     tank = tank_factory(state_dir=state)
     schemas = {tool["function"]["name"]: tool for tool in llm_tools(tank)}

@@ -8,7 +8,7 @@ import pytest
 
 from billy.audio.pcm import Pcm, read_wav
 from billy.stt.engine import WhisperEngine
-from billy.stt.short_window import MARGIN_S, starts_over
+from billy.stt.short_window import MARGIN_S, loops
 
 from text_match import contains_words
 
@@ -20,12 +20,17 @@ def engine(models_dir) -> WhisperEngine:
     return whisper
 
 
-def test_starts_over_finds_whisper_loops():
-    assert starts_over([5, 6, 7, 5, 6, 7])
-    assert starts_over([5, 6, 7, 8, 5, 6])  # cut off while starting over
-    assert not starts_over([5, 6, 7, 8])
-    assert not starts_over([5, 6, 7, 5])  # the first word once more is not a loop ("the cat saw the")
-    assert not starts_over([])
+def test_whisper_loops_are_found():
+    assert loops([5, 6, 7, 5, 6, 7])  # starting over
+    assert loops([5, 6, 7, 8, 5, 6])  # cut off while starting over
+    assert loops([1, 2, 3, 4, 5, 6, 7, 8, 7, 8, 7, 8, 7])  # "What is the capital of? France? France? France?"
+    assert loops([4, 9, 9, 9])  # one token three times
+    assert loops([1, 2, 3, 4, 5, 2, 3, 4, 5])  # four tokens twice
+    assert not loops([5, 6, 7, 8])
+    assert not loops([5, 6, 7, 5])  # the first word once more is not a loop ("the cat saw the")
+    assert not loops([3, 3, 4])  # a word said twice ("no no")
+    assert not loops([1, 2, 3, 2, 3, 4])  # a short run twice ("that is, that is")
+    assert not loops([])
 
 
 @pytest.mark.parametrize("question", ["What is your name?", "Tell me something about the sea."])

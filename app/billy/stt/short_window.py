@@ -8,8 +8,8 @@ costs a fraction: a question of 1.5 to 4.6 s took 0.14 s on average instead of 0
 rate (9.0 % against 9.0 %, 64 questions in piper's voice and three espeak voices).
 
 The silence after the speech is what tells whisper the speech is over: with 3 s of it tiny.en often started the
-question again ("What is your name? What is your"), with 10 s it did not. When a result still looks wrong (it
-starts over, never ends, is unsure of its words, or may not be speech at all), `None` sends the clip to the
+question again ("What is your name? What is your"), with 10 s it did so far less. When a result still looks
+wrong (it loops, never ends, is unsure of its words, or may not be speech at all), `None` sends the clip to the
 full window, which has faster-whisper's own fallbacks.
 """
 
@@ -42,8 +42,23 @@ def window_frames(samples: int) -> int | None:
     return frames if frames < FULL_WINDOW_FRAMES else None
 
 
+def loops(tokens: list[int]) -> bool:
+    """True if the tokens go round in a loop, whisper's way of missing the end of the speech: some run of them
+    three times back to back ("What is the capital of? France? France? France?"), a run of 4 or more twice, or
+    the whole text starting over ("What is your name? What is your")."""
+    count = len(tokens)
+    for size in range(1, count // 2 + 1):
+        for start in range(count - 2 * size + 1):
+            run = tokens[start : start + size]
+            if tokens[start + size : start + 2 * size] == run and (
+                size >= 4 or tokens[start + 2 * size : start + 3 * size] == run
+            ):
+                return True
+    return starts_over(tokens)
+
+
 def starts_over(tokens: list[int]) -> bool:
-    """True if the tokens, after some point, repeat their own beginning: whisper's loop when it missed the end."""
+    """True if the tokens, after some point, repeat their own beginning (cut off while starting over)."""
     for start in range(2, len(tokens) - 1):
         overlap = min(start, len(tokens) - start)
         if tokens[start : start + overlap] == tokens[:overlap]:
@@ -79,8 +94,8 @@ def transcribe_short(whisper, tokenizer, audio: np.ndarray, beam_size: int) -> W
     tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
     avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # as faster-whisper recovers it
     doubt = (
-        "it starts over"
-        if starts_over(tokens)
+        "it goes round in a loop"
+        if loops(tokens)
         else "it never ends"
         if len(prompt) + len(tokens) >= max_length
         else "unsure of its words"
