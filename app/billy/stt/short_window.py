@@ -4,8 +4,9 @@ faster-whisper pads every clip to whisper's 30 s window, so a 2 s question costs
 speech: 0.45 s of the 0.5 s a transcription took here (tiny.en, 2 threads), the largest step between the end of
 the question and Billy's first sound. CTranslate2's encoder takes any number of frames up to 3000, and the
 attention in it grows with the square of that number, so encoding the speech and `MARGIN_S` of silence after it
-costs a fraction: a question of 1.5 to 4.6 s took 0.14 s on average instead of 0.44 s, with the same word error
-rate (9.0 % against 9.0 %, 64 questions in piper's voice and three espeak voices).
+costs a fraction: questions of 1.0 to 4.6 s took 0.15 s on average instead of 0.44 s, at the same word error
+rate (8.8 % against 8.1 % in one run, 9.0 % against 9.0 % in another: 64 questions in piper's voice and three
+espeak voices).
 
 The silence after the speech is what tells whisper the speech is over: with 3 s of it tiny.en often started the
 question again ("What is your name? What is your"), with 10 s it did so far less. When a result still looks
