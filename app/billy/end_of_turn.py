@@ -38,8 +38,6 @@ DANGLING_WORDS = (
     "my your his her our their its is are was were am be do does did can could would should will um uh er erm like"
 )
 DANGLING = frozenset(DANGLING_WORDS.split())
-# A clause opened by one of these needs a main clause after it ("If it rains tomorrow ..."). Not "when" or
-# "where": they also open complete questions.
 # Below one half the model leans to "unfinished"; from here up to one half it is unsure: the fixed silence.
 UNSURE = 0.2
 # The words end a sentence (Whisper's "." or "!") but the voice sounds unfinished to the model: more than a
@@ -48,6 +46,8 @@ UNSURE = 0.2
 DISPUTED_MS = 1200
 # Whole transcripts that only open a sentence, though Whisper ends them with a period ("I was wondering.").
 OPENERS = frozenset({"i was wondering", "i wonder", "i think", "i guess", "i mean", "you know", "let me think"})
+# A clause opened by one of these needs a main clause after it ("If it rains tomorrow ..."). Not "when" or
+# "where": they also open complete questions.
 SUBORDINATORS = frozenset({"if", "because", "although", "though", "unless", "before", "after", "while", "since"})
 
 
@@ -142,7 +142,7 @@ class EndOfTurn:
 
 
 def _ends_sentence(transcript: str | None) -> bool:
-    """Whisper closed a sentence that can end there (dangling transcripts are settled before this is asked)."""
+    """Whisper closed a sentence (with "." or "!") at a word where one can end."""
     return transcript is not None and transcript.rstrip().endswith((".", "!")) and not dangling(transcript)
 
 

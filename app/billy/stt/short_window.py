@@ -23,6 +23,7 @@ import numpy as np
 
 LOG = logging.getLogger(__name__)
 SAMPLES_PER_FRAME = 160  # whisper's hop at 16 kHz: 100 frames a second
+RATE = 16000
 FULL_WINDOW_FRAMES = 3000
 MARGIN_S = 10
 # A spoken question runs about 3 words, or 4 tokens, a second: far more than this is a loop.
@@ -81,7 +82,7 @@ def transcribe_short(whisper, tokenizer, audio: np.ndarray, beam_size: int) -> W
     features = whisper.feature_extractor(padded, padding=0)[:, :frames]
     encoded = whisper.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])))
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    max_length = len(prompt) + int(len(audio) / 16000 * TOKENS_PER_SECOND) + 10
+    max_length = len(prompt) + int(len(audio) / RATE * TOKENS_PER_SECOND) + 10
     result = whisper.model.generate(
         encoded,
         [prompt],
@@ -93,20 +94,22 @@ def transcribe_short(whisper, tokenizer, audio: np.ndarray, beam_size: int) -> W
         suppress_tokens=[-1],  # the model's own list of symbols never to write
     )[0]
     tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
-    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # as faster-whisper recovers it
-    doubt = (
-        "it goes round in a loop"
-        if loops(tokens)
-        else "it never ends"
-        if len(prompt) + len(tokens) >= max_length
-        else "unsure of its words"
-        if avg_logprob < MIN_AVG_LOGPROB
-        else "perhaps no speech"
-        if result.no_speech_prob > MAX_NO_SPEECH
-        else ""
-    )
+    doubt = _doubt(tokens, result, len(prompt) + len(tokens) >= max_length)
     text = tokenizer.decode(tokens).strip()
     if doubt:
         LOG.info("the %.1f s window heard %r, but %s: transcribing the full window", frames / 100, text, doubt)
         return None
     return WindowTranscript(text, frames / 100)
+
+
+def _doubt(tokens: list[int], result, cut_at_max_length: bool) -> str:
+    """Why the short window's result should not be trusted, or "" if it can be."""
+    if loops(tokens):
+        return "it goes round in a loop"
+    if cut_at_max_length:
+        return "it never ends"
+    if result.scores[0] * len(tokens) / (len(tokens) + 1) < MIN_AVG_LOGPROB:  # as faster-whisper recovers it
+        return "unsure of its words"
+    if result.no_speech_prob > MAX_NO_SPEECH:
+        return "perhaps no speech"
+    return ""
