@@ -21,7 +21,7 @@ from billy.tts.client import TtsClient
 
 from billy_harness import TEST_TIMEOUT
 from standins import Reply
-from text_match import words
+from text_match import contains_words, words
 
 BEFORE, AFTER = "What is the capital of", "France?"
 ANSWER = "Paris is the capital of France."
@@ -32,6 +32,13 @@ def _wait_for(condition, what: str, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"never: {what}"
         time.sleep(0.02)
+
+
+def _whole_question(heard: str) -> bool:
+    """Both halves were heard: the second half's words all there, the first's all but a mis-heard one (whisper
+    tiny hears the rendition's "capital of" as "capital look" when the pause before "France" is not the one the
+    `halves` fixture checked)."""
+    return contains_words(heard, f"{BEFORE} {AFTER}") and set(words(AFTER)) <= set(words(heard))
 
 
 def _paused(first: Pcm, second: Pcm, pause_s: float) -> bytes:
@@ -62,9 +69,9 @@ def test_a_question_with_a_pause_mid_sentence_is_not_cut(tank_factory, llm, halv
     tank = tank_factory({"BILLY_MODELS_DIR": str(models_dir), "END_OF_TURN": "smart"})
     turn = tank.ask(_paused(*halves, pause_s=1.0))
     assert turn.utterance.resumed >= 1, "the pause was never taken for a possible end of turn"
-    assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
+    assert _whole_question(turn.result.heard), turn.result.heard
     assert len(tank.turns) == 1 and turn.result.said == ANSWER
-    assert words(llm.requests[-1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
+    assert _whole_question(llm.requests[-1]["body"]["messages"][-1]["content"])
 
 
 def test_a_long_pause_is_shortened_in_what_is_transcribed(halves):
@@ -97,8 +104,8 @@ def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_facto
     turn = tank.wait_turn(0)
     _wait_for(lambda: llm.requests[0] in llm.hung_up, "the first draft's stream was closed")
     assert turn.utterance.resumed == 1
-    assert words(turn.result.heard) == words(f"{BEFORE} {AFTER}")
-    assert words(llm.requests[1]["body"]["messages"][-1]["content"]) == words(f"{BEFORE} {AFTER}")
+    assert _whole_question(turn.result.heard), turn.result.heard
+    assert _whole_question(llm.requests[1]["body"]["messages"][-1]["content"])
     assert turn.result.said == ANSWER
     # The dropped draft was never heard: nothing played from the time it was seen drafting to the hand-over.
     handed_over = turn.utterance.handed_over_at
