@@ -10,6 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 
 
 @dataclass
@@ -56,6 +57,8 @@ class ScriptedLlm(StandIn):
         self.finished_at: list[float] = []  # time.monotonic() when each streamed reply was complete
         self.hung_up: list[dict] = []  # requests whose client closed the stream before its end (cancelled)
         self.warm_ups: list[dict] = []  # non-streaming one-token requests (Billy warming the engine up)
+        self._last: tuple[_Step, Reply] | None = None  # the last streamed request's step and the reply it got
+        self._picking = threading.Lock()  # requests arrive on the server's threads
         super().__init__(_LlmHandler)
 
     @property
@@ -67,13 +70,47 @@ class ScriptedLlm(StandIn):
         return self
 
     def next_reply(self, body: dict) -> Reply:
-        """The first scripted reply meant for this request (see `Reply.when`), else the default."""
-        asked = " ".join(_words(message.get("content") or "") for message in body["messages"][-1:])
-        for reply in self.script:
-            if not reply.when or f" {_words(reply.when)} " in f" {asked} ":
-                self.script.remove(reply)
-                return reply
-        return self.default
+        """The first scripted reply meant for this request (see `Reply.when`), else the default.
+
+        A draft started at a pause inside the question asks with the words so far; when the user goes on, Billy
+        drops it and asks again with the whole question. That second request is the same step of the
+        conversation, so it gets the reply the draft took: a script is a list of steps, not of requests.
+        """
+        step = _Step.of(body["messages"])
+        with self._picking:
+            return self._pick(step)
+
+    def _pick(self, step: _Step) -> Reply:
+        if self._last is not None and step.goes_on_from(self._last[0]) and self._last[1] is not self.default:
+            self.script.appendleft(self._last[1])
+        reply = next((r for r in self.script if not r.when or f" {_words(r.when)} " in f" {step.words} "), None)
+        if reply is None:
+            reply = self.default
+        else:
+            self.script.remove(reply)
+        self._last = (step, reply)
+        return reply
+
+
+class _Step(NamedTuple):
+    """Where a request stands in the conversation: what came before, and the words of its last message."""
+
+    history: str
+    role: str
+    words: str
+
+    @classmethod
+    def of(cls, messages: list[dict]) -> _Step:
+        last = messages[-1]
+        return cls(json.dumps(messages[:-1], sort_keys=True), last.get("role", ""), _words(last.get("content") or ""))
+
+    def goes_on_from(self, earlier: _Step) -> bool:
+        """The same question with more words: the earlier one's (all but its last, which the pause may have
+        cut mid-word) begin this one's, and this one is longer."""
+        if self.role != "user" or earlier.role != "user" or self.history != earlier.history:
+            return False
+        mine, theirs = self.words.split(), earlier.words.split()
+        return len(mine) > len(theirs) and mine[: len(theirs) - 1] == theirs[:-1]
 
 
 def _words(text: str) -> str:
