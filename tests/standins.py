@@ -74,16 +74,18 @@ class ScriptedLlm(StandIn):
 
         A draft started at a pause inside the question asks with the words so far; when the user goes on, Billy
         drops it and asks again with the whole question. That second request is the same step of the
-        conversation, so it gets the reply the draft took: a script is a list of steps, not of requests.
+        conversation, so it gets the reply the draft took (a script is a list of steps, not of requests), unless
+        a reply is keyed to it (`Reply.when`).
         """
         step = _Step.of(body["messages"])
         with self._picking:
             return self._pick(step)
 
     def _pick(self, step: _Step) -> Reply:
-        if self._last is not None and step.goes_on_from(self._last[0]) and self._last[1] is not self.default:
-            self.script.appendleft(self._last[1])
-        reply = next((r for r in self.script if not r.when or f" {_words(r.when)} " in f" {step.words} "), None)
+        redone = self._last is not None and step.goes_on_from(self._last[0]) and self._last[1] is not self.default
+        if redone and not any(reply.when and _meant_for(reply, step) for reply in self.script):
+            self.script.appendleft(self._last[1])  # unless a reply is keyed to the words the draft did not have
+        reply = next((r for r in self.script if _meant_for(r, step)), None)
         if reply is None:
             reply = self.default
         else:
@@ -111,6 +113,10 @@ class _Step(NamedTuple):
             return False
         mine, theirs = self.words.split(), earlier.words.split()
         return len(mine) > len(theirs) and mine[: len(theirs) - 1] == theirs[:-1]
+
+
+def _meant_for(reply: Reply, step: _Step) -> bool:
+    return not reply.when or f" {_words(reply.when)} " in f" {step.words} "
 
 
 def _words(text: str) -> str:

@@ -41,3 +41,9 @@ def test_a_new_question_after_one_gets_the_next_reply(standin):
     assert _said(standin, "What time is it?") == "Too late."
     assert _said(standin, "What time is it?") == "On time."
     assert _said(standin, "Anything else?") == standin.default.text
+
+
+def test_a_reply_keyed_to_the_whole_question_wins_over_the_drafts(standin):
+    standin.then(Reply("Half."), Reply("Paris.", when="France"))
+    assert _said(standin, "What is the capital of") == "Half."
+    assert _said(standin, "What is the capital of France?") == "Paris."

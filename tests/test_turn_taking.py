@@ -91,7 +91,9 @@ def test_a_long_pause_is_shortened_in_what_is_transcribed(halves):
 def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_factory, llm, halves):
     # No judge and a long silence: the reply to the first half starts while Billy still listens. The silence
     # must outlast the transcription of the first half, which took up to 5 s beside stress-ng: the longest.
-    llm.then(Reply("A slow answer to half a question that goes on and on.", word_delay=0.3), Reply(ANSWER))
+    llm.then(
+        Reply("A slow answer to half a question that goes on and on.", word_delay=0.3), Reply(ANSWER, when="France")
+    )
     tank = tank_factory({"END_OF_TURN": "silence", "END_OF_SPEECH_MS": "10000"})
     mark = tank.speaker.mark()
     tank.microphone.queue(halves[0])
