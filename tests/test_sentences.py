@@ -41,6 +41,8 @@ def test_the_first_piece_is_cut_at_a_clause_so_billy_starts_sooner():
         "hello there, my dear friend, how are you doing today?",
         "I am fine.",
     ]
+    # A whole text (what the voice services are given) has no first piece to hurry: a cut would be a pause.
+    assert split_sentences(text) == ["Oh, hello there, my dear friend, how are you doing today?", "I am fine."]
 
 
 def test_stage_directions_and_markup_are_not_read_out():
@@ -65,8 +67,8 @@ def test_a_first_piece_without_a_clause_is_cut_at_a_word_that_can_end_a_phrase()
     for word in text.split(" "):
         pieces += splitter.add(word + " ")
     pieces += splitter.finish()
-    assert pieces[0] == "Fish swim in the deep"  # not "... the deep and": a piece ending there sounds cut off
-    assert len(pieces[0]) <= 28 and " ".join(pieces).split() == text.split()
+    assert pieces[0] == "Fish swim"  # not "Fish swim in the": a piece ending there sounds cut off
+    assert " ".join(pieces).split() == text.split()
 
 
 def test_a_speaker_label_at_the_start_is_not_read_out():

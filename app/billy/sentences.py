@@ -1,7 +1,7 @@
 """Cutting text into sentences to speak, as it streams in: sentence-stream's boundaries, plus line breaks,
 plus a length cap, so a model that forgets punctuation (or writes one line per thought) still gets Billy
 talking after its first phrase instead of after its last word. The very first piece is cut sooner, at a
-clause (a comma, semicolon, colon or "..." after its first word) or at 28 characters: it is what the listener
+clause (a comma, semicolon, colon or "..." after its first word) or at 18 characters: it is what the listener
 waits for, and both the model's tokens and the voice's synthesis before the first sound grow with its length.
 A cut at the cap never leaves a piece ending on "the", "and", "of" (the voice would close a sentence there)."""
 
@@ -23,13 +23,14 @@ SENTENCE_END = re.compile(r"[.!?\u2026][\"')\]\u201d]*$")
 # A small model often starts with a speaker's label ("Billy: I love ..."): not for reading out.
 SPEAKER_LABEL = re.compile(r"^[A-Z][\w']*(?: [A-Z][\w']*)?:(?:\s+|$)")
 MAX_SENTENCE_CHARS = 160
-MAX_FIRST_CHARS = 28  # about five words, 1.5 s of speech
+MAX_FIRST_CHARS = 18  # about four words, a second of speech: "I'm not too picky"
 MIN_FIRST_CLAUSE_CHARS = 2  # a clause after its first word: "Well," "Oh," "My name is Billy,"
 CLAUSE_ENDS = (", ", "; ", ": ", "... ")
 
 
 class SpokenSentences:
-    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS, first_chars: int = MAX_FIRST_CHARS) -> None:
+    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS, first_chars: int | None = MAX_FIRST_CHARS) -> None:
+        """`first_chars` None: no shorter first piece (a whole text, not a reply still being written)."""
         self.max_chars = max_chars
         self.first_chars = first_chars
         self._started = False
@@ -76,13 +77,14 @@ class SpokenSentences:
 
     def _cut_run_on(self) -> list[str]:
         pending = self._detector.remaining_text
-        if not self._started and not self._detector.current_sentence:
+        first = not self._started and self.first_chars is not None
+        if first and not self._detector.current_sentence:
             ends = [(i, mark) for mark in CLAUSE_ENDS if (i := pending.find(mark, MIN_FIRST_CLAUSE_CHARS)) > 0]
             if ends:
                 at, mark = min(ends)
                 self._detector.remaining_text = pending[at + len(mark) :]
                 return [pending[: at + len(mark)].strip()]
-        limit = self.max_chars if self._started else self.first_chars
+        limit = self.first_chars if first else self.max_chars
         if len(pending) <= limit:
             return []
         head = pending[:limit]
@@ -104,7 +106,8 @@ def _word_boundary(head: str) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
-    splitter = SpokenSentences()
+    """A whole text in sentences: the voice services' input, where a shorter first piece would only add a pause."""
+    splitter = SpokenSentences(first_chars=None)
     return splitter.add(text) + splitter.finish()
 
 
