@@ -128,10 +128,10 @@ class Settings:
     max_utterance_seconds: float = _setting("20", _number(float, 1, 120))
     # End of turn (latency): smart = Smart Turn v3 decides, with these silences; silence = END_OF_SPEECH_MS only
     end_of_turn: str = _setting("smart", _choice("smart", "silence"))
-    # 500, not 200: piper says "Tell me something about the sea." with a 0.3 s gap after "something", a whole
-    # sentence to the judge. The hand-over only lets the drafted reply play, and that reply (started when the
-    # turn sounded complete) is not ready before about 0.7 s here, so the longer wait costs the first sound nothing.
-    end_of_turn_complete_ms: int = _setting("500", _number(int, 100, 5000))
+    # 400: the drafted reply (started when the turn sounded complete) is ready about 0.5 s after the end of speech
+    # here, so a longer wait would be the first sound's floor; LiveKit and OpenAI's server VAD wait 500, Pipecat
+    # 200 after Smart Turn says complete. A question with a longer pause after a complete-sounding phrase is cut.
+    end_of_turn_complete_ms: int = _setting("400", _number(int, 100, 5000))
     end_of_turn_incomplete_ms: int = _setting("2000", _number(int, 100, 10000))
     # Hardware-less hosts: a file-backed sound device (inbox/outbox spool) and gpiozero's MockFactory
     billy_audio: str = _setting("sounddevice", _choice("sounddevice", "file"))

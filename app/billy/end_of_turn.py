@@ -51,6 +51,21 @@ OPENERS = frozenset({"i was wondering", "i wonder", "i think", "i guess", "i mea
 SUBORDINATORS = frozenset({"if", "because", "although", "though", "unless", "before", "after", "while", "since"})
 
 
+# Whisper can leave the end of a sentence cut by a pause out altogether ("What?" for "What is the capital of"),
+# which would read as a whole question. Words that cover the speech come at least this fast after its first
+# half second (the listener's lead-in and a first word); fewer mean words are missing, and the model decides.
+MIN_WORDS_PER_SECOND = 1.0
+LEAD_IN_S = 0.5
+
+
+class Verdict(Future):
+    """The judgement of one stretch of speech: the model's probability, and how long the speech was."""
+
+    def __init__(self, speech_s: float | None = None) -> None:
+        super().__init__()
+        self.speech_s = speech_s
+
+
 class SmartTurn:
     """The model: probability that the speech so far is a finished turn."""
 
@@ -88,7 +103,7 @@ class EndOfTurn:
     """How much silence ends the turn, given what is known of the speech before it."""
 
     def __init__(
-        self, model: SmartTurn | None, silence_ms: int, complete_ms: int = 500, incomplete_ms: int = 2000
+        self, model: SmartTurn | None, silence_ms: int, complete_ms: int = 400, incomplete_ms: int = 2000
     ) -> None:
         self.model = model
         self.silence_ms = silence_ms
@@ -96,30 +111,45 @@ class EndOfTurn:
         self.incomplete_ms = incomplete_ms
         self._executor = ThreadPoolExecutor(1, "end-of-turn") if model else None
 
-    def judge(self, speech: Pcm) -> Future | None:
-        """Start judging `speech` (in the background); None without a model."""
+    def judge(self, speech: Pcm, words=None) -> Verdict | None:
+        """Start judging `speech` (in the background); None without a model.
+
+        `words`: the draft transcribing the same speech, if any. The model then waits for its transcript and is
+        not asked at all when the words settle the question. On this 2-core machine the two at once took
+        0.16 s for the transcript where it alone took 0.10 s, and the model 0.05 s alone: one after the other,
+        the transcript comes 0.06 s sooner and the verdict no later.
+        """
         if self._executor is None:
             return None
-        verdict = self._executor.submit(self.model.probability_complete, speech)
+        verdict = Verdict(len(speech.samples) / speech.rate)
         verdict.add_done_callback(_log_failure)
+        if words is None:
+            self._executor.submit(self._settle, verdict, speech, None)
+        else:
+            words.when_transcribed(lambda: self._executor.submit(self._settle, verdict, speech, words.transcript()))
         return verdict
 
-    def completeness(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> float | None:
+    def _settle(self, verdict: Verdict, speech: Pcm, transcript: str | None) -> None:
+        try:
+            settled = _settled_by_words(transcript, verdict.speech_s)
+            verdict.set_result(settled if settled is not None else self.model.probability_complete(speech))
+        except Exception as error:  # the verdict carries it: the fixed silence decides (`silence_needed_ms`)
+            verdict.set_exception(error)
+
+    def completeness(self, verdict: Verdict | None, transcript: str | None, words_coming: bool) -> float | None:
         """How surely the turn is over, 0 to 1, once the words (if `words_coming`) and the model settle it; None
-        while unknown. The words decide when they are clear: a sentence stopping where none can end is
-        unfinished, a whole question (Whisper writes its "?") is finished; otherwise the model, which also hears
-        the intonation."""
+        while unknown. The words decide when they are clear (`_settled_by_words`); otherwise the model, which
+        also hears the intonation."""
         if verdict is None or (words_coming and transcript is None):
             return None
-        if transcript is not None and dangling(transcript):
-            return 0.0
-        if transcript is not None and transcript.rstrip().endswith("?"):
-            return 1.0
+        settled = _settled_by_words(transcript, verdict.speech_s)
+        if settled is not None:
+            return settled
         if not verdict.done() or verdict.exception() is not None:  # a broken model must not stop Billy listening
             return None
         return verdict.result()
 
-    def silence_needed_ms(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> int:
+    def silence_needed_ms(self, verdict: Verdict | None, transcript: str | None, words_coming: bool) -> int:
         """`transcript`: the words so far if known; `words_coming`: a transcript is on its way."""
         if verdict is None or (verdict.done() and verdict.exception() is not None):
             return self.silence_ms
@@ -130,15 +160,26 @@ class EndOfTurn:
             return min(DISPUTED_MS, self.incomplete_ms) if _ends_sentence(transcript) else self.incomplete_ms
         return self.complete_ms if probability >= 0.5 else max(self.complete_ms, self.silence_ms)
 
-    def may_start_reply(self, verdict: Future | None, transcript: str | None, words_coming: bool) -> bool:
+    def may_start_reply(self, verdict: Verdict | None, transcript: str | None, words_coming: bool) -> bool:
         """Whether the model may start on the speech so far: it is not judged unfinished, or there is no judge.
 
         An unsure or disputed turn starts it too: its silence is short, and the draft is dropped if the user goes on.
         """
-        if verdict is None:
+        if verdict is None or _ends_sentence(transcript):  # whatever the model says of a closed sentence, it starts
             return True
         probability = self.completeness(verdict, transcript, words_coming)
-        return probability is not None and (probability >= UNSURE or _ends_sentence(transcript))
+        return probability is not None and probability >= UNSURE
+
+
+def _settled_by_words(transcript: str | None, speech_s: float | None) -> float | None:
+    """0 when the words stop where a sentence cannot, 1 for a whole question (Whisper writes its "?") that covers
+    the speech, else None: the words alone do not tell."""
+    if transcript is None:
+        return None
+    if dangling(transcript):
+        return 0.0
+    covered = speech_s is None or len(transcript.split()) >= (speech_s - LEAD_IN_S) * MIN_WORDS_PER_SECOND
+    return 1.0 if transcript.rstrip().endswith("?") and covered else None
 
 
 def _ends_sentence(transcript: str | None) -> bool:

@@ -118,8 +118,8 @@ class Listener:
             quiet += 1
             if quiet * FRAME_MS == PAUSE_MS:
                 speech = Pcm(np.concatenate(frames[:-quiet]), 16000)
-                verdict = self.end_of_turn.judge(speech)
                 draft = speculate(speech) if speculate is not None else None
+                verdict = self.end_of_turn.judge(speech, words=draft)
                 if draft is not None:
                     self._let_the_model_start(draft, verdict)
             transcript, words_coming = (draft.transcript(), True) if draft is not None else (None, False)

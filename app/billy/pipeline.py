@@ -24,7 +24,7 @@ from .body.fish import Fish
 from .conversation import Conversation
 from .draft import Draft
 from .llm.client import TextDelta, ToolCall
-from .playback import Player
+from .playback import Player, after_leading_silence
 from .sentences import SpokenSentences, ends_sentence, split_sentences
 from .service_client import ServiceError
 from .sounds import SoundBank
@@ -204,6 +204,10 @@ class Pipeline:
                     for rate, samples in self.synthesise(sentence):
                         if draft.stop.is_set():
                             break
+                        if "first_audio" not in draft.marks:
+                            samples = after_leading_silence(samples, rate)  # the reply's first sound, sooner
+                            if not len(samples):
+                                continue
                         draft.marks.setdefault("first_audio", time.monotonic())
                         draft.audio.put((rate, samples))
                     draft.spoken.append(sentence)

@@ -23,6 +23,19 @@ from .songs import Song, plan_motion
 BLOCK_SECONDS = 0.04
 AUDIBLE = 0.003  # RMS fraction of full scale: quieter than this is silence, for latency figures
 
+ONSET_KEPT_S = 0.01  # kept before the first audible sound, so its onset is whole
+
+
+def after_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:
+    """`samples` from just before their first audible 5 ms (empty if there is none): piper starts each sentence
+    with about 40 ms of silence, which before the reply's first sound is only a longer wait."""
+    window = max(1, rate // 200)
+    floor = (AUDIBLE * 32768) ** 2
+    for start in range(0, len(samples), window):
+        if np.mean(samples[start : start + window].astype(np.float64) ** 2) >= floor:
+            return samples[max(0, start - int(ONSET_KEPT_S * rate)) :]
+    return samples[:0]
+
 
 class Player:
     def __init__(self, speaker: Speaker, fish: Fish, volume: int = 100) -> None:
