@@ -16,6 +16,7 @@ The model runs greedy (temperature 0) so both pipelines get the same reply.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,7 @@ from .models import defaults
 from .pipeline import Pipeline, TurnResult
 from .runtime import start_billy
 from .sounds import render_clips
-from .stack import local_stack
+from .stack import ServiceProcess, local_stack
 from .tts.client import TtsClient
 
 QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do you like to eat?")
@@ -74,8 +76,9 @@ MILESTONES = {
 }
 
 
-def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Event) -> TurnResult:
-    """Whole transcript, whole reply, whole synthesis, then play: the local-models fork's way."""
+def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Event, tts: TtsClient) -> TurnResult:
+    """Whole transcript, whole reply, whole synthesis, then play: the local-models fork's way. `tts` is piper on
+    every core, as the fork runs it: nothing else wants them while it synthesises."""
     result = TurnResult()
     pipeline.player.reset_marks()
     result.heard = pipeline.transcribe(utterance)
@@ -84,7 +87,7 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
     result.said = "".join(e.text for e in pipeline.think(messages) if isinstance(e, TextDelta)).strip()
     result.marks["replied"] = time.monotonic()
     if result.said:
-        wav = read_wav(pipeline.tts.primary.speak_wav(result.said))
+        wav = read_wav(tts.speak_wav(result.said))
         result.marks["synthesised"] = time.monotonic()
         pipeline.player.play(wav.samples, wav.rate, interrupt)
     result.first_sound_at, result.last_sound_at = pipeline.player.first_sound_at, pipeline.player.last_sound_at
@@ -100,7 +103,12 @@ def run_bench(
 ) -> dict:
     """`make bench`; `make test` runs a short one (a question, a paused one, once) to keep this code honest."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the figures
-    with tempfile.TemporaryDirectory() as state, local_stack(models_dir, out.parent / "bench-logs") as stack:
+    logs = out.parent / "bench-logs"
+    with (
+        tempfile.TemporaryDirectory() as state,
+        local_stack(models_dir, logs) as stack,
+        _piper_on_every_core(models_dir, logs) as sequential_tts,
+    ):
         render_clips(models_dir, defaults.VOICE, Path(state) / "sounds")
         env = {**os.environ, "LLM_MAX_TOKENS": "60", **stack.environment(), "BILLY_STATE_DIR": state}
         microphone = FileMicrophone()
@@ -126,7 +134,7 @@ def run_bench(
                         result = pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
                     else:
                         utterance = sequential_listener.listen(LISTEN_TIMEOUT_S)
-                        result = sequential_turn(pipeline, utterance.pcm, threading.Event())
+                        result = sequential_turn(pipeline, utterance.pcm, threading.Event(), sequential_tts)
                     spoke_until = microphone.speech_ended_at
                     if result.first_sound_at is None or spoke_until is None or result.failed_stage:
                         raise RuntimeError(f"{mode} run of {question!r} failed ({result.failed_stage or 'silent'})")
@@ -160,11 +168,26 @@ def run_bench(
         for mode, names in MILESTONES.items()
     }
     report["early_cut"] = early_cut
+    # Each pipeline with piper as suits it: one core beside the model that writes on (streaming), every core for
+    # a synthesis that runs alone (sequential).
+    report["piper_threads"] = {"streaming": load_settings(os.environ).tts_threads or "all", "sequential": "all"}
     report["replies_last_run"] = replies
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print_table(report)
     return report
+
+
+@contextlib.contextmanager
+def _piper_on_every_core(models_dir: Path, logs: Path) -> Iterator[TtsClient]:
+    """A second TTS service for the sequential pipeline, piper on every core (TTS_THREADS=0), warmed up."""
+    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), "--threads", "0"], logs / "tts-0.log")
+    try:
+        tts = TtsClient(service.base_url)
+        tts.speak_wav("Warming up.")
+        yield tts
+    finally:
+        service.stop()
 
 
 def _spoken(tts: TtsClient, text: str) -> Pcm:
@@ -240,7 +263,8 @@ def _report(samples: dict, llm_model: str, runs: int, judge: str) -> dict:
 
 def _print_table(report: dict) -> None:
     print(
-        f"models: {report['models']}, median of {report['runs_per_question']} runs; "
+        f"models: {report['models']}, piper's threads: {report['piper_threads']}, "
+        f"median of {report['runs_per_question']} runs; "
         "seconds after the question's last voiced sample (after the listener's hand-over in brackets)"
     )
     print(

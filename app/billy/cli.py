@@ -40,7 +40,7 @@ def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
     from .tts.engine import PiperEngine
     from .tts.server import build_app
 
-    engine = PiperEngine(Path(args.voice_dir), args.voice)
+    engine = PiperEngine(Path(args.voice_dir), args.voice, args.threads)
     if args.wyoming_port:
         from .wyoming.server import TtsHandler, serve_in_background
 
@@ -237,6 +237,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     tts.add_argument("--voice-dir", default=str(settings.tts_voice_dir), help="folder of voices (BILLY_TTS_VOICE_DIR)")
     tts.add_argument("--voice", default=settings.local_tts_voice, help="default voice (LOCAL_TTS_VOICE)")
     tts.add_argument("--max-chars", type=int, default=settings.tts_max_chars, help="longest input (TTS_MAX_CHARS)")
+    tts.add_argument("--threads", type=int, default=settings.tts_threads, help="piper's cores, 0: all (TTS_THREADS)")
     tts.add_argument(
         "--wyoming-port", type=int, default=settings.tts_wyoming_port, help="also Wyoming; 0: off (TTS_WYOMING_PORT)"
     )

@@ -169,6 +169,7 @@ class Settings:
     stt_max_seconds: float = _setting("120", _number(float, 1, 3600))
     billy_tts_voice_dir: Path = _setting("", lambda n, r: Path(r.strip()) if r.strip() else None)
     tts_max_chars: int = _setting("4000", _number(int, 1, 100000))
+    tts_threads: int = _setting("1", _number(int, 0, 64))  # one core: the model writes on the others; 0: all
     # Per stage: an explicit OpenAI-style base URL (ending in /v1) beats host/port; a fallback is none or openai
     llm_base_url: str = _setting("", _url)
     stt_base_url: str = _setting("", _url)

@@ -13,6 +13,7 @@ GROUPS = {
     "Voice and models": [
         "LOCAL_TTS_VOICE", "LOCAL_STT_MODEL", "STT_LANGUAGE", "LOCAL_LLM_MODEL", "LLM_MAX_TOKENS",
         "BILLY_HISTORY_TURNS", "STT_COMPUTE_TYPE", "STT_BEAM_SIZE", "STT_THREADS",
+        "TTS_THREADS",
     ],
     "Smart home": [
         "HA_HOST", "HA_TOKEN", "HA_LANG", "MQTT_HOST", "MQTT_PORT", "MQTT_USERNAME", "MQTT_PASSWORD", "MQTT_TLS",
