@@ -40,7 +40,7 @@ from .models import defaults
 from .pipeline import Pipeline, TurnResult
 from .runtime import start_billy
 from .sounds import render_clips
-from .stack import ServiceProcess, local_stack
+from .stack import local_stack, tts_service
 from .tts.client import TtsClient
 
 QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do you like to eat?")
@@ -181,7 +181,7 @@ def run_bench(
 @contextlib.contextmanager
 def _piper_on_every_core(models_dir: Path, logs: Path) -> Iterator[TtsClient]:
     """A second TTS service for the sequential pipeline, piper on every core (TTS_THREADS=0), warmed up."""
-    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), "--threads", "0"], logs / "tts-0.log")
+    service = tts_service(models_dir, logs / "tts-every-core.log", threads=0)
     try:
         tts = TtsClient(service.base_url)
         tts.speak_wav("Warming up.")

@@ -22,11 +22,15 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .audio.pcm import Pcm
 from .models import defaults
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 LOG = logging.getLogger(__name__)
 MODEL_NAME = defaults.END_OF_TURN_MODEL
@@ -49,8 +53,6 @@ OPENERS = frozenset({"i was wondering", "i wonder", "i think", "i guess", "i mea
 # A clause opened by one of these needs a main clause after it ("If it rains tomorrow ..."). Not "when" or
 # "where": they also open complete questions.
 SUBORDINATORS = frozenset({"if", "because", "although", "though", "unless", "before", "after", "while", "since"})
-
-
 # Whisper can leave the end of a sentence cut by a pause out altogether ("What?" for "What is the capital of"),
 # which would read as a whole question. Words that cover the speech come at least this fast after its first
 # half second (the listener's lead-in and a first word); fewer mean words are missing, and the model decides.
@@ -111,7 +113,7 @@ class EndOfTurn:
         self.incomplete_ms = incomplete_ms
         self._executor = ThreadPoolExecutor(1, "end-of-turn") if model else None
 
-    def judge(self, speech: Pcm, words=None) -> Verdict | None:
+    def judge(self, speech: Pcm, words: Draft | None = None) -> Verdict | None:
         """Start judging `speech` (in the background); None without a model.
 
         `words`: the draft transcribing the same speech, if any. The model then waits for its transcript and is

@@ -30,9 +30,8 @@ def after_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:
     """`samples` from just before their first audible 5 ms (empty if there is none): piper starts each sentence
     with about 40 ms of silence, which before the reply's first sound is only a longer wait."""
     window = max(1, rate // 200)
-    floor = (AUDIBLE * 32768) ** 2
     for start in range(0, len(samples), window):
-        if np.mean(samples[start : start + window].astype(np.float64) ** 2) >= floor:
+        if loudness(samples[start : start + window]) >= AUDIBLE:
             return samples[max(0, start - int(ONSET_KEPT_S * rate)) :]
     return samples[:0]
 

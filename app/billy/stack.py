@@ -132,6 +132,12 @@ class Stack:
         }
 
 
+def tts_service(models_dir: Path, log_path: Path, threads: int | None = None) -> ServiceProcess:
+    """The TTS service on the voices in `models_dir`; `threads` for piper, else TTS_THREADS."""
+    extra = [] if threads is None else ["--threads", str(threads)]
+    return ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), *extra], log_path)
+
+
 @contextlib.contextmanager
 def local_stack(models_dir: Path, logs: Path) -> Iterator[Stack]:
     fetch_default_models(models_dir)
@@ -140,7 +146,7 @@ def local_stack(models_dir: Path, logs: Path) -> Iterator[Stack]:
         stt_model = models_dir / defaults.STT_MODEL
         stt = ServiceProcess.billy(["stt-server", "--model-dir", str(stt_model)], logs / "stt.log")
         started.append(stt)
-        tts = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir)], logs / "tts.log")
+        tts = tts_service(models_dir, logs / "tts.log")
         started.append(tts)
         model = ollama_model()
         if model:
