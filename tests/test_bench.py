@@ -16,7 +16,10 @@ def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp
         models_dir,
         runs=1,
         questions=("What is your name?",),
-        paused_questions=(("What is the capital of", "France?"),),
+        # Not "What is the capital of ... France?": whisper tiny sometimes hears its "capital of" as "capital
+        # look?", a whole question, and the test would judge whisper's ear. "I was wondering" is unfinished
+        # however it is punctuated.
+        paused_questions=(("I was wondering", "if fish can sleep at night."),),
     )
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
     assert report["first_sound_after_speech_end_s"] > 0
@@ -24,6 +27,6 @@ def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp
         milestones = report["milestones_s"][mode]
         in_order = [milestones[name] for name in MILESTONES[mode] if name != "handed_over"]
         assert in_order == sorted(in_order), milestones
-    # The fixed 600 ms silence cuts a 1 s pause after "of"; Billy's listener waits for the rest.
+    # The fixed 600 ms silence cuts a 1 s pause after "wondering"; Billy's listener waits for the rest.
     assert report["early_cut"]["sequential"]["cut_early"] == 1
     assert report["early_cut"]["streaming"]["cut_early"] == 0, report["early_cut"]["streaming"]["cut"]
