@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from billy.appliance.billy import Billy, Turn
+from billy.appliance.wiring import start_billy
 from billy.audio.file_device import FileMicrophone, FileSpeaker
 from billy.body.fish import make_pin_factory
 from billy.body.timeline import MotionTimeline
-from billy.config import load_settings
-from billy.runtime import Billy, Turn, start_billy
+from billy.settings.settings import load_settings
 
 # A bound for calls to the services that only fails a hung call, never a slow machine (tests run beside
 # other work); Billy's own stage timeouts get the same in tests, except where a test sets its own.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billy.stack import ServiceProcess, fetch_default_models, free_port
+from billy.devtools.stack import ServiceProcess, fetch_default_models, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / ".cache" / "models"
@@ -44,7 +44,7 @@ def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="session")
 def sounds_dir(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from billy.sounds import render_clips
+    from billy.media.sounds import render_clips
 
     directory = tmp_path_factory.mktemp("sounds")
     render_clips(models_dir, "en_US-joe-medium", directory)
@@ -71,8 +71,8 @@ def speak(tts_service, stt_service):
     ("Turn on the kitchen light." came back as "on the kitchen light." in 1 of 12): the rendition kept is the
     first of up to RENDITIONS that the real STT hears word for word, so a test hears Billy, not whisper's ear.
     """
-    from billy.stt.client import SttClient
-    from billy.tts.client import TtsClient
+    from billy.services.stt.client import SttClient
+    from billy.services.tts.client import TtsClient
 
     from billy_harness import TEST_TIMEOUT
     from text_match import words

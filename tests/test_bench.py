@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from billy.bench import MILESTONES, run_bench
+from billy.devtools.bench import MILESTONES, run_bench
 
 
 def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp_path):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from billy.config import ConfigError, load_settings
+from billy.settings.settings import ConfigError, load_settings
 
 
 def test_defaults_point_at_the_local_services():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from billy.control import ControlClient, ControlError, ControlServer, socket_path
+from billy.appliance.control import ControlClient, ControlError, ControlServer, socket_path
 
 
 @pytest.fixture

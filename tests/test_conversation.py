@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from billy.audio.pcm import read_wav
-from billy.stt.client import SttClient
+from billy.services.stt.client import SttClient
 
 from billy_harness import TEST_TIMEOUT
 from standins import Reply

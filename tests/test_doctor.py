@@ -96,8 +96,8 @@ def _doctor_as(user: str, env: dict[str, str]) -> tuple[int, str]:
     """The doctor in a forked child that has become `user` (the interpreter is already loaded, so any user works)."""
     import pwd
 
-    from billy.config import load_settings
-    from billy.doctor import doctor
+    from billy.appliance.doctor import doctor
+    from billy.settings.settings import load_settings
 
     entry = pwd.getpwnam(user)
     read_end, write_end = os.pipe()

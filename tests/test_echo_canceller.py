@@ -8,8 +8,8 @@ import numpy as np
 from billy.audio.devices import MIC_RATE
 from billy.audio.echo_canceller import EchoCanceller
 from billy.audio.pcm import read_wav, resample
-from billy.synthetic_voices import espeak
-from billy.wakeword import ECHO_TAIL_S, FRAME_SAMPLES
+from billy.devtools.synthetic_voices import espeak
+from billy.hearing.wakeword import ECHO_TAIL_S, FRAME_SAMPLES
 
 ECHO_DELAY = int(0.03 * MIC_RATE)  # the card's latency and the way through the air
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import Pcm
-from billy.stack import ServiceProcess
+from billy.devtools.stack import ServiceProcess
 
 from standins import Reply
 from text_match import words

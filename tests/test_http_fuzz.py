@@ -16,8 +16,8 @@ import numpy as np
 from test_soak import rss_kib
 
 from billy.audio.pcm import read_wav, wav_bytes
-from billy.stt.client import SttClient
-from billy.tts.client import TtsClient
+from billy.services.stt.client import SttClient
+from billy.services.tts.client import TtsClient
 
 from billy_harness import TEST_TIMEOUT
 

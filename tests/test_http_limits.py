@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import wav_bytes
-from billy.stack import ServiceProcess
-from billy.tts.client import TtsClient
+from billy.devtools.stack import ServiceProcess
+from billy.services.tts.client import TtsClient
 
 from billy_harness import TEST_TIMEOUT
 

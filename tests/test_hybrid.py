@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from billy.config import ConfigError, load_settings
-from billy.runtime import build_clients
+from billy.appliance.wiring import build_clients
+from billy.settings.settings import ConfigError, load_settings
 
 from standins import OpenAiStandIn, Reply
 from text_match import words

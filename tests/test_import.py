@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from billy.config import load_settings
-from billy.importer import read_env_file
+from billy.media.songs import SongLibrary
 from billy.persona.library import PersonaLibrary
-from billy.songs import SongLibrary
+from billy.settings.importer import read_env_file
+from billy.settings.settings import load_settings
 
 from install_fixture import write_install
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from billy.devtools.stack import ServiceProcess
+from billy.devtools.synthetic_voices import espeak
 from billy.models.catalogue import find_model
 from billy.models.fetch import fetch_model, sha256_of
-from billy.stack import ServiceProcess
-from billy.stt.client import SttClient
-from billy.synthetic_voices import espeak
+from billy.services.stt.client import SttClient
 
 from standins import HomeAssistantStandIn, Reply
 from text_match import contains_words

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from billy import local_settings
+from billy.settings import local as local_settings
 
 REPO = Path(__file__).resolve().parents[1]
 

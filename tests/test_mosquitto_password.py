@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from billy.config import load_settings
-from billy.doctor import CheckFailed, check_mqtt
+from billy.appliance.doctor import CheckFailed, check_mqtt
+from billy.settings.settings import load_settings
 
 from mosquitto import Mosquitto
 

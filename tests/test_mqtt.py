@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from billy.config import ConfigError, load_settings
-from billy.mqtt import MqttLink
+from billy.integrations.mqtt import MqttLink
+from billy.settings.settings import ConfigError, load_settings
 
 from mosquitto import Collector, Mosquitto
 
@@ -341,7 +341,7 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
 ) -> None:
     """Every topic Billy reads gets FUZZ_MQTT_PAYLOADS malformed payloads (400 in `make test`, 10,000 in
     `make fuzz`), some retained, so a Billy connecting later receives them from the broker's store too."""
-    caplog.set_level(logging.WARNING, logger="billy.mqtt")
+    caplog.set_level(logging.WARNING, logger="billy.integrations.mqtt")
     count = FUZZ_MQTT_PAYLOADS
     rng = random.Random(4)
     topics = FUZZ_TOPICS
@@ -394,12 +394,12 @@ def _rss_kib(pid: int | str = "self") -> int:
 
 
 def test_the_link_process_keeps_its_memory_under_fuzz(broker: Mosquitto, client: Collector, tmp_path: Path) -> None:
-    """The link in a process of its own (`python -m billy.mqtt`), so its memory is not the test's: resident
+    """The link in a process of its own (`python -m billy.integrations.mqtt`), so its memory is not the test's: resident
     memory after the first tenth of the fuzz and at the end (bounded in `make fuzz`)."""
     out = tmp_path / "calls.jsonl"
     with out.open("w") as calls:
         process = subprocess.Popen(
-            [sys.executable, "-m", "billy.mqtt"],
+            [sys.executable, "-m", "billy.integrations.mqtt"],
             env={**os.environ, **mqtt_env(broker)},
             stdout=calls,
             stderr=(tmp_path / "link.log").open("w"),
@@ -459,7 +459,7 @@ def test_traits_volume_and_mute_are_set_over_mqtt(link: MqttLink, recorder: Reco
 
 def run_link_process(broker: Mosquitto, tmp_path: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "billy.mqtt"],
+        [sys.executable, "-m", "billy.integrations.mqtt"],
         env={**os.environ, **mqtt_env(broker)},
         stdout=subprocess.PIPE,
         stderr=(tmp_path / "link.log").open("w"),
@@ -497,7 +497,7 @@ def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_p
 def test_broker_restart_reconnects_and_republishes(
     broker: Mosquitto, link: MqttLink, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="billy.mqtt")
+    caplog.set_level(logging.INFO, logger="billy.integrations.mqtt")
     link.publish_state("speaking")
     broker.stop()
     wait(lambda: not link.connected, what="the link to notice")
@@ -522,7 +522,7 @@ def test_unreachable_broker_at_start_does_not_block(
 ) -> None:
     server = Mosquitto(tmp_path)  # port chosen, broker not running yet
     link = make_link(server, recorder)
-    caplog.set_level(logging.INFO, logger="billy.mqtt")
+    caplog.set_level(logging.INFO, logger="billy.integrations.mqtt")
     link.start()  # returns although nothing listens on the port: connecting happens in the background
     try:
         wait(lambda: "cannot reach" in caplog.text, what="the failed attempt to be logged")
@@ -569,7 +569,7 @@ def test_without_mqtt_host_it_says_so_once(recorder: Recorder, caplog: pytest.Lo
     link.stop()
     assert not link.connected
     # Only the link's own records: other libraries (and threads left by earlier tests) may log meanwhile.
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith("billy.mqtt")]
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("billy.integrations.mqtt")]
     assert ours == ["MQTT not configured (MQTT_HOST empty): running without it"]
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from billy.config import ConfigError
-from billy.mqtt import commands, discovery
-from billy.mqtt.commands import InvalidPayload, Say
-from billy.mqtt.topics import Topics
+from billy.integrations.mqtt import commands, discovery
+from billy.integrations.mqtt.commands import InvalidPayload, Say
+from billy.integrations.mqtt.topics import Topics
+from billy.settings.settings import ConfigError
 
 
 @pytest.mark.parametrize(

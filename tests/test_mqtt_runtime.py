@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from billy.mqtt.topics import slug
-from billy.runtime import MAX_WAITING_SAYS, STATES
-from billy.stt.client import SttClient
+from billy.appliance.billy import MAX_WAITING_SAYS, STATES
+from billy.integrations.mqtt.topics import slug
+from billy.services.stt.client import SttClient
 
 from billy_harness import TEST_TIMEOUT
 from mosquitto import Collector, Mosquitto

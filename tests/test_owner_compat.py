@@ -12,11 +12,11 @@ import pytest
 
 from billy.audio.devices import NoSoundDeviceError, usb_path_card
 from billy.audio.pcm import read_wav
-from billy.config import ConfigError, load_settings
-from billy.original_settings import log_original_settings
+from billy.media.sounds import SoundBank
 from billy.persona.library import PersonaLibrary
 from billy.persona.persona import Persona, level
-from billy.sounds import SoundBank
+from billy.settings.original import log_original_settings
+from billy.settings.settings import ConfigError, load_settings
 
 from install_fixture import PERSONA_V1, PERSONA_V2, clip
 from standins import Reply
@@ -157,7 +157,7 @@ def test_the_originals_settings_are_read_with_their_meaning():
 
 
 def test_unused_original_settings_are_named_once(caplog):
-    caplog.set_level(logging.INFO, logger="billy.original_settings")
+    caplog.set_level(logging.INFO, logger="billy.settings.original")
     log_original_settings({"PORCUPINE_ACCESS_KEY": "x", "FLASK_PORT": "80", "OPENAI_MODEL": "gpt-4o-realtime-preview"})
     lines = [record.getMessage() for record in caplog.records]
     assert any(line.startswith("PORCUPINE_ACCESS_KEY is set but not used by this Billy: Porcupine") for line in lines)
@@ -191,9 +191,9 @@ def test_run_mode_dory_answers_once_then_the_session_ends(tank_factory, llm, spe
 
 
 def test_a_personas_voice_goes_to_the_tts_that_has_it():
-    from billy.runtime import use_persona_voice
-    from billy.stages import stage
-    from billy.tts.client import TtsClient
+    from billy.appliance.wiring import use_persona_voice
+    from billy.conversation.stages import stage
+    from billy.services.tts.client import TtsClient
 
     settings = load_settings({"VOICE": "ash", "LOCAL_TTS_VOICE": "en_US-joe-medium"})
     local, cloud = TtsClient("http://127.0.0.1:5002/v1"), TtsClient("https://api.openai.com/v1", api_key="sk-x")

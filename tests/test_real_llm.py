@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from billy.stack import GGUF_ALIAS, ServiceProcess, start_llama_server
+from billy.devtools.stack import GGUF_ALIAS, ServiceProcess, start_llama_server
 
 QUESTION = "What is your name?"
 

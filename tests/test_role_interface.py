@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from billy.config import ConfigError, Settings
+from billy.settings.settings import ConfigError, Settings
 
 ROLES = Path(__file__).resolve().parent.parent / "roles"
 DEFAULTS = yaml.safe_load((ROLES / "billy_app" / "defaults" / "main.yml").read_text())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from billy.audio.file_device import FileMicrophone, FileSpeaker
-from billy.playback import BLOCK_SECONDS
+from billy.media.playback import BLOCK_SECONDS
 
 from billy_harness import make_tank
 from text_match import contains_words

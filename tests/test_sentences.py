@@ -1,6 +1,6 @@
 """Cutting streamed text into sentences to speak."""
 
-from billy.sentences import SpokenSentences, ends_sentence, split_sentences
+from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
 
 
 def test_punctuation_line_breaks_and_abbreviations():

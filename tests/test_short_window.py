@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import Pcm, read_wav
-from billy.stt.engine import WhisperEngine
-from billy.stt.short_window import MARGIN_S, loops
+from billy.services.stt.engine import WhisperEngine
+from billy.services.stt.short_window import MARGIN_S, loops
 
 from text_match import contains_words
 

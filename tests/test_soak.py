@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from billy.stack import ServiceProcess
+from billy.devtools.stack import ServiceProcess
 
 from standins import Reply
 from text_match import words

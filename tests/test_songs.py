@@ -12,8 +12,8 @@ import pytest
 from billy.audio.file_device import FileSpeaker
 from billy.body.fish import Fish, make_pin_factory
 from billy.body.timeline import MotionTimeline
-from billy.playback import Player
-from billy.songs import BLOCK_SECONDS, SongError, SongLibrary, load_song, plan_motion, read_info
+from billy.media.playback import Player
+from billy.media.songs import BLOCK_SECONDS, SongError, SongLibrary, load_song, plan_motion, read_info
 
 from song_fixtures import BEAT, V1_FLAP_BEATS, V1_HEAD, V2_FLAP_BEATS, V2_HEAD, v1_song, v2_song
 

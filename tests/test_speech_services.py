@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import read_wav, wav_bytes
-from billy.service_client import ServiceError
-from billy.stt.client import SttClient
-from billy.tts.client import TtsClient
+from billy.services.client import ServiceError
+from billy.services.stt.client import SttClient
+from billy.services.tts.client import TtsClient
 
 from billy_harness import TEST_TIMEOUT
 from text_match import same_words, words

@@ -6,10 +6,10 @@ import logging
 import shutil
 import threading
 
+from billy.appliance.wiring import start_billy
 from billy.audio.file_device import FileMicrophone, FileSpeaker
 from billy.body.pins import make_pin_factory
-from billy.config import load_settings
-from billy.runtime import start_billy
+from billy.settings.settings import load_settings
 
 
 class StateLog:
@@ -44,8 +44,8 @@ def test_billy_waits_for_every_service_then_says_ready_once(tmp_path, sounds_dir
     waiting = threading.Event()
     handler = logging.Handler()
     handler.emit = lambda record: waiting.set() if record.getMessage().startswith("waiting for llm") else None
-    logging.getLogger("billy.runtime").addHandler(handler)
-    logging.getLogger("billy.runtime").setLevel(logging.INFO)
+    logging.getLogger("billy.appliance.billy").addHandler(handler)
+    logging.getLogger("billy.appliance.billy").setLevel(logging.INFO)
     result: list[bool] = []
     waiter = threading.Thread(target=lambda: result.append(billy.wait_for_services(poll_seconds=0.1)))
     waiter.start()
@@ -59,7 +59,7 @@ def test_billy_waits_for_every_service_then_says_ready_once(tmp_path, sounds_dir
         assert speaker.mark() > 0  # "ready" was spoken, once, before any listening
         assert reporter.states == ["starting"]
     finally:
-        logging.getLogger("billy.runtime").removeHandler(handler)
+        logging.getLogger("billy.appliance.billy").removeHandler(handler)
         billy.stop()
         waiter.join(10)
         billy.close()

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import wav_bytes
-from billy.home_assistant import HomeAssistant
-from billy.llm.client import ToolCall
+from billy.conversation.tools import ToolBox, ToolError
+from billy.integrations.home_assistant import HomeAssistant
+from billy.media.songs import SongLibrary
 from billy.persona.library import PersonaLibrary
-from billy.songs import SongLibrary
-from billy.stt.client import SttClient
-from billy.tools import ToolBox, ToolError
+from billy.services.llm.client import ToolCall
+from billy.services.stt.client import SttClient
 
 from billy_harness import TEST_TIMEOUT
 from standins import HomeAssistantStandIn, Reply

@@ -11,13 +11,13 @@ import pytest
 
 from billy.audio.file_device import FileMicrophone
 from billy.audio.pcm import Pcm, read_wav, wav_bytes
-from billy.end_of_turn import EndOfTurn, Verdict, dangling
-from billy.listening import KEPT_PAUSE_MS, Listener
-from billy.playback import after_leading_silence
-from billy.service_client import ServiceError
-from billy.stages import stage
-from billy.stt.client import SttClient
-from billy.tts.client import TtsClient
+from billy.conversation.stages import stage
+from billy.hearing.end_of_turn import EndOfTurn, Verdict, dangling
+from billy.hearing.listening import KEPT_PAUSE_MS, Listener
+from billy.media.playback import after_leading_silence
+from billy.services.client import ServiceError
+from billy.services.stt.client import SttClient
+from billy.services.tts.client import TtsClient
 
 from billy_harness import TEST_TIMEOUT
 from standins import Reply

@@ -84,7 +84,7 @@ def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm
 
 
 def test_an_unknown_wake_word_model_is_a_clear_error(tank_factory):
-    from billy.config import ConfigError
+    from billy.settings.settings import ConfigError
 
     with pytest.raises(ConfigError, match=r"WAKE_WORD_MODEL='hey_billy' is not valid .* okay_nabu"):
         tank_factory({**WAKE, "WAKE_WORD_MODEL": "hey_billy"})

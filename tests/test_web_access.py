@@ -21,7 +21,7 @@ import pytest
 from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.audio.pcm import wav_bytes
-from billy.sounds import CLIPS
+from billy.media.sounds import CLIPS
 from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from web_stage import PASSWORD, WebStage, start_web, write_journal
 
+from billy.appliance.control import ControlServer, socket_path
 from billy.audio.pcm import wav_bytes
-from billy.control import ControlServer, socket_path
-from billy.stt.client import SttClient
+from billy.services.stt.client import SttClient
 
 from text_match import contains_words
 

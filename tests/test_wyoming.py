@@ -12,9 +12,9 @@ from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from billy.audio.pcm import read_wav, wav_bytes
-from billy.stack import free_port
-from billy.stt.client import SttClient
-from billy.wyoming.clients import WyomingStt, WyomingTts
+from billy.devtools.stack import free_port
+from billy.integrations.wyoming.clients import WyomingStt, WyomingTts
+from billy.services.stt.client import SttClient
 
 from standins import Reply
 from text_match import contains_words

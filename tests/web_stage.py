@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from billy.stack import ServiceProcess
+from billy.devtools.stack import ServiceProcess
 
 PASSWORD = "gills-and-fins"
 UNITS_MAP = {
@@ -50,7 +50,7 @@ class WebStage:
 
     def environment(self) -> dict[str, str]:
         """What a restarted billy.service reads: its env file, then local.env."""
-        from billy.local_settings import read_env_file
+        from billy.settings.local import read_env_file
 
         return {**read_env_file(self.config_dir / "billy.env"), **read_env_file(self.config_dir / "local.env")}
 

@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .config import ConfigError, Settings, load_settings
+from billy import __version__
+from billy.settings.settings import ConfigError, Settings, load_settings
 
 
 def _serve(app, host: str, port: int) -> None:
@@ -23,13 +23,13 @@ def _serve(app, host: str, port: int) -> None:
 
 
 def cmd_stt_server(args: argparse.Namespace, settings: Settings) -> int:
-    from .stt.engine import WhisperEngine
-    from .stt.server import build_app
+    from billy.services.stt.engine import WhisperEngine
+    from billy.services.stt.server import build_app
 
     language = None if args.language in ("", "auto") else args.language
     engine = WhisperEngine(Path(args.model_dir), args.compute_type, args.beam_size, args.threads, language)
     if args.wyoming_port:
-        from .wyoming.server import SttHandler, serve_in_background
+        from billy.integrations.wyoming.server import SttHandler, serve_in_background
 
         serve_in_background(SttHandler, engine, args.host, args.wyoming_port)
     _serve(build_app(engine, args.max_seconds), args.host, args.port)
@@ -37,12 +37,12 @@ def cmd_stt_server(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
-    from .tts.engine import PiperEngine
-    from .tts.server import build_app
+    from billy.services.tts.engine import PiperEngine
+    from billy.services.tts.server import build_app
 
     engine = PiperEngine(Path(args.voice_dir), args.voice, args.threads)
     if args.wyoming_port:
-        from .wyoming.server import TtsHandler, serve_in_background
+        from billy.integrations.wyoming.server import TtsHandler, serve_in_background
 
         serve_in_background(TtsHandler, engine, args.host, args.wyoming_port)
     _serve(build_app(engine, args.max_chars), args.host, args.port)
@@ -50,14 +50,14 @@ def cmd_tts_server(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_llm_server(args: argparse.Namespace, settings: Settings) -> int:
-    from .llm.server import serve_from
+    from billy.services.llm.server import serve_from
 
     serve_from(args)
     return 0
 
 
 def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
-    from .models.catalogue import load_catalogue
+    from billy.models.catalogue import load_catalogue
 
     for entry in load_catalogue().values():
         sources = ", then ".join(source.describe() for source in entry.sources)
@@ -66,7 +66,7 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
-    from .models.fetch import fetch_model
+    from billy.models.fetch import fetch_model
 
     local = Path(args.source) if args.source else None
     result = fetch_model(args.name, Path(args.dir), local=local, offline=args.offline)
@@ -75,16 +75,16 @@ def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .runtime import run_forever
+    from billy.appliance.wiring import run_forever
 
     gpio = "mock" if os.environ.get("GPIOZERO_PIN_FACTORY", "") == "mock" else args.gpio
     return run_forever(settings, args.audio, Path(args.audio_dir), gpio)
 
 
 def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
-    from .persona.library import PersonaLibrary
-    from .persona.persona import Persona
-    from .sounds import render_clips, render_wakeup
+    from billy.media.sounds import render_clips, render_wakeup
+    from billy.persona.library import PersonaLibrary
+    from billy.persona.persona import Persona
 
     rendered = render_clips(Path(args.voice_dir), args.voice, Path(args.dir))
     print(f"rendered {len(rendered)} clip(s) into {args.dir}" if rendered else f"clips in {args.dir} are up to date")
@@ -103,7 +103,7 @@ def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from .importer import import_install
+    from billy.settings.importer import import_install
 
     for line in import_install(Path(args.dir), Path(args.etc_dir), Path(args.state_dir), args.owner, args.force):
         print(line)
@@ -111,14 +111,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
-    from .tts.client import TtsClient
+    from billy.services.tts.client import TtsClient
 
     wav = TtsClient(settings.tts_url, settings.local_tts_voice).speak_wav(" ".join(args.text))
     if args.out:
         Path(args.out).write_bytes(wav)
         return 0
-    from .audio.devices import SoundDeviceSpeaker
-    from .audio.pcm import read_wav
+    from billy.audio.devices import SoundDeviceSpeaker
+    from billy.audio.pcm import read_wav
 
     pcm = read_wav(wav)
     speaker = SoundDeviceSpeaker(settings.speaker_preference)
@@ -128,7 +128,7 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from .demo import run_demo
+    from billy.devtools.demo import run_demo
 
     question = Path(args.question) if args.question else None
     latency = run_demo(Path(args.out), Path(args.models_dir), question, args.text)
@@ -144,21 +144,21 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import run_bench
+    from billy.devtools.bench import run_bench
 
     run_bench(Path(args.out), Path(args.models_dir), args.runs)
     return 0
 
 
 def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
-    from .wake_bench import run_wake_bench
+    from billy.devtools.wake_bench import run_wake_bench
 
     run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds)
     return 0
 
 
 def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
-    from .web.app import build_app
+    from billy.web.app import build_app
 
     _serve(build_app(settings), args.host, args.port)
     return 0
@@ -171,7 +171,7 @@ def _tell(message: str, journal_priority: int) -> None:
 
 
 def cmd_settings_apply(args: argparse.Namespace, settings: Settings) -> int:
-    from . import local_settings
+    from billy.settings import local as local_settings
 
     path, config_dir = Path(args.file), Path(args.config_dir)
     result = local_settings.apply_file(path, config_dir)
@@ -197,7 +197,7 @@ def cmd_settings_apply(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_settings_show(args: argparse.Namespace, settings: Settings) -> int:
-    from .local_settings import effective_settings
+    from billy.settings.local import effective_settings
 
     for name, value, origin in effective_settings(Path(args.config_dir)):
         print(f"{name}={value}  # {origin}")
@@ -205,7 +205,7 @@ def cmd_settings_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from .doctor import doctor
+    from billy.appliance.doctor import doctor
 
     return doctor(settings)
 
@@ -243,7 +243,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     tts.set_defaults(handler=cmd_tts_server)
 
-    from .llm.server import add_arguments
+    from billy.services.llm.server import add_arguments
 
     llm = commands.add_parser("llm-server", help="serve a GGUF model with llama.cpp (OpenAI chat API)")
     add_arguments(llm, settings.local_llm_model, settings.local_llm_host, settings.local_llm_port)
@@ -268,7 +268,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     fetch.set_defaults(handler=cmd_models_fetch)
 
-    from .local_settings import CONFIG_DIR
+    from billy.settings.local import CONFIG_DIR
 
     local = commands.add_parser("settings", help="local settings that win over Ansible's (/etc/billy/local.env)")
     local_actions = local.add_subparsers(dest="action", required=True)

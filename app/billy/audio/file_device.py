@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .devices import MIC_RATE
-from .pcm import Pcm, read_wav, resample, wav_bytes
+from billy.audio.devices import MIC_RATE
+from billy.audio.pcm import Pcm, read_wav, resample, wav_bytes
 
 SPEECH_LEVEL = 300  # PCM16 amplitude above which a sample counts as sound, not silence
 CAPTURE_BUFFER_S = 0.5  # what the microphone keeps for a late reader, as ALSA's capture buffer does

@@ -14,9 +14,9 @@ import time
 
 from gpiozero import Button, Motor, PWMOutputDevice
 
-from .pins import Channel, Wiring, wiring
-from .pins import make_pin_factory as make_pin_factory  # where the runtime, demo and tests find it
-from .timeline import MotionTimeline
+from billy.body.pins import Channel, Wiring, wiring
+from billy.body.pins import make_pin_factory as make_pin_factory  # where the runtime, demo and tests find it
+from billy.body.timeline import MotionTimeline
 
 MOUTH_OPEN_LEVEL = 0.015  # RMS fraction of full scale above which the mouth opens
 MAX_ON_SECONDS = {"mouth": 2.0, "head": 30.0, "tail": 1.5}

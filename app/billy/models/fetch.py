@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from .catalogue import ModelEntry, Source, find_model
+from billy.models.catalogue import ModelEntry, Source, find_model
 
 CHUNK_BYTES = 1 << 20
 PINS_FILE = ".sha256-pins.json"  # {file: sha256} of files the catalogue leaves unpinned, from their first fetch

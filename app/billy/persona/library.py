@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from .persona import Persona, PersonaError
+from billy.persona.persona import Persona, PersonaError
 
 LOG = logging.getLogger(__name__)
 DEFAULT = "default"

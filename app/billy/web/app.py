@@ -24,19 +24,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..config import ConfigError, Settings, load_settings
-from ..control import ControlClient, ControlError, socket_path
-from ..doctor import run_checks
-from ..local_settings import read_overrides, read_units_map, units_to_restart
-from ..models.catalogue import load_catalogue
-from ..persona.library import DEFAULT as DEFAULT_PERSONA
-from ..persona.library import persona_names, persona_path
-from ..persona.persona import PersonaError
-from ..songs import SongLibrary
-from ..sounds import CLIPS
-from . import persona_form, settings_form, system, uploads
-from .auth import LoginLimiter, PasswordStore, Session, Sessions
-from .model_fetch import ModelFetches
+from billy.appliance.control import ControlClient, ControlError, socket_path
+from billy.appliance.doctor import run_checks
+from billy.media.songs import SongLibrary
+from billy.media.sounds import CLIPS
+from billy.models.catalogue import load_catalogue
+from billy.persona.library import DEFAULT as DEFAULT_PERSONA
+from billy.persona.library import persona_names, persona_path
+from billy.persona.persona import PersonaError
+from billy.settings.local import read_overrides, read_units_map, units_to_restart
+from billy.settings.settings import ConfigError, Settings, load_settings
+from billy.web import persona_form, settings_form, system, uploads
+from billy.web.auth import LoginLimiter, PasswordStore, Session, Sessions
+from billy.web.model_fetch import ModelFetches
 
 COOKIE = "billy_session"
 LOG = logging.getLogger(__name__)
@@ -445,7 +445,7 @@ async def sounds_play(web: Web, request: Request, session: Session, form) -> Res
 
 
 async def sounds_regenerate(web: Web, request: Request, session: Session, form) -> Response:
-    from ..sounds import render_clips
+    from billy.media.sounds import render_clips
 
     runtime = _runtime_settings(web)
     folder = web.state_dir / "sounds"

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..models.catalogue import find_model
+from billy.models.catalogue import find_model
 
 
 @dataclass

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..persona.persona import DEFAULT_PERSONA, PersonaError
+from billy.persona.persona import DEFAULT_PERSONA, PersonaError
 
 MAX_TEXT = 4000
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..config import ConfigError, Settings
-from ..local_settings import UNIT_ENV_FILES, apply_changes, check_value, read_env_file, read_overrides
+from billy.settings.local import UNIT_ENV_FILES, apply_changes, check_value, read_env_file, read_overrides
+from billy.settings.settings import ConfigError, Settings
 
 GROUPS = {
     "Voice and models": [

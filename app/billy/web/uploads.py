@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..audio.pcm import AudioFormatError, read_wav
+from billy.audio.pcm import AudioFormatError, read_wav
 
 SONG_FILES = ("full.wav", "vocals.wav", "drums.wav", "metadata.txt")
 SONG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")

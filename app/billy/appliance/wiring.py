@@ -1,0 +1,229 @@
+"""How a running Billy is put together from his settings: the stages and their fallbacks, the ears, the voice,
+the body, MQTT, and `billy run`'s own loop around them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+from billy.appliance.billy import Billy
+from billy.appliance.control import ControlServer, socket_path
+from billy.audio.devices import Microphone, Speaker
+from billy.audio.file_device import SpoolAudio
+from billy.body.fish import Fish, make_button
+from billy.body.pins import describe_pin_factory, make_pin_factory, wiring
+from billy.body.timeline import MotionTimeline
+from billy.conversation.history import Conversation
+from billy.conversation.pipeline import Pipeline
+from billy.conversation.stages import stage
+from billy.conversation.steps import before_llm_steps
+from billy.conversation.tools import ToolBox
+from billy.hearing.end_of_turn import load_end_of_turn
+from billy.hearing.listening import Listener
+from billy.hearing.wakeword import wake_word_watcher
+from billy.integrations.home_assistant import HomeAssistant
+from billy.integrations.mqtt.link import MqttLink
+from billy.integrations.wyoming.clients import WyomingStt, WyomingTts
+from billy.media.playback import Player
+from billy.media.songs import SongLibrary
+from billy.media.sounds import SoundBank
+from billy.models import defaults
+from billy.persona.library import PersonaLibrary
+from billy.services.llm.client import ChatClient
+from billy.services.llm.profile import FULL, profile_for
+from billy.services.stt.client import SttClient
+from billy.services.tts.client import TtsClient
+from billy.settings.original import log_original_settings, openai_tts_voice
+from billy.settings.settings import ConfigError, Settings
+
+LOG = logging.getLogger(__name__)
+
+
+def _openai(settings: Settings, stage_name: str) -> None:
+    if not settings.openai_api_key:
+        raise ConfigError(f"{stage_name} uses OpenAI but OPENAI_API_KEY is empty: set it, or use local models")
+
+
+def build_clients(settings: Settings):
+    """The three stages with their fallbacks, as the settings ask ("hybrid" is just configuration)."""
+    key, base, timeout = settings.openai_api_key, settings.openai_base_url, settings.stage_timeout_seconds
+    openai_stt = SttClient(base, defaults.OPENAI_STT_MODEL, key, timeout)
+    openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds, settings.llm_max_tokens)
+    openai_tts = TtsClient(base, settings.voice, defaults.OPENAI_TTS_MODEL, key, timeout)
+    if not settings.use_local_models:
+        _openai(settings, "USE_LOCAL_MODELS=false")
+        return stage("stt", openai_stt), stage("llm", openai_llm), stage("tts", openai_tts)
+    for name in ("stt", "llm", "tts"):
+        if getattr(settings, f"{name}_fallback") == "openai":
+            _openai(settings, f"{name.upper()}_FALLBACK=openai")
+    local_stt = (
+        WyomingStt(settings.stt_wyoming_uri, timeout)
+        if settings.stt_wyoming_uri
+        else SttClient(settings.stt_url, settings.local_stt_model, "", timeout)
+    )
+    local_llm = ChatClient(
+        settings.llm_url,
+        settings.local_llm_model,
+        "",
+        settings.llm_timeout_seconds,
+        settings.llm_max_tokens,
+        profile_for(settings.local_llm_model),
+    )
+    local_tts = (
+        WyomingTts(settings.tts_wyoming_uri, settings.local_tts_voice, timeout)
+        if settings.tts_wyoming_uri
+        else TtsClient(settings.tts_url, settings.local_tts_voice, defaults.OPENAI_TTS_MODEL, "", timeout)
+    )
+    return (
+        stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
+        stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
+        stage("tts", local_tts, openai_tts if settings.tts_fallback == "openai" else None),
+    )
+
+
+def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, fish: Fish) -> Billy:
+    stt, llm, tts = build_clients(settings)
+    watcher = wake_word_watcher(settings, microphone)
+    if watcher is not None:  # the watcher reads the microphone; the Listener reads what it hands on
+        microphone, speaker = watcher.tap, watcher.speaker(speaker)
+    state_dir = settings.billy_state_dir
+    personas = PersonaLibrary(state_dir)
+    songs = SongLibrary(state_dir)
+    sounds = SoundBank(state_dir / "sounds")
+    home_assistant = (
+        None
+        if settings.ha_conversation == "off"
+        else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
+    )
+    toolbox = ToolBox(personas, settings.allow_update_personality_ini, songs, home_assistant)
+    # A small local model gets a short prompt and a capped reply (its fallback, if any, gets the same prompt).
+    profile = profile_for(settings.local_llm_model) if settings.use_local_models else FULL
+    pipeline = Pipeline(
+        stt,
+        llm,
+        tts,
+        Player(speaker, fish),
+        fish,
+        sounds,
+        Conversation(personas.persona, settings.billy_history_turns, profile.short_prompt),
+        toolbox,
+        language=None if settings.stt_language in ("", "auto") else settings.stt_language,
+        text_only=settings.text_only_mode,
+    )
+    pipeline.max_sentences = profile.max_sentences
+    pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant)
+    end_of_turn = load_end_of_turn(
+        settings.end_of_turn,
+        settings.models_dir,
+        settings.end_of_speech_ms,
+        settings.end_of_turn_complete_ms,
+        settings.end_of_turn_incomplete_ms,
+    )
+    listener = Listener(
+        microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
+    )
+    personas.on_switch.append(lambda persona: use_persona_voice(tts, settings, persona.voice))
+    use_persona_voice(tts, settings, personas.persona.voice)
+    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs)
+    if watcher is not None:
+        billy.wake_word = watcher
+        watcher.start(billy.press, billy.stopping)  # a detection is a button press
+    return billy
+
+
+def use_persona_voice(tts, settings: Settings, voice: str) -> None:
+    """A persona's `voice`: a piper voice name is used as is by the local TTS; an OpenAI voice name (what the
+    original's personas carry) goes to the OpenAI fallback, and the local TTS keeps LOCAL_TTS_VOICE."""
+    from billy.settings.original import OPENAI_TTS_VOICES, REALTIME_ONLY_VOICES
+
+    openai_name = voice.lower() in OPENAI_TTS_VOICES or voice.lower() in REALTIME_ONLY_VOICES
+    for client in tts.clients:
+        if getattr(client, "api_key", ""):  # OpenAI's speech API
+            client.voice = openai_tts_voice(voice) if openai_name else settings.voice
+        else:
+            client.voice = voice if voice and not openai_name else settings.local_tts_voice
+
+
+def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
+    """Connect Billy to the broker (a no-op when MQTT_HOST is empty): he reports there and obeys it."""
+    link = MqttLink(
+        settings,
+        billy,
+        lambda: billy.persona.traits,
+        lambda: billy.volume,
+        lambda: billy.mic_muted,
+        billy.personas.names,
+        lambda: billy.persona.name,
+    )
+    billy.personas.on_switch.append(lambda persona: link.persona_changed())
+    billy.reporter = link
+    link.start()
+    return link
+
+
+def start_billy(
+    settings: Settings,
+    microphone: Microphone,
+    speaker: Speaker,
+    pin_factory=None,
+    timeline: MotionTimeline | None = None,
+    start: bool = True,
+) -> Billy:
+    """The one wiring of a running Billy (`billy run`, the demo, the benchmark, the tests): built from the
+    settings, on MQTT (when MQTT_HOST is set), with his button, his loop started. `billy.close()` undoes it.
+
+    `timeline` records every motor move, for the demo's plot and the tests; the appliance keeps none.
+    `start=False` leaves the loop to the caller (`billy run` first waits for the services to answer).
+    """
+    fish = Fish(settings.billy_model, timeline, pin_factory, wiring(settings.billy_pins, settings.billy_model))
+    billy = _build_billy(settings, microphone, speaker, fish)
+    billy.link = attach_mqtt(billy, settings)
+    billy.button = make_button(settings.button_pin, billy.press, pin_factory)
+    if start:
+        billy.start()
+    return billy
+
+
+def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> int:
+    """`billy run`: real sound card and GPIO on the Pi; `audio=file` and `gpio=mock` elsewhere."""
+    log_original_settings(os.environ)
+    pin_factory = make_pin_factory(gpio)
+    spool = None
+    if audio == "file":
+        spool = SpoolAudio(audio_dir)
+        microphone, speaker = spool.microphone, spool.speaker
+    else:
+        from billy.audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
+
+        microphone = SoundDeviceMicrophone(settings.mic_preference, settings.chunk_ms)
+        speaker = SoundDeviceSpeaker(settings.speaker_preference)
+    billy = start_billy(settings, microphone, speaker, pin_factory, start=False)
+    control = ControlServer(billy, socket_path(settings.billy_state_dir)).start()
+    if spool is not None:
+        billy.turn_observers.append(lambda turn: spool.write_reply(turn.result.heard, turn.result.said))
+    signal.signal(signal.SIGTERM, lambda signum, frame: billy.stop())
+    LOG.info(
+        "Billy is starting (%s fish, %s wiring, pin library %s, button on GPIO%d, audio %s)",
+        settings.billy_model,
+        settings.billy_pins,
+        describe_pin_factory(pin_factory),
+        settings.button_pin,
+        audio,
+    )
+    try:
+        if billy.wait_for_services():
+            billy.announce_ready()
+            billy.start()
+        while not billy.stopping.is_set():
+            if spool is not None and billy.idle and spool.take_question() is not None:
+                billy.press()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        control.stop()
+        billy.close()
+    return 0

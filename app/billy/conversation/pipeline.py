@@ -1,0 +1,400 @@
+"""One turn of conversation, with the stages overlapped so Billy's first sound does not wait for his last word.
+
+A turn is a draft (see `draft.py`) played: workers transcribe the speech, cut the model's text deltas into
+sentences as they arrive (thinker) and send each sentence to TTS at once (voice), while the caller's thread
+plays the audio as it comes. The draft may have been started during the end-of-turn silence, so the reply is
+already on its way when the listener hands the turn over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from billy.audio.pcm import Pcm
+from billy.body.fish import Fish
+from billy.conversation.draft import Draft
+from billy.conversation.history import Conversation
+from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
+from billy.conversation.stages import Stage
+from billy.conversation.tools import ToolBox, ToolError
+from billy.media.playback import Player, after_leading_silence
+from billy.media.sounds import SoundBank
+from billy.services.client import ServiceError
+from billy.services.llm.client import TextDelta, ToolCall
+from billy.services.stt.client import Heard
+
+END = object()
+LOG = logging.getLogger(__name__)
+# Whisper's usual inventions on silence or noise: treated as "nothing heard".
+NOT_SPEECH = {"", "you", "thank you.", "thanks for watching!", "[blank_audio]", "(silence)", "."}
+WARM_UP_TEXT = "Hello."
+
+
+@dataclass
+class TurnResult:
+    heard: str = ""
+    language: str = ""  # the language heard (detected when STT_LANGUAGE=auto), "" if unknown
+    said: str = ""
+    failed_stage: str = ""  # the stage that failed: stt, llm, tts, tool; "" when the turn went well
+    answered_by: str = ""  # a step before the LLM that answered the turn itself (e.g. "home assistant")
+    interrupted: bool = False
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    first_sound_at: float | None = None
+    marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
+    last_sound_at: float | None = None
+
+
+class TurnStep(Protocol):
+    """A step between hearing and the LLM, given (heard, language): words (who answered, what to say) answer
+    the turn; None passes it on to the LLM."""
+
+    answers_turns: bool  # False: it only shapes the reply (a voice), so it may run on a draft's guess
+
+    def __call__(self, heard: str, language: str) -> tuple[str, str] | None: ...
+
+
+def is_speech(heard: str) -> bool:
+    return heard.strip().lower() not in NOT_SPEECH
+
+
+class Pipeline:
+    def __init__(
+        self,
+        stt: Stage,
+        llm: Stage,
+        tts: Stage,
+        player: Player,
+        fish: Fish,
+        sounds: SoundBank,
+        conversation: Conversation,
+        toolbox: ToolBox,
+        on_state: Callable[[str], None] = lambda state: None,
+        language: str | None = None,
+        text_only: bool = False,
+    ) -> None:
+        self.text_only = text_only  # TEXT_ONLY_MODE: replies go to the log and MQTT, not to the speaker
+        self.stt, self.llm, self.tts = stt, llm, tts
+        self.player = player
+        self.fish = fish
+        self.sounds = sounds
+        self.conversation = conversation
+        self.toolbox = toolbox
+        self.on_state = on_state
+        self.on_song: Callable[[str], None] = lambda name: None  # the song's folder name, as it starts
+        self.language = language
+        # Steps tried before the LLM, in order: the first that returns words answers the turn (spoken at once,
+        # no LLM request). See billy.turn_steps.
+        self.before_llm: list[TurnStep] = []
+        self.max_sentences = 0  # a small model's reply ends after this many sentences (billy.llm.profile); 0: never
+
+    # -- the stages, each with its fallback ------------------------------------------------------------
+
+    def transcribe(self, pcm: Pcm) -> str:
+        return self.hear(pcm).text
+
+    def hear(self, pcm: Pcm) -> Heard:
+        wav = pcm.to_wav()
+        return self.stt.ask(lambda client: client.hear(wav, self.language))
+
+    def think(self, messages: list[dict]) -> Iterator[TextDelta | ToolCall]:
+        tools = self.toolbox.schemas()
+        return self.llm.stream(lambda client: client.stream(messages, tools))
+
+    def synthesise(self, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
+        return self.tts.stream(lambda client: _samples(client, sentence))
+
+    def warm_up(self) -> None:
+        """Load the model and voice and cache the system prompt's prefix, so the first turn is not a cold one."""
+        try:
+            self.llm.primary.warm_up(self.conversation.messages_for(WARM_UP_TEXT), self.toolbox.schemas())
+            with self.tts.primary.stream(WARM_UP_TEXT) as (_, chunks):
+                for _ in chunks:
+                    pass
+        except ServiceError as error:
+            LOG.warning("warming up: %s", error)
+
+    # -- drafting: the work that makes no sound ---------------------------------------------------------
+
+    def draft(self, utterance: Pcm) -> Draft:
+        """Start on the reply to `utterance` (transcribe, think, voice) without a sound, a move or a state."""
+        draft = Draft(utterance)
+        draft.marks["drafted"] = time.monotonic()
+        # With a step before the LLM that may answer (Home Assistant's intents) the model waits for that step's
+        # verdict: a home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
+        # Steps that only shape the reply (the voice of the language heard) do not hold the model back.
+        draft.think_early = not any(step.answers_turns for step in self.before_llm)
+        draft.start(self._transcribe_and_reply, draft)
+        return draft
+
+    def _draft_reply(self, heard: str) -> Draft:
+        draft = Draft(heard=heard)
+        draft.start(self._think_and_voice, draft)
+        return draft
+
+    def _transcribe_and_reply(self, draft: Draft) -> None:
+        try:
+            heard = self.hear(draft.pcm)
+            draft.heard, draft.language = heard.text, heard.language
+            draft.marks["transcribed"] = time.monotonic()
+            for step in self.before_llm:
+                if not step.answers_turns:  # before the first sentence is voiced, and before the turn reads it
+                    step(draft.heard, draft.language)
+        except ServiceError as error:
+            draft.failures["stt"] = error
+        finally:
+            draft.finish_transcription()
+        draft.go_ahead.wait()  # the model starts once the turn sounds complete, not on every pause
+        if "stt" in draft.failures or not is_speech(draft.heard) or draft.stop.is_set():
+            draft.audio.put(END)
+            return
+        self._think_and_voice(draft)
+
+    def _think_and_voice(self, draft: Draft) -> None:
+        draft.messages = self.conversation.messages_for(draft.heard, draft.language)
+        draft.marks["asked"] = time.monotonic()
+        sentences: queue.Queue = queue.Queue()
+        draft.start(self._voice, sentences, draft)
+        splitter = SpokenSentences()
+        finished = 0  # whole sentences spoken: a small model's reply stops after max_sentences of them
+
+        def capped() -> bool:
+            return 0 < self.max_sentences <= finished
+
+        try:
+            for event in self.think(draft.messages):
+                if draft.stop.is_set() or capped():
+                    break  # closing the stream stops generation on the server
+                if isinstance(event, TextDelta):
+                    draft.marks.setdefault("first_token", time.monotonic())
+                    for sentence in splitter.add(event.text):
+                        if capped():
+                            break
+                        draft.marks.setdefault("first_sentence", time.monotonic())
+                        sentences.put(sentence)
+                        finished += ends_sentence(sentence)
+                else:
+                    draft.tool_calls.append(event)
+            if not draft.stop.is_set():
+                for sentence in [] if capped() else splitter.finish():
+                    sentences.put(sentence)
+        except ServiceError as error:
+            draft.failures["llm"] = error
+        finally:
+            sentences.put(END)
+
+    def _voice(self, sentences: queue.Queue, draft: Draft) -> None:
+        try:
+            while (sentence := sentences.get()) is not END:
+                if draft.stop.is_set() or "tts" in draft.failures:
+                    continue  # drain, so the thinker never blocks
+                if self.text_only:
+                    LOG.info("Billy says: %s", sentence)
+                    draft.spoken.append(sentence)
+                    continue
+                try:
+                    for rate, samples in self.synthesise(sentence):
+                        if draft.stop.is_set():
+                            break
+                        if "first_audio" not in draft.marks:
+                            samples = after_leading_silence(samples, rate)  # the reply's first sound, sooner
+                            if not len(samples):
+                                continue
+                        draft.marks.setdefault("first_audio", time.monotonic())
+                        draft.audio.put((rate, samples))
+                    draft.spoken.append(sentence)
+                except ServiceError as error:
+                    draft.failures["tts"] = error
+        finally:
+            draft.audio.put(END)
+
+    # -- turns: a draft played ----------------------------------------------------------------------------
+
+    def turn(self, utterance: Pcm, interrupt: threading.Event, draft: Draft | None = None) -> TurnResult:
+        """Answer `utterance` out loud, playing `draft` if one was started on exactly this speech."""
+        if draft is None or draft.cancelled or draft.pcm is not utterance:
+            if draft is not None:
+                draft.cancel()
+            draft = self.draft(utterance)
+        draft.stop.include(interrupt)
+        result = TurnResult()
+        self.player.reset_marks()
+        self.on_state("thinking")
+        draft.transcribed.wait()
+        result.heard, result.language, result.marks = draft.heard, draft.language, draft.marks
+        if "stt" in draft.failures:
+            draft.cancel()
+            return self._fail(result, "stt", interrupt)
+        LOG.info("heard (%s): %r", result.language or "?", result.heard)
+        if not is_speech(result.heard):
+            draft.cancel()
+            self._play_clip(self.sounds.get("not-heard"), interrupt)
+            return self._finish(result)
+        # Steps that may answer (Home Assistant's intents) act on the world, so they run only now that the turn
+        # is handed over, never on a draft's guess; the draft's speculative thinking is dropped if one answers.
+        for step in (step for step in self.before_llm if step.answers_turns):
+            answer = step(result.heard, result.language)
+            if answer is not None:
+                draft.cancel()
+                result.answered_by, words = answer
+                self.speak(words, interrupt, result)
+                self.conversation.remember(
+                    [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
+                )
+                return self._finish(result)
+        draft.go_ahead.set()
+        return self._play_reply(draft, result, interrupt)
+
+    def reply(self, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        """Think and speak about `result.heard`, streaming: MQTT `say` in character."""
+        self.on_state("thinking")
+        draft = self._draft_reply(result.heard)
+        draft.stop.include(interrupt)
+        result.marks = draft.marks
+        return self._play_reply(draft, result, interrupt)
+
+    def _play_reply(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        self._play_draft(draft, result, interrupt, interludes=True)
+        result.said = " ".join(draft.spoken)
+        result.tool_calls = draft.tool_calls
+        if result.interrupted:
+            return self._finish(result)
+        failures = draft.failures
+        if not result.said and not result.tool_calls and not failures:
+            failures["llm"] = ServiceError("llm", "the model answered nothing")
+        if "llm" in failures and not result.said:
+            return self._fail(result, "llm", interrupt)
+        if "llm" in failures:  # he said part of the reply: no error clip, but the turn did fail
+            LOG.warning("the reply broke off after %r: %s", result.said, failures["llm"])
+            result.failed_stage = "llm"
+        if "tts" in failures:
+            return self._fail(result, "tts", interrupt)
+        assistant = {"role": "assistant", "content": result.said}
+        if result.tool_calls:
+            assistant["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in result.tool_calls
+            ]
+        tool_messages = self._run_tools(result, interrupt)
+        self.conversation.remember([draft.messages[-1], assistant, *tool_messages])
+        return self._finish(result)
+
+    def _play_draft(self, draft: Draft, result: TurnResult, interrupt: threading.Event, interludes: bool) -> None:
+        """Play the draft's audio as it comes; return once its workers are done."""
+        finished = threading.Event()
+        if interludes:
+            threading.Thread(target=self._tail_interludes, args=(finished, interrupt), daemon=True).start()
+        try:
+            self._play_queue(draft.audio, interrupt, result)
+        finally:
+            finished.set()
+        draft.join()
+
+    def _tail_interludes(self, finished: threading.Event, interrupt: threading.Event) -> None:
+        """While Billy thinks (nothing to play yet), a tail flap now and then shows he heard."""
+        while not finished.wait(1.0):
+            if self.player.first_sound_at is not None or interrupt.is_set():
+                return
+            self.fish.flap_tail(0.2)
+
+    def _play_queue(self, audio: queue.Queue, interrupt: threading.Event, result: TurnResult) -> None:
+        speaking = False
+        try:
+            while (item := audio.get()) is not END:
+                if interrupt.is_set():
+                    result.interrupted = True
+                    continue
+                if not speaking:
+                    speaking = True
+                    self.on_state("speaking")
+                    self.fish.head_out()
+                rate, samples = item
+                if not self.player.play(samples, rate, interrupt):
+                    result.interrupted = True
+        finally:
+            if interrupt.is_set():
+                result.interrupted = True
+            self.fish.stop_all() if result.interrupted else self.fish.head_back()
+            result.first_sound_at = result.first_sound_at or self.player.first_sound_at
+            result.last_sound_at = self.player.last_sound_at
+
+    # -- tools, clips, endings --------------------------------------------------------------------------
+
+    def _run_tools(self, result: TurnResult, interrupt: threading.Event) -> list[dict]:
+        messages = []
+        for call in result.tool_calls:
+            try:
+                outcome = self.toolbox.run(call)
+            except ToolError as error:
+                LOG.warning("tool call refused: %s", error)
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"error": str(error)})})
+                result.failed_stage = "tool"
+                self.on_state("error")
+                self._play_clip(self.sounds.get("error-tool"), interrupt)
+                continue
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
+            if outcome.speech:
+                self.speak(outcome.speech, interrupt, result)
+            if outcome.song is not None and not interrupt.is_set():
+                self.on_state("playing_song")
+                LOG.info("singing %s", outcome.song.title)
+                self.on_song(outcome.song.name)
+                self.player.play_song(outcome.song, interrupt)
+        return messages
+
+    def speak(self, text: str, interrupt: threading.Event, result: TurnResult | None = None) -> bool:
+        """Say `text` exactly (streaming TTS); the error clip if TTS is down. False if it failed."""
+        result = result or TurnResult()
+        draft = Draft(heard="")
+        draft.stop.include(interrupt)
+        sentences: queue.Queue = queue.Queue()
+        for sentence in split_sentences(text):
+            sentences.put(sentence)
+        sentences.put(END)
+        draft.start(self._voice, sentences, draft)
+        self._play_draft(draft, result, interrupt, interludes=False)
+        result.said = " ".join(filter(None, [result.said, *draft.spoken]))
+        if "tts" in draft.failures:
+            self._fail(result, "tts", interrupt)
+            return False
+        return True
+
+    def _play_clip(self, clip: Pcm, interrupt: threading.Event) -> None:
+        self.fish.head_out()
+        try:
+            self.player.play(clip.samples, clip.rate, interrupt)
+        finally:
+            self.fish.head_back()
+
+    def _fail(self, result: TurnResult, stage: str, interrupt: threading.Event) -> TurnResult:
+        result.failed_stage = stage
+        LOG.error("turn failed at %s; playing the error clip", stage)
+        self.on_state("error")
+        self._play_clip(self.sounds.error(stage), interrupt)
+        return self._finish(result)
+
+    def _finish(self, result: TurnResult) -> TurnResult:
+        result.first_sound_at = result.first_sound_at or self.player.first_sound_at
+        result.last_sound_at = self.player.last_sound_at or result.last_sound_at
+        self.fish.stop_all()
+        return result
+
+
+def _samples(client, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
+    """PCM16 samples as the TTS service streams them, re-aligned where chunk edges split a sample."""
+    with client.stream(sentence) as (rate, chunks):
+        leftover = b""
+        for chunk in chunks:
+            data = leftover + chunk
+            cut = len(data) - len(data) % 2
+            leftover = data[cut:]
+            if cut:
+                yield rate, np.frombuffer(data[:cut], dtype="<i2")

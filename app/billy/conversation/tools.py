@@ -1,0 +1,155 @@
+"""The tools Billy's model may call, their JSON schemas, and what running each one does.
+
+A tool returns what goes back into the conversation history and what Billy says (or sings) about it; Billy
+speaks the outcome himself instead of asking the model again, which keeps a small local model's mistakes out
+of the confirmation and saves a round trip on the Pi.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from billy.integrations.home_assistant import HomeAssistant
+from billy.media.songs import Song, SongError, SongLibrary
+from billy.persona.library import PersonaLibrary
+from billy.persona.persona import PersonaError
+from billy.services.client import ServiceError
+from billy.services.llm.client import ToolCall
+
+LOG = logging.getLogger(__name__)
+
+
+class ToolError(ValueError):
+    """The model's tool call cannot be run: unknown tool or malformed arguments."""
+
+
+@dataclass
+class ToolOutcome:
+    content: str  # the tool message for the history
+    speech: str = ""  # what Billy says about it
+    song: Song | None = None  # what Billy sings
+
+
+class ToolBox:
+    def __init__(
+        self, personas: PersonaLibrary, allow_persist: bool, songs: SongLibrary, home_assistant: HomeAssistant | None
+    ) -> None:
+        self.personas = personas
+        self.persona = personas.persona  # the live persona: a switch reloads it in place
+        self.allow_persist = allow_persist
+        self.songs = songs
+        self.home_assistant = home_assistant
+
+    def schemas(self) -> list[dict]:
+        traits = {
+            name: {"type": "integer", "minimum": 0, "maximum": 100, "description": f"new {name} level"}
+            for name in self.persona.traits
+        }
+        songs = [info.title for info in self.songs.songs().values()]
+        schemas = [
+            _function("update_personality", "Change one or more of Billy's personality traits (0-100).", traits, []),
+            _function(
+                "play_song",
+                "Sing one of Billy's songs." + (f" Songs: {', '.join(songs)}." if songs else ""),
+                {"song": {"type": "string", "description": "the song's name or title"}},
+                ["song"],
+            ),
+            _function(
+                "switch_persona",
+                f"Become another persona. Personas: {', '.join(self.personas.names())}.",
+                {"persona": {"type": "string", "description": "the persona's name"}},
+                ["persona"],
+            ),
+        ]
+        if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
+            schemas.append(
+                _function(
+                    "smart_home_command",
+                    "Ask Home Assistant to control or report on the house (lights, heating, devices, sensors).",
+                    {"prompt": {"type": "string", "description": "the request in plain words"}},
+                    ["prompt"],
+                )
+            )
+        return schemas
+
+    def run(self, call: ToolCall) -> ToolOutcome:
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
+            raise ToolError(f"{call.name}: arguments are not JSON: {call.arguments[:100]!r}") from None
+        if not isinstance(arguments, dict):
+            raise ToolError(f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}")
+        if call.name == "update_personality":
+            return self._update_personality(arguments)
+        if call.name == "play_song":
+            return self._play_song(arguments)
+        if call.name == "switch_persona":
+            return self._switch_persona(arguments)
+        if call.name == "smart_home_command" and self.home_assistant is not None:
+            return self._smart_home(arguments)
+        raise ToolError(f"unknown tool {call.name!r}")
+
+    def _update_personality(self, arguments: dict) -> ToolOutcome:
+        try:
+            applied = self.persona.set_traits(arguments, persist=self.allow_persist)
+        except PersonaError as error:
+            raise ToolError(str(error)) from None
+        if not applied:
+            raise ToolError("update_personality: no trait given")
+        said = ", ".join(f"{name} {value}" for name, value in applied.items())
+        kept = "" if self.allow_persist else " Just for now, though: my settings file is locked."
+        return ToolOutcome(json.dumps({"updated": applied}), f"Okay. {said.capitalize()}.{kept}")
+
+    def _play_song(self, arguments: dict) -> ToolOutcome:
+        wanted = arguments.get("song")
+        if not isinstance(wanted, str) or not wanted.strip():
+            raise ToolError("play_song: 'song' must be a non-empty string")
+        try:
+            song = self.songs.load(wanted)
+        except SongError as error:
+            LOG.info("play_song: %s", error)
+            known = [info.title for info in self.songs.songs().values()]
+            offer = f" I know {', '.join(known)}." if known else " I don't know any songs yet."
+            return ToolOutcome(json.dumps({"error": str(error)}), f"I don't know a song called {wanted}.{offer}")
+        return ToolOutcome(json.dumps({"playing": song.title}), "", song)
+
+    def _switch_persona(self, arguments: dict) -> ToolOutcome:
+        wanted = arguments.get("persona")
+        if not isinstance(wanted, str) or not wanted.strip():
+            raise ToolError("switch_persona: 'persona' must be a non-empty string")
+        try:
+            name = self.personas.switch(wanted)
+        except PersonaError as error:
+            LOG.info("switch_persona: %s", error)
+            known = ", ".join(self.personas.names())
+            return ToolOutcome(
+                json.dumps({"error": str(error)}), f"I don't have a persona called {wanted}. I can be {known}."
+            )
+        shown = self.persona.meta.get("name", "").strip() or name
+        return ToolOutcome(json.dumps({"persona": name}), f"Okay. I'm {shown} now.")
+
+    def _smart_home(self, arguments: dict) -> ToolOutcome:
+        prompt = arguments.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ToolError("smart_home_command: 'prompt' must be a non-empty string")
+        try:
+            answer = self.home_assistant.process(prompt)
+        except ServiceError as error:
+            LOG.warning("smart_home_command: %s", error)
+            return ToolOutcome(
+                json.dumps({"error": str(error)}), "I couldn't reach the house. Home Assistant isn't answering."
+            )
+        return ToolOutcome(json.dumps({"home_assistant": answer}), answer)
+
+
+def _function(name: str, description: str, properties: dict, required: list[str]) -> dict:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": properties, "required": required},
+        },
+    }

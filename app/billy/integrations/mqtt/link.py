@@ -1,0 +1,369 @@
+"""The connection to the MQTT broker: publish what Billy does, dispatch what arrives to the runtime.
+
+The runtime creates one `MqttLink`, gives it an `MqttHandlers` and callables for the current traits, volume
+and mic switch, and calls `start()`. paho's loop thread keeps the connection and reconnects with backoff
+(1 s doubling to 30 s); on every (re)connect the link subscribes again and republishes discovery, availability,
+state, the last heard and said texts, traits, volume and mic switch, because a restarted broker may have lost
+them all. A last will marks Billy offline when the process dies.
+
+Incoming payloads are parsed in paho's thread (cheap) and the handlers run on two worker threads: one for
+`say` so speech keeps arrival order, one for everything else so `stop` is not stuck behind a long say.
+The trait, volume and switch states are republished after their handler returns, so Home Assistant shows the
+value Billy actually took.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from billy.integrations.mqtt import commands, discovery
+from billy.integrations.mqtt.commands import InvalidPayload
+from billy.integrations.mqtt.discovery import STATES
+from billy.integrations.mqtt.topics import Topics, slug
+from billy.integrations.mqtt.worker import Worker
+from billy.settings.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+ONLINE, OFFLINE = "online", "offline"
+KEEPALIVE_SECONDS = 30
+RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS = 1, 30
+
+
+class MqttHandlers(Protocol):
+    """What the runtime does when a command arrives. Called on the link's worker threads, never paho's."""
+
+    def say(self, text: str, literal: bool, interactive: bool) -> None: ...
+
+    def command(self, name: str) -> None: ...  # one of commands.COMMANDS
+
+    def play_song(self, name: str) -> None: ...  # a name, title or keyword as asked
+
+    def play_wakeup(self, index: int, persona: str | None) -> None: ...
+
+    def set_persona(self, name: str) -> None: ...
+
+    def set_trait(self, name: str, value: int) -> None: ...  # the trait's name as traits() gives it, 0..100
+
+    def set_volume(self, value: int) -> None: ...  # 0..100
+
+    def set_mic_muted(self, muted: bool) -> None: ...
+
+
+class MqttLink:
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: MqttHandlers,
+        traits: Callable[[], dict[str, int]],
+        volume: Callable[[], int],
+        mic_muted: Callable[[], bool],
+        personas: Callable[[], list[str]] = list,
+        persona: Callable[[], str] = str,
+    ) -> None:
+        self._settings = settings
+        self._personas = personas
+        self._persona = persona
+        self._handlers = handlers
+        self._traits = traits
+        self._volume = volume
+        self._mic_muted = mic_muted
+        self.topics = Topics(settings.mqtt_topic_prefix, settings.mqtt_discovery_prefix)
+        self._client: mqtt.Client | None = None
+        self._connected = threading.Event()
+        self._subscribed = threading.Event()  # the broker confirmed the subscriptions of this connection
+        self._stopping = False
+        self._told_not_configured = False
+        self._ever_connected = False
+        self._reported_down = False
+        # The latest values, so a reconnect can republish them.
+        self._state: str | None = None
+        self._heard: str | None = None
+        self._said: str | None = None
+        self._song_last: str | None = None
+        self._say_worker: Worker | None = None
+        self._control_worker: Worker | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def subscribed(self) -> bool:
+        """Connected, and the broker has confirmed Billy's subscriptions: a message published now reaches him
+        (between the connection and this, a say or command is not delivered)."""
+        return self._subscribed.is_set()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._settings.mqtt_host)
+
+    def start(self) -> None:
+        """Begin connecting in the background and return at once; without MQTT_HOST, say so once and do nothing."""
+        if not self.configured:
+            if not self._told_not_configured:
+                log.info("MQTT not configured (MQTT_HOST empty): running without it")
+                self._told_not_configured = True
+            return
+        if self._client is not None:
+            return
+        settings = self._settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            # Unique per process: a second instance with the same id would make the broker drop the first.
+            client_id=f"billy-{self.topics.node_id}-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv311,
+        )
+        if settings.mqtt_username:
+            client.username_pw_set(settings.mqtt_username, settings.mqtt_password or None)
+        if settings.mqtt_tls:
+            try:
+                client.tls_set(ca_certs=settings.mqtt_ca_cert or None)
+            except (OSError, ValueError) as error:
+                raise ConfigError(
+                    f"MQTT_CA_CERT={settings.mqtt_ca_cert!r} cannot be used for TLS: {error}; "
+                    "give the path of a PEM CA certificate, or leave it empty for the system's"
+                ) from None
+        client.will_set(self.topics.availability, OFFLINE, qos=1, retain=True)
+        client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
+        client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        self._say_worker = Worker("mqtt-say")
+        self._control_worker = Worker("mqtt-control")
+        self._stopping = False
+        self._client = client
+        log.info("MQTT: connecting to %s:%d as %r", settings.mqtt_host, settings.mqtt_port, self.topics.prefix)
+        client.connect_async(settings.mqtt_host, settings.mqtt_port, keepalive=KEEPALIVE_SECONDS)
+        client.loop_start()
+
+    def stop(self) -> None:
+        """Say offline, disconnect and stop the threads. Safe to call twice or without start()."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        self._stopping = True
+        if self.connected:
+            try:
+                client.publish(self.topics.availability, OFFLINE, qos=1, retain=True).wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as error:
+                log.warning("MQTT: could not publish offline before disconnecting: %s", error)
+        client.disconnect()
+        client.loop_stop()
+        self._connected.clear()
+        self._subscribed.clear()
+        for worker in (self._say_worker, self._control_worker):
+            if worker is not None:
+                worker.stop()
+
+    def publish_state(self, state: str) -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
+        self._state = state
+        self._publish(self.topics.state, state)
+
+    def publish_heard(self, text: str) -> None:
+        self._heard = text
+        self._publish(self.topics.heard, text)
+
+    def publish_said(self, text: str) -> None:
+        self._said = text
+        self._publish(self.topics.said, text)
+
+    def publish_song_last(self, name: str) -> None:
+        self._song_last = name
+        self._publish(self.topics.song_last, name)
+
+    def publish_persona(self) -> None:
+        if self._persona():
+            self._publish(self.topics.persona, self._persona())
+
+    def publish_traits(self) -> None:
+        for name, value in self._traits().items():
+            self._publish(self.topics.trait(slug(name)), str(int(value)))
+
+    def publish_volume(self) -> None:
+        self._publish(self.topics.volume, str(int(self._volume())))
+
+    def publish_mic_muted(self) -> None:
+        self._publish(self.topics.mic_muted, "ON" if self._mic_muted() else "OFF")
+
+    def publish_discovery(self) -> None:
+        settings = self._settings
+        configs = discovery.payloads(
+            self.topics,
+            settings.mqtt_device_name,
+            settings.billy_web_url,
+            list(self._traits()),
+            self._personas(),
+            settings.billy_mqtt_power_commands,
+        )
+        for topic, config in configs.items():
+            self._publish(topic, "" if config is None else config)
+
+    def _publish(self, topic: str, payload: str | dict, retain: bool = True) -> None:
+        # QoS 0 and nothing queued while offline: paho would resend queued QoS 1 messages after the connect
+        # handler's republish, so a stale state would overwrite the fresh one. Every value published here is
+        # the latest of its topic and is republished on each connect, which is the delivery guarantee we need.
+        client = self._client
+        if client is None or not self.connected:
+            return
+        if isinstance(payload, dict):
+            payload = discovery.to_json(payload)
+        try:
+            client.publish(topic, payload, qos=0, retain=retain)
+        except (ValueError, TypeError) as error:
+            log.warning("MQTT: could not publish on %s: %s", topic, error)
+
+    def _republish_all(self) -> None:
+        self.publish_discovery()
+        self._publish(self.topics.availability, ONLINE)
+        for topic, value in (
+            (self.topics.state, self._state),
+            (self.topics.heard, self._heard),
+            (self.topics.said, self._said),
+            (self.topics.song_last, self._song_last),
+        ):
+            if value is not None:
+                self._publish(topic, value)
+        self.publish_traits()
+        self.publish_persona()
+        self.publish_volume()
+        self.publish_mic_muted()
+
+    # paho callbacks: they run on paho's loop thread, so they never raise and never block.
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason, properties) -> None:
+        settings = self._settings
+        if reason.is_failure:
+            log.warning(
+                "MQTT broker %s:%d refused the connection: %s (check MQTT_USERNAME and MQTT_PASSWORD)",
+                settings.mqtt_host,
+                settings.mqtt_port,
+                reason,
+            )
+            return
+        self._connected.set()
+        log.info(
+            "MQTT: %s %s:%d",
+            "reconnected to" if self._ever_connected else "connected to",
+            settings.mqtt_host,
+            settings.mqtt_port,
+        )
+        self._ever_connected = True
+        self._reported_down = False
+        try:
+            client.subscribe([(topic, 1) for topic in self.topics.subscriptions])
+            self._republish_all()
+        except Exception:
+            log.exception("MQTT: republishing after connecting failed")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self._report_down("cannot reach")
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes, properties) -> None:
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.warning("MQTT: the broker refused a subscription: %s", ", ".join(str(code) for code in refused))
+        self._subscribed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason, properties) -> None:
+        self._connected.clear()
+        self._subscribed.clear()
+        if not self._stopping:
+            self._report_down(f"lost ({reason})")
+
+    def _report_down(self, what: str) -> None:
+        # Warn once per outage; the retries every 1..30 s would otherwise fill the journal.
+        level = logging.DEBUG if self._reported_down else logging.WARNING
+        self._reported_down = True
+        settings = self._settings
+        log.log(
+            level,
+            "MQTT broker %s:%d %s; retrying every %d to %d s",
+            settings.mqtt_host,
+            settings.mqtt_port,
+            what,
+            RECONNECT_MIN_SECONDS,
+            RECONNECT_MAX_SECONDS,
+        )
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        topic = message.topic
+        try:
+            self._dispatch(topic, message.payload, message.retain)
+        except InvalidPayload as problem:
+            log.warning("MQTT: ignored a message on %s: %s", topic, problem)
+        except Exception:
+            log.exception("MQTT: ignored a message on %s that could not be handled", topic)
+
+    def _dispatch(self, topic: str, payload: bytes, retained: bool) -> None:
+        limit = self._settings.mqtt_max_payload_bytes
+        if len(payload) > limit:
+            raise InvalidPayload(f"{len(payload)} bytes is over MQTT_MAX_PAYLOAD_BYTES={limit}")
+        if retained:
+            # A retained command would be replayed on every reconnect: shutting Billy down again and again.
+            raise InvalidPayload("retained messages are not commands; publish it without the retain flag")
+        handlers, topics = self._handlers, self.topics
+        if self._say_worker is None or self._control_worker is None:  # a message racing stop()
+            raise InvalidPayload("the link is stopping")
+        if topic == topics.say:
+            say = commands.parse_say(payload)
+            self._say_worker.submit(topic, lambda: handlers.say(say.text, say.literal, say.interactive))
+        elif topic == topics.command:
+            name = commands.parse_command(payload)
+            if name in discovery.POWER_BUTTONS and not self._settings.billy_mqtt_power_commands:
+                raise InvalidPayload(f"{name} is switched off here (BILLY_MQTT_POWER_COMMANDS=false)")
+            self._control_worker.submit(topic, lambda: handlers.command(name))
+        elif topic == topics.song:
+            song = commands.parse_song(payload)
+            self._say_worker.submit(topic, lambda: handlers.play_song(song))
+        elif topic == topics.wakeup_play:
+            wakeup = commands.parse_wakeup(payload)
+            self._say_worker.submit(topic, lambda: handlers.play_wakeup(wakeup.index, wakeup.persona))
+        elif topic == topics.persona_set:
+            persona = commands.parse_name(payload)
+            self._control_worker.submit(topic, lambda: self._then(handlers.set_persona, persona, self.persona_changed))
+        elif topic == topics.volume_set:
+            value = commands.parse_percent(payload)
+            self._control_worker.submit(topic, lambda: self._then(handlers.set_volume, value, self.publish_volume))
+        elif topic == topics.mic_muted_set:
+            muted = commands.parse_switch(payload)
+            self._control_worker.submit(
+                topic, lambda: self._then(handlers.set_mic_muted, muted, self.publish_mic_muted)
+            )
+        elif (trait_id := topics.trait_id_of(topic)) is not None:
+            names = {slug(name): name for name in self._traits()}
+            if trait_id not in names:
+                raise InvalidPayload(f"no trait {trait_id!r}: Billy has {', '.join(sorted(names)) or 'none'}")
+            value = commands.parse_percent(payload)
+            name = names[trait_id]
+            self._control_worker.submit(
+                topic, lambda: self._then(lambda v: handlers.set_trait(name, v), value, self.publish_traits)
+            )
+        else:
+            raise InvalidPayload("not a topic Billy listens to")
+
+    def persona_changed(self) -> None:
+        """A new persona brings its own traits: Home Assistant gets their entities and values."""
+        self.publish_discovery()
+        self.publish_persona()
+        self.publish_traits()
+
+    @staticmethod
+    def _then(handler: Callable, value: object, republish: Callable[[], None]) -> None:
+        """Run the handler, then show the value Billy kept, also when the handler refused the new one."""
+        try:
+            handler(value)
+        finally:
+            republish()

@@ -1,0 +1,115 @@
+"""Streaming `/v1/chat/completions` with tools, as Ollama, llama.cpp's server and OpenAI all speak it.
+
+The stream yields text deltas as they arrive and, at the end, the complete tool calls (their argument
+fragments joined). Closing the generator early closes the HTTP response, which is how a barge-in cancels
+generation on the server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from billy.services.client import ServiceError, auth_headers, error_message, kept_connection, no_answer
+from billy.services.llm.profile import FULL, ChatProfile
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text as the model wrote it: may be malformed, the caller validates
+
+
+class ChatClient:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 30,
+        max_tokens: int = 200,
+        profile: ChatProfile = FULL,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.profile = profile
+        self.max_tokens = max_tokens
+        self.temperature: float | None = None  # the server's default unless set (the benchmark runs greedy)
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+        self._http = kept_connection()
+
+    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
+        # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU.
+        body: dict = {"model": self.model, "messages": messages, "stream": True, "max_tokens": self.max_tokens}
+        body.update(self.profile.sampling)
+        if tools and self.profile.tools:
+            body["tools"] = tools
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
+        try:
+            with self._http.stream(
+                "POST",
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers=auth_headers(self.api_key),
+                timeout=timeout,
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ServiceError("llm", error_message(response))
+                yield from _parse_stream(response.iter_lines())
+        except httpx.HTTPError as error:
+            raise no_answer("llm", self.base_url, error) from None
+
+    def warm_up(self, messages: list[dict], tools: list[dict] | None = None) -> None:
+        """One token for this prompt, so the engine loads the model and caches the prompt's prefix."""
+        body: dict = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1}
+        if tools and self.profile.tools:  # the same prefix as the turns' requests, or the cache is wasted
+            body["tools"] = tools
+        try:
+            response = self._http.post(
+                f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
+            )
+        except httpx.HTTPError as error:
+            raise no_answer("llm", self.base_url, error) from None
+        if response.status_code != 200:
+            raise ServiceError("llm", error_message(response))
+
+
+def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
+    calls: dict[int, dict] = {}
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[len("data:") :].strip()
+        if data == "[DONE]":
+            break
+        try:
+            chunk = json.loads(data)
+            choices = chunk.get("choices") or []
+        except (ValueError, AttributeError, RecursionError):
+            raise ServiceError("llm", f"the server sent a line that is not a JSON chunk: {data[:120]!r}") from None
+        for choice in choices:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                yield TextDelta(delta["content"])
+            for fragment in delta.get("tool_calls") or []:
+                call = calls.setdefault(fragment.get("index", len(calls)), {"id": "", "name": "", "arguments": ""})
+                call["id"] = fragment.get("id") or call["id"]
+                function = fragment.get("function") or {}
+                call["name"] += function.get("name") or ""
+                call["arguments"] += function.get("arguments") or ""
+    for index in sorted(calls):
+        call = calls[index]
+        yield ToolCall(call["id"] or f"call_{index}", call["name"], call["arguments"])

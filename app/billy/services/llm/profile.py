@@ -1,0 +1,39 @@
+"""How Billy talks to a model: its sampling, whether it is offered tools, how long a prompt and reply it copes with.
+
+A model of a hundred million parameters (the offline default, SmolLM2 135M) loops ("I'm a fish, I like to do all
+day, I'm a fish, ...") and babbles on the full persona prompt with the server's default sampling, and it never
+calls a tool: its catalogue entry's "chat" block says what keeps it to plain sentences (a short prompt, a repeat
+penalty, a low temperature, no tools, three sentences). Any model the catalogue does not know (Ollama's
+`qwen2.5:1.5b`, OpenAI's) gets the full prompt, the tools and the server's own sampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from billy.models.catalogue import UnknownModelError, find_model
+
+
+@dataclass(frozen=True)
+class ChatProfile:
+    short_prompt: bool = False  # the persona's instructions and strongest traits only (Persona.system_prompt)
+    tools: bool = True
+    max_sentences: int = 0  # Billy stops the reply after this many whole sentences; 0: no cap
+    sampling: dict[str, Any] = field(default_factory=dict)  # merged into each /chat/completions request
+
+
+FULL = ChatProfile()
+
+
+def profile_for(model: str) -> ChatProfile:
+    try:
+        chat = find_model(model).chat
+    except UnknownModelError:
+        return FULL
+    return ChatProfile(
+        short_prompt=chat.get("prompt") == "short",
+        tools=bool(chat.get("tools", True)),
+        max_sentences=int(chat.get("max_sentences", 0)),
+        sampling=dict(chat.get("sampling", {})),
+    )

@@ -1,0 +1,100 @@
+"""Settings an owner of the original Billy B-Assistant (or its local-models fork) already has in `.env`.
+
+Values that name something only the original had are mapped to what this Billy uses, and said so once in the
+log: the Realtime API's model names (OpenAI's chat API serves the fallback here), the Realtime voices that
+OpenAI's speech API lacks, and the fork's `LOCAL_STT_MODEL=base` / `LOCAL_TTS_VOICE=default`. Known settings of
+the original that this Billy has no use for are named at start, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+LOG = logging.getLogger(__name__)
+
+# OpenAI's speech API (tts-1) voices; the Realtime API has a few more, mapped to the closest in character.
+OPENAI_TTS_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer")
+REALTIME_ONLY_VOICES = {"ballad": "fable", "verse": "echo", "marin": "coral", "cedar": "onyx"}
+# The fork's whisper.cpp sizes, and its TTS voice "default", in terms of this Billy's catalogue.
+WHISPER_SIZES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large")
+DEFAULT_STT_MODEL = "tiny.en"
+DEFAULT_TTS_VOICE = "en_US-joe-medium"
+
+# Settings of the original and the fork that do nothing here, with the reason an owner gets in the log.
+UNUSED = {
+    "DEBUG_MODE_INCLUDE_DELTA": "there are no Realtime API deltas to print",
+    "TURN_EAGERNESS": "the end of a turn is found by local voice activity detection (END_OF_SPEECH_MS)",
+    "FOLLOW_UP_RETRY_LIMIT": "a session listens until MIC_TIMEOUT_SECONDS pass in silence",
+    "HEAD_RETRACT_DELAY_SECONDS": "the head comes back when Billy stops talking",
+    "MOUTH_ARTICULATION": "the mouth follows the loudness of the sound played",
+    "MIC_GAIN": "set the capture level with alsamixer",
+    "AEC_ENABLED": "Billy does not listen while he talks",
+    "PORCUPINE_ACCESS_KEY": "Porcupine is a cloud-licensed wake word engine; wake words here are local",
+    "FLASK_PORT": "the web UI is billy-web.service",
+    "FLAP_ON_BOOT": "no flap at boot",
+    "MOCKFISH": "use BILLY_GPIO=mock",
+    "WIFI_COUNTRY": "set Wi-Fi with Raspberry Pi Imager or the image's first-boot file",
+    "DEFAULT_USER": "user profiles are not kept",
+    "REALTIME_AI_PROVIDER": "no Realtime API: each stage has a local engine and an optional OpenAI fallback",
+    "XAI_API_KEY": "xAI is not a supported fallback",
+    "XAI_MODEL": "xAI is not a supported fallback",
+    "BILLY_PINS": "the pin layout is chosen at deploy time",
+    "STATUS_LED_PIN": "there is no status LED support",
+    "STATUS_LED_ENABLED": "there is no status LED support",
+}
+
+
+def openai_chat_model(name: str) -> str:
+    """A Realtime model name (`gpt-4o-mini-realtime-preview`, `gpt-realtime-mini`) -> a chat model."""
+    if "realtime" not in name:
+        return name
+    return "gpt-4o-mini" if "mini" in name else "gpt-4o"
+
+
+def openai_tts_voice(name: str) -> str:
+    return REALTIME_ONLY_VOICES.get(name.lower(), name)
+
+
+def local_stt_model(name: str) -> str:
+    """The fork's bare whisper size -> this Billy's default model when the catalogue lacks that size."""
+    from billy.models.catalogue import load_catalogue
+
+    if name in WHISPER_SIZES and name not in load_catalogue():
+        return DEFAULT_STT_MODEL
+    return name
+
+
+def local_tts_voice(name: str) -> str:
+    return DEFAULT_TTS_VOICE if name.lower() == "default" else name
+
+
+MAPPINGS = {
+    "OPENAI_MODEL": openai_chat_model,
+    "VOICE": openai_tts_voice,
+    "LOCAL_STT_MODEL": local_stt_model,
+    "LOCAL_TTS_VOICE": local_tts_voice,
+}
+
+
+def conversions(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """NAME -> (the owner's value, what Billy uses) for every mapped value that changes."""
+    found = {}
+    for name, mapping in MAPPINGS.items():
+        raw = environ.get(name, "").strip()
+        if raw and mapping(raw) != raw:
+            found[name] = (raw, mapping(raw))
+    return found
+
+
+def unused(environ: Mapping[str, str]) -> dict[str, str]:
+    """NAME -> why, for each known original setting that is set and that this Billy does not use."""
+    return {name: why for name, why in UNUSED.items() if environ.get(name, "").strip()}
+
+
+def log_original_settings(environ: Mapping[str, str]) -> None:
+    """Once at start: what was mapped and what is not used, by name."""
+    for name, (raw, used) in conversions(environ).items():
+        LOG.info("%s=%s is the original's name; using %s", name, raw, used)
+    for name, why in unused(environ).items():
+        LOG.warning("%s is set but not used by this Billy: %s", name, why)
