@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from billy.settings.settings import ConfigError, load_settings
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
 
 
 def test_defaults_point_at_the_local_services():

@@ -97,7 +97,7 @@ def _doctor_as(user: str, env: dict[str, str]) -> tuple[int, str]:
     import pwd
 
     from billy.appliance.doctor import doctor
-    from billy.settings.settings import load_settings
+    from billy.settings.read import load_settings
 
     entry = pwd.getpwnam(user)
     read_end, write_end = os.pipe()

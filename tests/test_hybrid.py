@@ -7,7 +7,8 @@ import json
 import pytest
 
 from billy.appliance.wiring import build_clients
-from billy.settings.settings import ConfigError, load_settings
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
 
 from standins import OpenAiStandIn, Reply
 from text_match import words

@@ -10,7 +10,7 @@ from pathlib import Path
 from billy.media.songs import SongLibrary
 from billy.persona.library import PersonaLibrary
 from billy.settings.importer import read_env_file
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 from install_fixture import write_install
 
@@ -39,7 +39,7 @@ def test_import_takes_converts_and_leaves_then_has_nothing_to_do(tmp_path):
     assert any(line.startswith("left: PORCUPINE_ACCESS_KEY (.env): Porcupine") for line in left)
     assert any(line.startswith("left: FLASK_PORT (.env)") for line in left)
     assert any("BILLY_MODEL (.env): BILLY_MODEL='trout' is not valid" in line for line in left)
-    assert any("SOMETHING_ELSE (.env): not a setting" in line for line in left)
+    assert any("SOMETHING_ELSE (.env): SOMETHING_ELSE is not a Billy setting" in line for line in left)
     assert any("LOCAL_STT_MODEL (.env)" in line and "small would be tiny.en" in line for line in left)
     assert any("USE_LOCAL_MODELS (.env)" in line for line in left)
     assert any("sounds/songs/broken: full.wav cannot be used" in line for line in left)

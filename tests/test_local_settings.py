@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from billy.settings import local as local_settings
+from billy.settings.envfile import parse_env_text
+from billy.settings.schema import SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,7 +168,8 @@ def test_the_boot_partition_example_names_only_settings_billy_accepts():
     example = REPO / "roles" / "billy_app" / "files" / "billy.env.example"
     # What a user gets by taking the # off every setting line (the comment lines have a space after the #).
     uncommented = "\n".join(line[1:] for line in example.read_text().splitlines() if re.match(r"#[A-Z_]+=", line))
-    parsed = local_settings.parse_env_text(uncommented)
-    assert len(parsed.lines) >= 15 and not parsed.problems
+    parsed = parse_env_text(uncommented)
+    assert len(parsed.lines) == sum(1 for setting in SCHEMA if setting.featured and setting.boot)
+    assert not parsed.problems
     for line in parsed.lines:
         assert local_settings.check_value(line.name, line.value) is None, line

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from billy.appliance.doctor import CheckFailed, check_mqtt
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 from mosquitto import Mosquitto
 

@@ -15,8 +15,9 @@ from billy.audio.pcm import read_wav
 from billy.media.sounds import SoundBank
 from billy.persona.library import PersonaLibrary
 from billy.persona.persona import Persona, level
+from billy.settings.kinds import ConfigError
 from billy.settings.original import log_original_settings
-from billy.settings.settings import ConfigError, load_settings
+from billy.settings.read import load_settings
 
 from install_fixture import PERSONA_V1, PERSONA_V2, clip
 from standins import Reply

@@ -10,7 +10,8 @@ import yaml
 from billy.body.fish import Fish, make_button
 from billy.body.pins import PinLibraryError, boot_low_pins, describe_pin_factory, make_pin_factory, wiring
 from billy.body.timeline import MotionTimeline
-from billy.settings.settings import ConfigError, load_settings
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
 
 ROLES = Path(__file__).resolve().parent.parent / "roles"
 ALL_PINS = (5, 6, 12, 13, 17, 19, 22, 26, 27)

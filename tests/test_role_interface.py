@@ -1,42 +1,23 @@
-"""The roles' interface (meta/argument_specs.yml) against the app it configures: each variable described in its
-own words, `choices` exactly where the app accepts a fixed set, and a number type that matches the app's parser
-(float where it takes fractions). The app's rules are read from its own parser's error messages."""
+"""The roles' interface (meta/argument_specs.yml): each variable described in its own words. Billy's settings
+are generated from the app's schema (tests/test_settings_schema.py checks that part)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import fields
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from billy.settings.settings import ConfigError, Settings
-
 ROLES = Path(__file__).resolve().parent.parent / "roles"
-DEFAULTS = yaml.safe_load((ROLES / "billy_app" / "defaults" / "main.yml").read_text())
-PARSERS = {field.name.upper(): field.metadata["parse"] for field in fields(Settings)}
 
 
 def _options(role: str) -> dict[str, dict]:
     specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
     return {name: option for entry in specs.values() for name, option in entry.get("options", {}).items()}
-
-
-def _settings_and_variables() -> list[tuple[str, str]]:
-    """(SETTING, billy_app_variable) for each setting the role writes straight from one variable."""
-    table = yaml.safe_load((ROLES / "billy_app" / "vars" / "main.yml").read_text())["billy_app_settings"]
-    pairs = [(row["name"], re.fullmatch(r"\{\{ (\w+) \}\}", row["value"])) for row in table]
-    return [(name, found.group(1)) for name, found in pairs if found]
-
-
-def _app_complaint(setting: str) -> str:
-    """What the app says about a value no setting takes; empty if it takes any text."""
-    try:
-        PARSERS[setting](setting, "zz-not-valid")
-    except ConfigError as error:
-        return str(error)
-    return ""
 
 
 @pytest.mark.parametrize("role", sorted(path.name for path in ROLES.iterdir() if (path / "meta").is_dir()))
@@ -47,18 +28,22 @@ def test_each_variable_has_a_description_of_its_own(role):
     assert not repeated, f"{role}: one description pasted over several variables: {repeated}"
 
 
-@pytest.mark.parametrize(("setting", "variable"), _settings_and_variables())
-def test_choices_and_number_types_match_the_app(setting, variable):
-    option = _options("billy_app")[variable]
-    complaint = _app_complaint(setting)
-    allowed = re.search(r"allowed values are (.+)$", complaint)
-    if allowed and option["type"] != "bool":
-        assert sorted(option.get("choices", [])) == sorted(allowed.group(1).split(", ")), complaint
-    else:
-        assert "choices" not in option, f"{variable} has choices; {setting} takes: {complaint or 'any text'}"
-    # raw only for a number that may be left empty (unset), as the role's default says.
-    unset = DEFAULTS[variable] == "" and option["type"] == "raw"
-    if "expected a whole number" in complaint:
-        assert option["type"] == "int" or unset, complaint
-    elif "expected a number" in complaint:
-        assert option["type"] == "float" or unset, complaint
+def test_the_role_refuses_a_setting_with_a_newline_before_writing_anything(tmp_path):
+    """The inventory is the last way in: a value that would become a line of its own stops the play, naming the
+    setting and not its (maybe secret) value, before any settings file is written."""
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: billy_app\n        tasks_from: settings\n"
+    )
+    sneaky = {"billy_app_mqtt_device_name": "Billy\nBILLY_WEB_SYSTEMCTL=/bin/sh", "billy_app_ha_token": "s3cret\r"}
+    sneaky["billy_app_config_dir"] = str(tmp_path / "etc-billy")
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), str(play), "-e", json.dumps(sneaky)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_ROLES_PATH": str(ROLES), "ANSIBLE_NOCOLOR": "1"},
+    )
+    assert run.returncode != 0, run.stdout
+    assert "MQTT_DEVICE_NAME, HA_TOKEN: a setting is one line of plain text" in run.stdout, run.stdout
+    assert "s3cret" not in run.stdout + run.stderr and not (tmp_path / "etc-billy").exists()

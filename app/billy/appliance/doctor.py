@@ -19,7 +19,7 @@ import httpx
 from billy.services.client import ServiceError, auth_headers
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
-from billy.settings.settings import Settings
+from billy.settings.read import Settings
 
 ENV_FILE_VARIABLE = "BILLY_ENV_FILE"  # set by the `billy` wrapper to the file it meant to read
 

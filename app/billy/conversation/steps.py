@@ -20,7 +20,7 @@ import httpx
 from billy.integrations.home_assistant import HomeAssistant
 from billy.languages import language_code, language_name
 from billy.services.client import ServiceError, health_url
-from billy.settings.settings import Settings
+from billy.settings.read import Settings
 
 LOG = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from billy.audio.devices import MIC_RATE
 from billy.audio.echo_canceller import EchoCanceller
 from billy.audio.pcm import read_wav, resample
 from billy.devtools.synthetic_voices import espeak
-from billy.hearing.wakeword import BUILTIN, FRAME_SAMPLES, WakeWordDetector
+from billy.hearing.wake_models import BUILTIN
+from billy.hearing.wakeword import FRAME_SAMPLES, WakeWordDetector
 from billy.models.fetch import fetch_model
 
 LOG = logging.getLogger(__name__)

@@ -34,7 +34,9 @@ import numpy as np
 from billy.audio.devices import MIC_RATE, Microphone, Speaker
 from billy.audio.echo_canceller import EchoCanceller
 from billy.audio.pcm import resample
-from billy.settings.settings import ConfigError, Settings
+from billy.hearing.wake_models import BUILTIN, OWN_MODEL_SUFFIX
+from billy.settings.kinds import ConfigError
+from billy.settings.read import Settings
 
 LOG = logging.getLogger(__name__)
 FRAME_SAMPLES = 512  # 32 ms, the Listener's frame
@@ -44,11 +46,6 @@ ECHO_TAIL_S = 0.128  # the longest way from leaving the card to the echo (room, 
 ECHO_LEAD_S = 0.032  # a frame is paired with the sound played from this much later: it comes before its echo
 HELD_FRAMES = 2  # frames wait this long (64 ms) for the sound played just after them to be handed over
 CLOCK_SLIP_S = 0.016  # the frames' count and the card's word on them differ more: follow the card
-BUILTIN = {
-    "microwakeword": ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu"),
-    "openwakeword": ("alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy", "okay_nabu"),
-}
-OWN_MODEL_SUFFIX = {"microwakeword": ".json", "openwakeword": ".tflite"}
 
 
 class WakeWordDetector:

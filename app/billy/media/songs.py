@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from billy.audio.pcm import AudioFormatError, Pcm, read_wav
+from billy.settings.kinds import TRUE_WORDS
 
 LOG = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.04  # the loudness window, as the player's block
 SONG_DIRS = ("custom_songs", "songs")  # under the state folder, first wins
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 class SongError(LookupError):

@@ -18,18 +18,16 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from billy.audio.pcm import AudioFormatError, read_wav
 from billy.persona.persona import DEFAULT_PERSONA, Persona, PersonaError
 from billy.settings import local as local_settings
 from billy.settings import original as original_settings
-from billy.settings.settings import ConfigError, Settings, load_settings
+from billy.settings.envfile import read_env_file
+from billy.settings.schema import SECRET_NAMES
 
-SETTING_NAMES = {spec.name.upper() for spec in fields(Settings)}
-SECRETS = {spec.name.upper() for spec in fields(Settings) if spec.metadata["secret"]}
 # Settings that describe the old machine's own services, not this one's.
 DEPLOYMENT_OWNED = {
     "BILLY_STATE_DIR": "this Billy's state folder is set by its deployment",
@@ -95,6 +93,7 @@ class Importer:
         conversions = original_settings.conversions(found)
         unused = original_settings.unused(found)
         wanted: dict[str, str] = {}
+        current = local_settings.read_overrides(self.etc_dir)
         for name, value in found.items():
             if not value:
                 continue  # an empty line in .env: the deployment's value stays
@@ -103,20 +102,14 @@ class Importer:
             elif name in DEPLOYMENT_OWNED:
                 mapped = f" ({value} would be {conversions[name][1]})" if name in conversions else ""
                 self.report.left.append(f"{name} (.env): {DEPLOYMENT_OWNED[name]}{mapped}")
-            elif name not in SETTING_NAMES:
-                self.report.left.append(f"{name} (.env): not a setting of the original or of this Billy")
+            elif problem := local_settings.check_value(name, value, context=current):
+                self.report.left.append(f"{name} (.env): {problem}")
             else:
-                try:
-                    load_settings({name: value})
-                except ConfigError as error:
-                    self.report.left.append(f"{name} (.env): {error}")
-                    continue
                 wanted[name] = conversions[name][1] if name in conversions else value
         target = self.etc_dir / local_settings.LOCAL_ENV
-        current = local_settings.read_overrides(self.etc_dir)
         for name in sorted(wanted):
             if name in current and current[name] != wanted[name] and not self.force:
-                shown = "***" if name in SECRETS else repr(current[name])
+                shown = "***" if name in SECRET_NAMES else repr(current[name])
                 self.report.left.append(f"{name} (.env): kept this Billy's {shown} (--force to replace)")
                 del wanted[name]
         merged = {**current, **wanted}
@@ -222,25 +215,6 @@ def _wav_problem(path: Path) -> str:
     except (AudioFormatError, OSError) as error:
         return f"cannot be used ({error})"
     return ""
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """`KEY=value` lines as python-dotenv reads the original's `.env`: `export`, quotes and comments allowed."""
-    values = {}
-    for line in path.read_text(errors="replace").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.removeprefix("export ").split("=", 1)
-        value = value.strip()
-        if value[:1] in ("'", '"') and value.endswith(value[0]) and len(value) > 1:
-            quote, value = value[0], value[1:-1]
-            if quote == '"':
-                value = re.sub(r"\\(.)", r"\1", value)  # systemd and dotenv unescape \" and \\ in double quotes
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
-    return values
 
 
 def import_install(source: Path, etc_dir: Path, state_dir: Path, owner: str = "", force: bool = False) -> list[str]:

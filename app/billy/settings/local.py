@@ -1,10 +1,11 @@
 """Local overrides of Billy's settings: one file, `/etc/billy/local.env`, that every Billy unit reads last.
 
 Ansible renders one environment file per unit and never touches `local.env`, so what a user sets on the Pi
-itself (a `billy.env` on the boot partition, the web page) survives the next playbook run. Proposed changes are
-checked by the app's own parser (`config.load_settings`), written atomically, and answered with the units that
-read them (`settings-units.json`, rendered by the role from the same map as the env files), so only those
-restart. Secret values never appear in a message.
+itself (a `billy.env` on the boot partition, the web page) survives the next playbook run. What each of them may
+set is the schema's allow-list (`Setting.boot`, `Setting.web`); each value is read by its own kind before
+anything is written, the file is replaced atomically, and the answer names the units that read the changed
+settings (`settings-units.json`, rendered by the role from the same schema), so only those restart. Secret
+values never appear in a message.
 """
 
 from __future__ import annotations
@@ -12,46 +13,29 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import subprocess
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from billy.settings.settings import ConfigError, Settings, load_settings
+from billy.settings.envfile import env_text, parse_env_text, quote, read_env_file, write_env_file
+from billy.settings.kinds import ConfigError
+from billy.settings.read import CROSS_CHECKED, load_settings
+from billy.settings.schema import BY_NAME, SECRET_NAMES, Setting
 
 CONFIG_DIR = Path("/etc/billy")
 LOCAL_ENV = "local.env"
 UNITS_MAP = "settings-units.json"
-# The runtime reads every setting (its env file also carries the inventory's extra ones): a setting the map
-# does not name restarts it alone.
+# A setting the map does not name (the role renders every one it knows) restarts the runtime alone.
 DEFAULT_UNITS = ("billy",)
 # The per-unit files the role renders, in the order `billy settings show` reports where a value comes from.
 UNIT_ENV_FILES = ("billy.env", "stt.env", "tts.env", "web.env")
 # A file that some lines of failed to apply: the good ones did, the command tells its caller with this code.
 EXIT_SOME_REJECTED = 65
-
-KNOWN = {spec.name.upper(): spec for spec in fields(Settings)}
-SECRET_NAMES = frozenset(name for name, spec in KNOWN.items() if spec.metadata["secret"])
-_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
-_ESCAPED = re.compile(r"\\(.)")
-
-
-@dataclass(frozen=True)
-class EnvLine:
-    """One `NAME=value` line of an env file, with where it was for messages."""
-
-    number: int
-    name: str
-    value: str
-
-
-@dataclass
-class ParsedEnv:
-    lines: list[EnvLine] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+HEADER = (
+    "# Billy's local settings (boot partition billy.env, web page): they win over the files Ansible writes.\n"
+    "# Change them with `billy settings apply FILE`; `billy_app_reset_local_settings: true` removes them.\n"
+)
 
 
 @dataclass
@@ -68,61 +52,25 @@ class ApplyResult:
 
 def shown(name: str, value: str) -> str:
     """`NAME="value"` for a message, with a secret's value masked."""
-    return f"{name}=***" if name in SECRET_NAMES and value else f"{name}={_quote(value)}"
-
-
-def _quote(value: str) -> str:
-    # The role's quoting (unit.env.j2), which both systemd's EnvironmentFile= and a POSIX shell read back.
-    for char in ("\\", '"', "$", "`"):
-        value = value.replace(char, "\\" + char)
-    return f'"{value}"'
-
-
-def _unquote(raw: str) -> str:
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        return _ESCAPED.sub(r"\1", raw[1:-1])
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    # Unquoted: a comment after blanks ends the value, as people write them (`MQTT_PORT=1883  # my broker`).
-    return re.split(r"\s+#", raw, maxsplit=1)[0]
-
-
-def parse_env_text(text: str, source: str = "settings") -> ParsedEnv:
-    """Read `NAME=value` lines; a UTF-8 byte order mark or Windows line ends are read anyway, with a note."""
-    parsed = ParsedEnv()
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        parsed.notes.append(
-            f"{source}: starts with a UTF-8 byte order mark (an editor such as Notepad adds one); "
-            "ignored it, the settings were read"
-        )
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        parsed.notes.append(f"{source}: has Windows (CRLF) line ends; read them as plain line ends")
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if match is None:
-            # The line may hold a secret: say where it is, never what it says.
-            parsed.problems.append(f"{source} line {number}: not a NAME=value line; ignored it")
-            continue
-        parsed.lines.append(EnvLine(number, match["name"], _unquote(match["value"])))
-    return parsed
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """The values of an env file (the last one wins for a repeated name); an absent file is empty."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return {}
-    return {line.name: line.value for line in parse_env_text(text, path.name).lines}
+    return f"{name}=***" if name in SECRET_NAMES and value else f"{name}={quote(value)}"
 
 
 def read_overrides(config_dir: Path = CONFIG_DIR) -> dict[str, str]:
     """The local overrides now in force."""
     return read_env_file(config_dir / LOCAL_ENV)
+
+
+def role_values(config_dir: Path = CONFIG_DIR) -> dict[str, str]:
+    """What the inventory set, over every unit's file (billy.env wins, as `billy settings show` reports)."""
+    values: dict[str, str] = {}
+    for name in reversed(UNIT_ENV_FILES):
+        values.update(read_env_file(config_dir / name))
+    return values
+
+
+def effective_values(config_dir: Path = CONFIG_DIR) -> dict[str, str]:
+    """The text of every setting a unit would be started with now: the inventory's, then the local ones."""
+    return {**role_values(config_dir), **read_overrides(config_dir)}
 
 
 def read_units_map(config_dir: Path = CONFIG_DIR) -> dict[str, list[str]]:
@@ -141,61 +89,57 @@ def units_to_restart(names: list[str], units_map: Mapping[str, list[str]]) -> li
     return sorted(units)
 
 
-def check_value(name: str, value: str) -> str | None:
-    """The problem with `NAME=value` in the app's own words (None if it is fine); a secret is never echoed."""
-    if name not in KNOWN:
-        close = difflib.get_close_matches(name.upper(), KNOWN, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        return f"{name} is not a Billy setting{hint}; ignored it"
+def may_set(setting: Setting, web: bool) -> str | None:
+    """Why the web page (`web`) or a billy.env file may not set `setting`; None when it may."""
+    if setting.web or (setting.boot and not web):
+        return None
+    where = "the web page" if web else "a billy.env file"
+    if setting.boot:
+        return f"{setting.name} cannot be changed from {where}: set it in the boot partition's billy.env"
+    return f"{setting.name} cannot be changed from {where}: it is set in the Ansible inventory ({setting.variable})"
+
+
+def check_value(name: str, value: str, web: bool = False, context: Mapping[str, str] | None = None) -> str | None:
+    """The problem with `NAME=value` in the app's own words (None if it is fine); a secret is never echoed.
+
+    `web`: the web page asks, whose allow-list is shorter than a billy.env file's. `context`: the other values in
+    force, for the checks that span settings (the button against the wiring's motor pins).
+    """
+    setting = BY_NAME.get(name)
+    if setting is None:
+        close = difflib.get_close_matches(name.upper(), BY_NAME, n=1)
+        return f"{name} is not a Billy setting" + (f" (did you mean {close[0]}?)" if close else "")
+    if refused := may_set(setting, web):
+        return refused
+    context = context or {}
     try:
-        load_settings({name: value})
+        setting.read(value)
+        if name in CROSS_CHECKED:
+            load_settings({**{key: context[key] for key in CROSS_CHECKED if key in context}, name: value})
     except ConfigError as error:
         message = str(error)
-        if name in SECRET_NAMES:
-            message = message.replace(repr(value), "***")
-        return f"{message}; ignored it, {name} keeps its value"
+        if setting.secret:
+            message = message.replace(repr(value), "***").replace(repr(value.strip()), "***")
+        return f"{message}; {name} keeps its value"
     return None
 
 
 def write_overrides(values: Mapping[str, str], config_dir: Path = CONFIG_DIR) -> None:
-    """Replace local.env atomically: readers see the old file or the new one, never half of it."""
-    path = config_dir / LOCAL_ENV
-    body = "".join(f"{name}={_quote(value)}\n" for name, value in sorted(values.items()))
-    text = (
-        "# Billy's local settings (boot partition billy.env, web page): they win over the files Ansible writes.\n"
-        "# Change them with `billy settings apply FILE`; `billy_app_reset_local_settings: true` removes them.\n"
-    ) + body
-    # It may hold secrets: readable by root and the group of the settings directory (billy) only.
-    try:
-        owner = path.stat()
-        uid, gid = owner.st_uid, owner.st_gid
-    except FileNotFoundError:
-        uid, gid = os.getuid(), config_dir.stat().st_gid
-    handle, scratch = tempfile.mkstemp(prefix=".local.env.", dir=config_dir)
-    try:
-        os.fchmod(handle, 0o640)
-        if os.getuid() == 0:
-            os.fchown(handle, uid, gid)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+    """Replace local.env atomically; ConfigError, and nothing written, if a value could escape its line."""
+    write_env_file(config_dir / LOCAL_ENV, env_text(values, HEADER))
 
 
 def apply_changes(
-    changes: Mapping[str, str | None], config_dir: Path = CONFIG_DIR, source: str = "settings"
+    changes: Mapping[str, str | None], config_dir: Path = CONFIG_DIR, source: str = "settings", web: bool = False
 ) -> ApplyResult:
     """Check each change on its own and write the good ones at once (None removes an override)."""
+    context = effective_values(config_dir)
     good: dict[str, str | None] = {}
     problems = []
     for name, value in changes.items():
-        problem = None if value is None else check_value(name, value)
+        problem = None if value is None else check_value(name, value, web, context)
         if problem:
-            problems.append(f"{source}: {problem}")
+            problems.append(f"{source}: {problem}; ignored it")
         else:
             good[name] = value
     result = _merge(good, config_dir)
@@ -207,14 +151,15 @@ def apply_file(path: Path, config_dir: Path = CONFIG_DIR) -> ApplyResult:
     """Apply a `billy.env`: every good line, each bad one named in a message; the last of a repeated name wins."""
     text = path.read_bytes().decode("utf-8", errors="replace")
     parsed = parse_env_text(text, path.name)
+    context = effective_values(config_dir)
     good: dict[str, str | None] = {}
     problems = list(parsed.problems)
     if "\ufffd" in text:
         problems.append(f"{path.name}: is not UTF-8 text; save it as UTF-8 (letters outside ASCII were garbled)")
     for line in parsed.lines:
-        problem = check_value(line.name, line.value)
+        problem = check_value(line.name, line.value, context={**context, **good})
         if problem:
-            problems.append(f"{path.name} line {line.number}: {problem}")
+            problems.append(f"{path.name} line {line.number}: {problem}; ignored it")
         else:
             good[line.name] = line.value
     result = _merge(good, config_dir)
@@ -257,8 +202,8 @@ def effective_settings(config_dir: Path = CONFIG_DIR) -> list[tuple[str, str, st
     sources: list[tuple[str, dict[str, str]]] = [(LOCAL_ENV, read_overrides(config_dir))]
     sources += [(name, read_env_file(config_dir / name)) for name in UNIT_ENV_FILES]
     rows = []
-    for name, spec in KNOWN.items():
-        origin, value = "default", spec.metadata["default"]
+    for name, setting in BY_NAME.items():
+        origin, value = "default", setting.default
         for file_name, values in sources:
             if name in values:
                 origin, value = file_name, values[name]
@@ -279,7 +224,7 @@ def scrub_boot_file(path: Path, result: ApplyResult) -> Path:
     lines += [f"# NOTE {message}" for message in result.notes]
     lines += [f"# PROBLEM {message}" for message in result.problems]
     lines += [
-        f"{name}=" + ("(secret, stored on Billy)" if name in SECRET_NAMES else _quote(value))
+        f"{name}=" + ("(secret, stored on Billy)" if name in SECRET_NAMES else quote(value))
         for name, value in result.accepted.items()
     ]
     record.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,104 +1,85 @@
-"""The settings page: every setting of billy.config, grouped as an owner thinks of them, validated by the
-app's own parser, saved as local overrides, and the list of units that must restart for the change."""
+"""The settings page: every setting of the schema in its group, with its label, description and allowed values;
+what a browser may change is the schema's allow-list (`Setting.web`), and only what it offers.
+
+A save is all or nothing: each value is read by the setting's own kind, a setting the browser may not change
+refuses the whole form (a normal page never sends one: those fields are shown, not editable), and a secret stays
+with the host it was typed for (changing HA_HOST needs HA_TOKEN typed again). Good values become local
+overrides, and the answer names the units that read them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from billy.settings.local import UNIT_ENV_FILES, apply_changes, check_value, read_env_file, read_overrides
-from billy.settings.settings import ConfigError, Settings
+from billy.models.catalogue import load_catalogue
+from billy.settings.kinds import ConfigError, Flag
+from billy.settings.local import apply_changes, check_value, effective_values, may_set, read_overrides
+from billy.settings.read import Settings, load_settings
+from billy.settings.schema import BY_NAME, GROUPS, SCHEMA, Offer, Setting
 
-GROUPS = {
-    "Voice and models": [
-        "LOCAL_TTS_VOICE", "LOCAL_STT_MODEL", "STT_LANGUAGE", "LOCAL_LLM_MODEL", "LLM_MAX_TOKENS",
-        "BILLY_HISTORY_TURNS", "STT_COMPUTE_TYPE", "STT_BEAM_SIZE", "STT_THREADS",
-        "TTS_THREADS",
-    ],
-    "Smart home": [
-        "HA_HOST", "HA_TOKEN", "HA_LANG", "MQTT_HOST", "MQTT_PORT", "MQTT_USERNAME", "MQTT_PASSWORD", "MQTT_TLS",
-        "MQTT_CA_CERT", "MQTT_TOPIC_PREFIX", "MQTT_DISCOVERY_PREFIX", "MQTT_DEVICE_NAME", "BILLY_WEB_URL",
-    ],
-    "Hardware": [
-        "BILLY_MODEL", "BUTTON_PIN", "BILLY_VOLUME", "MIC_PREFERENCE", "SPEAKER_PREFERENCE", "BILLY_AUDIO",
-        "BILLY_GPIO",
-    ],
-    "Listening": [
-        "MIC_TIMEOUT_SECONDS", "SILENCE_THRESHOLD", "VAD_THRESHOLD", "END_OF_SPEECH_MS", "MAX_UTTERANCE_SECONDS",
-        "CHUNK_MS",
-    ],
-    "Hybrid and cloud": [
-        "USE_LOCAL_MODELS", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "VOICE", "LLM_FALLBACK",
-        "STT_FALLBACK", "TTS_FALLBACK", "LLM_BASE_URL", "STT_BASE_URL", "TTS_BASE_URL", "LOCAL_LLM_HOST",
-        "LOCAL_LLM_PORT", "LOCAL_STT_HOST", "LOCAL_STT_PORT", "LOCAL_TTS_HOST", "LOCAL_TTS_PORT",
-        "LLM_TIMEOUT_SECONDS", "STAGE_TIMEOUT_SECONDS",
-    ],
-    "Behaviour": ["DEBUG_MODE", "TEXT_ONLY_MODE", "ALLOW_UPDATE_PERSONALITY_INI"],
-}  # fmt: skip
-OTHER_GROUP = "Everything else"
-# Shown, never edited here: commands the units run, paths, and the password (which has its own page). Editing
-# them from a browser would turn a web session into running any command as Billy's user.
-READ_ONLY = {
-    "BILLY_SHUTDOWN_COMMAND",
-    "BILLY_RESTART_COMMAND",
-    "BILLY_WEB_SYSTEMCTL",
-    "BILLY_WEB_JOURNAL_DIR",
-    "BILLY_CONFIG_DIR",
-    "BILLY_STATE_DIR",
-    "BILLY_WEB_PASSWORD",
-}
 RESET_PREFIX = "reset__"
 
 
 @dataclass
 class Field:
-    name: str
-    value: str
-    default: str
-    secret: bool
+    setting: Setting
+    value: str  # "" for a secret: it is write-only
     local: bool  # overridden on this machine (local.env)
-    read_only: bool
+    choices: tuple[str, ...]  # a dropdown's options; empty: a text box
+
+    @property
+    def editable(self) -> bool:
+        return self.setting.web
+
+    @property
+    def flag(self) -> bool:
+        return isinstance(self.setting.kind, Flag)
 
 
-def _specs() -> dict[str, dict]:
-    return {spec.name.upper(): spec.metadata for spec in fields(Settings)}
+def offered(setting: Setting, settings: Settings, current: str) -> tuple[str, ...]:
+    """What the page offers for `setting`: its kind's choices, or what is on this Billy; always the value now."""
+    choices = setting.kind.choices()
+    if setting.offer is Offer.VOICES:
+        installed = (path.stem for path in settings.tts_voice_dir.rglob("*.onnx")) if settings.tts_voice_dir else ()
+        choices = (*_catalogue("piper"), *installed)
+    elif setting.offer is Offer.STT_MODELS:
+        folder = settings.models_dir
+        installed = (path.parent.name for path in folder.glob("*/model.bin")) if folder.is_dir() else ()
+        choices = (*_catalogue("whisper"), *installed)
+    if choices and current not in choices:
+        choices = (*choices, current)
+    return tuple(dict.fromkeys(choices))
 
 
-def role_values(config_dir: Path) -> dict[str, str]:
-    """What the inventory set, over every unit's file."""
-    values: dict[str, str] = {}
-    for name in reversed(UNIT_ENV_FILES):  # billy.env wins, as `billy settings show` reports
-        values.update(read_env_file(config_dir / name))
-    return values
+def _catalogue(kind: str) -> list[str]:
+    return [entry.name for entry in load_catalogue().values() if entry.kind == kind]
 
 
-def effective(config_dir: Path) -> dict[str, str]:
-    return {**role_values(config_dir), **read_overrides(config_dir)}
+def _settings_of(values: Mapping[str, str]) -> Settings:
+    """The settings in force, for what the page offers; the defaults if those do not parse."""
+    try:
+        return load_settings(values)
+    except ConfigError:
+        return load_settings({})
 
 
 def grouped(config_dir: Path) -> dict[str, list[Field]]:
-    specs, values, local = _specs(), effective(config_dir), read_overrides(config_dir)
-    placed = {name for names in GROUPS.values() for name in names}
-    layout = {**GROUPS, OTHER_GROUP: [name for name in specs if name not in placed]}
-    return {
-        group: [
-            Field(
-                name,
-                "" if specs[name]["secret"] else values.get(name, specs[name]["default"]),
-                specs[name]["default"],
-                specs[name]["secret"],
-                name in local,
-                name in READ_ONLY,
-            )
-            for name in names
-            if name in specs
-        ]
-        for group, names in layout.items()
-    }
+    values, local = effective_values(config_dir), read_overrides(config_dir)
+    settings = _settings_of(values)
+    groups: dict[str, list[Field]] = {group: [] for group in GROUPS}
+    for setting in SCHEMA:
+        current = values.get(setting.name, setting.default)
+        choices = offered(setting, settings, current) if setting.web else ()
+        shown = "" if setting.secret else current
+        groups[setting.group].append(Field(setting, shown, setting.name in local, choices))
+    return groups
 
 
-def is_secret_set(config_dir: Path, name: str) -> bool:
-    return bool(effective(config_dir).get(name))
+def secrets_set(config_dir: Path) -> set[str]:
+    values = effective_values(config_dir)
+    return {setting.name for setting in SCHEMA if setting.secret and values.get(setting.name)}
 
 
 @dataclass
@@ -107,26 +88,56 @@ class SaveResult:
     units: list[str]
 
 
-def save(config_dir: Path, form: dict[str, str]) -> SaveResult:
-    """Apply a submitted settings form, all or nothing: ConfigError (the parser's words) if any value is bad."""
-    specs, values, local = _specs(), effective(config_dir), read_overrides(config_dir)
+def save(config_dir: Path, form: Mapping[str, str]) -> SaveResult:
+    """Apply a submitted settings form, all or nothing: ConfigError naming every refused value."""
+    values, local = effective_values(config_dir), read_overrides(config_dir)
+    changes = _changes(form, values, local)
+    problems = _refusals(changes, form, values)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    result = apply_changes(changes, config_dir, source="web page", web=True)
+    return SaveResult(sorted(result.changed), result.units)
+
+
+def _changes(form: Mapping[str, str], values: Mapping[str, str], local: Mapping[str, str]) -> dict[str, str | None]:
     changes: dict[str, str | None] = {}
     for key, raw in form.items():
+        name = key.removeprefix(RESET_PREFIX)
+        if key == "csrf":
+            continue
+        setting = BY_NAME.get(name)
+        if setting is None:
+            raise ConfigError(f"{name} is not a setting Billy knows")
+        if refused := may_set(setting, web=True):
+            raise ConfigError(refused)
         if key.startswith(RESET_PREFIX):
-            name = key.removeprefix(RESET_PREFIX)
             if name in local:
                 changes[name] = None  # back to the inventory's value
+        elif setting.secret and raw == "":
+            continue  # an empty secret box keeps the secret
+        elif name not in changes and raw != values.get(name, setting.default):
+            changes[name] = raw
+    return changes
+
+
+def _refusals(changes: Mapping[str, str | None], form: Mapping[str, str], values: Mapping[str, str]) -> list[str]:
+    settings = _settings_of(values)
+    context = {**values, **{name: value for name, value in changes.items() if value is not None}}
+    problems = []
+    for name, value in changes.items():
+        if value is None:
             continue
-        if key == "csrf" or key in READ_ONLY or key in changes:
-            continue
-        if key not in specs:
-            raise ConfigError(f"{key} is not a setting Billy knows")
-        if specs[key]["secret"] and raw == "":
-            continue  # write-only: an empty box keeps the secret
-        if raw != values.get(key, specs[key]["default"]):
-            changes[key] = raw
-    problems = [problem for name, raw in changes.items() if raw is not None and (problem := check_value(name, raw))]
-    if problems:
-        raise ConfigError("; ".join(problem.split("; ignored it")[0] for problem in problems))
-    result = apply_changes(changes, config_dir, source="web page")
-    return SaveResult(sorted(result.changed), result.units)
+        setting = BY_NAME[name]
+        choices = offered(setting, settings, values.get(name, setting.default))
+        if choices and value not in choices:
+            problems.append(f"{name}={value!r:.60} is not one of the choices offered: {', '.join(choices)}")
+        elif problem := check_value(name, value, web=True, context=context):
+            problems.append(problem)
+    for secret in SCHEMA:
+        moved = [name for name in secret.secret_for if name in changes]
+        if moved and values.get(secret.name) and not form.get(secret.name):
+            problems.append(
+                f"changing {' and '.join(moved)} would send {secret.name} somewhere new: type {secret.name} again "
+                "with it (a secret only goes where it was typed for)"
+            )
+    return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from billy.settings.settings import ConfigError
+from billy.settings.kinds import ConfigError
 
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
 

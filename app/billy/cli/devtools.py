@@ -1,0 +1,61 @@
+"""`billy demo`, `billy bench`, `billy bench-wake`: for developers, on a machine without a fish."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from billy.settings.read import Settings
+
+MODELS_DIR = ".cache/models"
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.devtools.demo import run_demo
+
+    question = Path(args.question) if args.question else None
+    latency = run_demo(Path(args.out), Path(args.models_dir), question, args.text)
+    out = Path(args.out)
+    print(f"heard:  {(out / 'transcript.txt').read_text().strip()}")
+    print(f"said:   {(out / 'reply.txt').read_text().strip()}")
+    print(
+        f"first sound {latency['first_sound_s']} s after the question's last voiced sample "
+        f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
+        f"{latency['end_of_turn_wait_s']} s); milestones {latency['milestones_s']}; results in {out}/"
+    )
+    return 0 if latency["first_sound_s"] is not None and not latency["error"] else 1
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.devtools.bench import run_bench
+
+    run_bench(Path(args.out), Path(args.models_dir), args.runs)
+    return 0
+
+
+def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.devtools.wake_bench import run_wake_bench
+
+    run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds)
+    return 0
+
+
+def add_commands(commands, settings: Settings) -> None:
+    demo = commands.add_parser("demo", help="one spoken question to a whole Billy on this machine")
+    demo.add_argument("--out", default="out/demo", help="where the results go")
+    demo.add_argument("--models-dir", default=MODELS_DIR, help="where the demo's models are kept")
+    demo.add_argument("--question", default="", help="a WAV with your spoken question (default: a synthesised one)")
+    demo.add_argument("--text", default="Hello Billy! What do you like to do all day?", help="the synthesised question")
+    demo.set_defaults(handler=cmd_demo)
+
+    bench = commands.add_parser("bench", help="streaming vs sequential pipeline, same models, same run")
+    bench.add_argument("--out", default="out/bench.json")
+    bench.add_argument("--models-dir", default=MODELS_DIR)
+    bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
+    bench.set_defaults(handler=cmd_bench)
+
+    wake = commands.add_parser("bench-wake", help="wake word: CPU, detections, false activations per hour")
+    wake.add_argument("--out", default="out/bench-wake.json")
+    wake.add_argument("--models-dir", default=MODELS_DIR)
+    wake.add_argument("--speech-seconds", type=float, default=3600, help="speech without the wake word")
+    wake.set_defaults(handler=cmd_bench_wake)

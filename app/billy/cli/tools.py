@@ -1,0 +1,108 @@
+"""An owner's tools: `billy models`, `billy sounds render`, `billy say`, `billy doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from billy.settings.read import Settings
+
+
+def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.models.catalogue import load_catalogue
+
+    for entry in load_catalogue().values():
+        sources = ", then ".join(source.describe() for source in entry.sources)
+        print(f"{entry.name:<18} {entry.kind:<8} {entry.description}\n{'':<18} sources: {sources}")
+    return 0
+
+
+def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.models.fetch import fetch_model
+
+    local = Path(args.source) if args.source else None
+    result = fetch_model(args.name, Path(args.dir), local=local, offline=args.offline)
+    print(f"{args.name}: {len(result.copied)} file(s) from {result.source} in {result.directory}")
+    return 0
+
+
+def cmd_sounds_render(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.media.sounds import render_clips, render_wakeup
+    from billy.persona.library import PersonaLibrary
+    from billy.persona.persona import Persona
+
+    rendered = render_clips(Path(args.voice_dir), args.voice, Path(args.dir))
+    print(f"rendered {len(rendered)} clip(s) into {args.dir}" if rendered else f"clips in {args.dir} are up to date")
+    library = PersonaLibrary(settings.billy_state_dir)
+    phrases = {}
+    for name in library.names():
+        persona = Persona(library.path_of(name), name)
+        phrases.update({library.wakeup_dir(name) / f"{i}.wav": text for i, text in persona.wakeup_phrases.items()})
+    woken = render_wakeup(Path(args.voice_dir), args.voice, phrases)
+    print(
+        f"rendered {len(woken)} persona wake-up clip(s) from [WAKEUP]"
+        if woken
+        else "persona wake-up clips are up to date"
+    )
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.services.tts.client import TtsClient
+
+    wav = TtsClient(settings.tts_url, settings.local_tts_voice).speak_wav(" ".join(args.text))
+    if args.out:
+        Path(args.out).write_bytes(wav)
+        return 0
+    from billy.audio.devices import SoundDeviceSpeaker
+    from billy.audio.pcm import read_wav
+
+    pcm = read_wav(wav)
+    speaker = SoundDeviceSpeaker(settings.speaker_preference)
+    speaker.write(pcm.samples, pcm.rate)
+    speaker.close()
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.appliance.doctor import doctor
+
+    return doctor(settings)
+
+
+def add_commands(commands, settings: Settings) -> None:
+    models = commands.add_parser("models", help="the model catalogue").add_subparsers(dest="action", required=True)
+    models.add_parser("list", help="list the catalogue").set_defaults(handler=cmd_models_list)
+    fetch = models.add_parser("fetch", help="put a model's verified files in a directory")
+    fetch.add_argument("name")
+    fetch.add_argument("--dir", required=True, help="where the files go")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        default=os.environ.get("BILLY_MODELS_SOURCE", ""),
+        help="a local file or directory to use instead of the catalogue's sources (BILLY_MODELS_SOURCE)",
+    )
+    fetch.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("BILLY_OFFLINE", "") == "1",
+        help="skip internet sources (BILLY_OFFLINE=1)",
+    )
+    fetch.set_defaults(handler=cmd_models_fetch)
+
+    commands.add_parser("doctor", help="check the services, sound cards, GPIO, MQTT and Home Assistant").set_defaults(
+        handler=cmd_doctor
+    )
+
+    sounds = commands.add_parser("sounds", help="wake-up and error clips").add_subparsers(dest="action", required=True)
+    render = sounds.add_parser("render", help="render the clips with piper, in-process (no service needed)")
+    render.add_argument("--voice-dir", default=str(settings.tts_voice_dir), help="(BILLY_TTS_VOICE_DIR)")
+    render.add_argument("--voice", default=settings.local_tts_voice, help="(LOCAL_TTS_VOICE)")
+    render.add_argument("--dir", default=str(settings.billy_state_dir / "sounds"), help="where the clips go")
+    render.set_defaults(handler=cmd_sounds_render)
+
+    say = commands.add_parser("say", help="speak a text through the TTS service and the speaker")
+    say.add_argument("text", nargs="+")
+    say.add_argument("--out", default="", help="write the WAV here instead of playing it")
+    say.set_defaults(handler=cmd_say)

@@ -1,0 +1,372 @@
+"""Every setting of Billy, declared once: what it is, what it allows, who may change it and which units read it.
+
+The names are those of the original project's `.env` and of its local-models fork, so an owner's old file keeps
+working; new settings carry the `BILLY_` prefix or name the stage they belong to. Everything else about a
+setting is derived from this table: `Settings` (settings/read.py), the web page's form, which fields a browser
+may change, `billy settings --help`, the role's defaults, argument specs and unit map, the boot partition's
+`billy.env.example` and `docs/SETTINGS.md` (`make settings-files` writes the last four; a test checks them).
+
+Who may change a setting (`who`) is an allow-list:
+
+- `OWNER`: the web page, a `billy.env` on the boot partition, `billy settings apply`, `billy import`;
+- `BOOT`: the boot partition's `billy.env` and `billy settings apply`, never the web page;
+- `INVENTORY`: only the Ansible inventory. Commands, paths, programs and the machine's layout are here: a web
+  session must never be able to choose what Billy runs or reads.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from billy.hearing.wake_models import EVERY_BUILTIN, OWN_MODEL_SUFFIX
+from billy.models import defaults
+from billy.settings import original
+from billy.settings.kinds import (
+    Choice,
+    Command,
+    Decimal,
+    FilePath,
+    Flag,
+    Host,
+    Kind,
+    Name,
+    NameOrFile,
+    Text,
+    Url,
+    VoiceMap,
+    Whole,
+    WyomingUri,
+)
+
+
+class Who(enum.Enum):
+    """Who may change a setting: an allow-list (see above). A word for tables, and what it means."""
+
+    OWNER = ("web", "the web page, the boot partition's billy.env, billy settings apply")
+    BOOT = ("boot", "the boot partition's billy.env and billy settings apply")
+    INVENTORY = ("inventory", "the Ansible inventory only")
+
+    def __init__(self, word: str, description: str) -> None:
+        self.word = word
+        self.description = description
+
+
+OWNER, BOOT, INVENTORY = Who.OWNER, Who.BOOT, Who.INVENTORY
+RUNTIME, STT, TTS, WEB = "billy", "billy-stt", "billy-tts", "billy-web"
+UNITS = (RUNTIME, STT, TTS, WEB)  # every unit of Billy's that reads settings
+ROLE_PREFIX = "billy_app_"
+
+
+class Offer(enum.Enum):
+    """Choices the web page offers for a setting from what is on this Billy (billy.web.settings_form)."""
+
+    VOICES = "piper voices: the catalogue's and those installed"
+    STT_MODELS = "whisper models: the catalogue's and those installed"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the environment variable
+    kind: Kind
+    default: str  # as written in an env file
+    group: str
+    label: str  # a few words, as the web page shows it
+    description: str  # one line a fish owner understands
+    units: tuple[str, ...]  # the units that read it: a change restarts these
+    who: Who = INVENTORY
+    secret: bool = False
+    # The role's variable, when it is not billy_app_<name> (billy_app_ + the name without a BILLY_ prefix).
+    role_var: str = ""
+    # The role's default when it is not `default`: a Jinja expression over the role's other variables.
+    role_default: str = ""
+    featured: bool = False  # in billy.env.example: what most owners set before the first boot
+    offer: Offer | None = None  # the web page offers these choices; it may set only what it offers
+    # A secret only goes where it was typed for: changing one of these from the web page needs the secret again.
+    secret_for: tuple[str, ...] = ()
+    # The original project's value mapped to this Billy's (settings/original.py), after the kind read it.
+    convert: Callable[[str], str] | None = None
+
+    @property
+    def attribute(self) -> str:
+        return self.name.lower()
+
+    @property
+    def web(self) -> bool:
+        """May a browser change it."""
+        return self.who is OWNER
+
+    @property
+    def boot(self) -> bool:
+        """May the boot partition's billy.env (or `billy settings apply`) change it."""
+        return self.who in (OWNER, BOOT)
+
+    @property
+    def variable(self) -> str:
+        return self.role_var or ROLE_PREFIX + self.name.lower().removeprefix("billy_")
+
+    def read(self, raw: str):
+        value = self.kind.read(self.name, raw)
+        return self.convert(value) if self.convert is not None else value
+
+
+FISH = "The fish"
+LISTENING = "Listening"
+WAKE = "Wake word"
+VOICE = "Voice and models"
+HOME = "Home Assistant and MQTT"
+CLOUD = "Hybrid and cloud"
+SERVICES = "Where the services are"
+TUNING = "Speech services"
+BEHAVIOUR = "Behaviour"
+MACHINE = "The machine"
+GROUPS = (FISH, LISTENING, WAKE, VOICE, HOME, CLOUD, SERVICES, TUNING, BEHAVIOUR, MACHINE)
+EVERY_UNIT = UNITS
+PORT = Whole(1, 65535)
+
+SCHEMA: tuple[Setting, ...] = (
+    # -- the fish ----------------------------------------------------------------------------------------------
+    Setting("BILLY_MODEL", Choice(("modern", "classic")), "modern", FISH, "Fish model",
+            "modern: two motors (the tail is the head motor run backwards); classic: three motors",
+            (RUNTIME,), OWNER, role_var="billy_app_fish_model", featured=True),
+    Setting("BILLY_PINS", Choice(("new", "legacy")), "new", FISH, "Wiring",
+            "new: one pin per motor (mouth 17, head 22, tail 27, button 24); legacy: the v1 wiring with two pins "
+            "per motor; the pins held low at boot follow it, so it is set with the inventory's billy_pins",
+            (RUNTIME,), role_default="{{ billy_pins | default('new') }}"),
+    Setting("BUTTON_PIN", Whole(0, 27, optional=True), "", FISH, "Button pin",
+            "The BCM pin of the button when it is not the wiring's own; empty: the wiring's (24 new, 27 legacy)",
+            (RUNTIME,), OWNER),
+    Setting("BILLY_VOLUME", Whole(0, 100), "80", FISH, "Volume", "How loud Billy is when he starts, 0 to 100",
+            (RUNTIME,), OWNER, featured=True),
+    Setting("MIC_PREFERENCE", Text(), "", FISH, "Microphone",
+            "Part of the microphone's name (arecord -l), or usbpath:1-1.3 for the one on that USB port; empty: "
+            "the system's default", (RUNTIME,), OWNER),
+    Setting("SPEAKER_PREFERENCE", Text(), "", FISH, "Speaker",
+            "Part of the speaker's name (aplay -l), or usbpath:1-1.3; empty: the system's default",
+            (RUNTIME,), OWNER),
+    Setting("CHUNK_MS", Whole(10, 200), "32", FISH, "Microphone block",
+            "Milliseconds of sound the microphone hands over at a time", (RUNTIME,), OWNER),
+    Setting("BILLY_AUDIO", Choice(("sounddevice", "file")), "sounddevice", FISH, "Sound device",
+            "sounddevice: the real sound card; file: a folder of WAV files instead (machines without one)",
+            (RUNTIME,), BOOT),
+    Setting("BILLY_AUDIO_DIR", FilePath(), "/var/lib/billy/audio", FISH, "File sound folder",
+            "Where BILLY_AUDIO=file takes questions from and puts answers", (RUNTIME,),
+            role_default="{{ billy_app_state_dir }}/audio"),
+    Setting("BILLY_GPIO", Choice(("auto", "mock")), "auto", FISH, "Motor pins",
+            "auto: the Pi's GPIO through lgpio; mock: pretend pins, for machines without any", (RUNTIME,), BOOT),
+    # -- listening ---------------------------------------------------------------------------------------------
+    Setting("MIC_TIMEOUT_SECONDS", Decimal(0.5, 300), "5", LISTENING, "Listen for",
+            "Seconds of silence after which Billy stops listening and the conversation ends", (RUNTIME,), OWNER),
+    Setting("SILENCE_THRESHOLD", Decimal(0, 32767), "0", LISTENING, "Loudness floor",
+            "Sound quieter than this never counts as speech (the original's RMS on the 0-32767 scale); 0: off",
+            (RUNTIME,), OWNER),
+    Setting("VAD_THRESHOLD", Decimal(0.05, 0.95), "0.5", LISTENING, "Speech detector",
+            "How sure the voice detector must be that a sound is speech, 0.05 to 0.95; higher hears less noise",
+            (RUNTIME,), OWNER),
+    Setting("END_OF_SPEECH_MS", Whole(100, 10000), "600", LISTENING, "Pause that ends a question",
+            "Milliseconds of silence that end a question when the end-of-turn judge is unsure or off",
+            (RUNTIME,), OWNER),
+    Setting("MAX_UTTERANCE_SECONDS", Decimal(1, 120), "20", LISTENING, "Longest question",
+            "A question is cut after this many seconds", (RUNTIME,), OWNER),
+    Setting("END_OF_TURN", Choice(("smart", "silence")), "smart", LISTENING, "End of a question",
+            "smart: a model hears whether the sentence is finished; silence: only the pause counts",
+            (RUNTIME,), OWNER),
+    Setting("END_OF_TURN_COMPLETE_MS", Whole(100, 5000), "400", LISTENING, "Pause after a finished sentence",
+            "Milliseconds of silence that end a question that sounds finished", (RUNTIME,), OWNER),
+    Setting("END_OF_TURN_INCOMPLETE_MS", Whole(100, 10000), "2000", LISTENING, "Pause mid-sentence",
+            "Milliseconds Billy waits when you stop mid-sentence (\"What is the capital of ...\")",
+            (RUNTIME,), OWNER),
+    Setting("RUN_MODE", Choice(("normal", "dory")), "normal", LISTENING, "Conversation",
+            "normal: Billy listens again after each answer; dory: one answer, then the conversation ends",
+            (RUNTIME,), OWNER),
+    # -- wake word -----------------------------------------------------------------------------------------------
+    Setting("WAKE_WORD_ENABLED", Flag(), "false", WAKE, "Wake word",
+            "Listen all the time for the wake word, which works like pressing the button", (RUNTIME,), OWNER,
+            featured=True),
+    Setting("WAKE_WORD_BACKEND", Choice(("microwakeword", "openwakeword")), "microwakeword", WAKE, "Detector",
+            "The wake-word detector: microwakeword or openwakeword", (RUNTIME,), OWNER),
+    Setting("WAKE_WORD_MODEL", NameOrFile(EVERY_BUILTIN, tuple(OWN_MODEL_SUFFIX.values())), "okay_nabu", WAKE,
+            "Wake phrase",
+            "A bundled model (openwakeword also has hey_rhasspy) or, from the inventory, your own model file",
+            (RUNTIME,), OWNER),
+    Setting("WAKE_WORD_THRESHOLD", Decimal(0, 1), "0", WAKE, "Wake sensitivity",
+            "How sure the detector must be, 0 to 1; 0 keeps the model's own", (RUNTIME,), OWNER),
+    Setting("WAKE_WORD_COOLDOWN_SECONDS", Decimal(0, 60), "4", WAKE, "Wake pause",
+            "Seconds after a wake before the next one counts", (RUNTIME,), OWNER),
+    # -- voice and models --------------------------------------------------------------------------------------
+    Setting("LOCAL_TTS_VOICE", Name(), defaults.VOICE, VOICE, "Voice",
+            "The piper voice Billy speaks with (billy models list)", (RUNTIME, TTS), OWNER,
+            role_var="billy_app_tts_voice", offer=Offer.VOICES, convert=original.local_tts_voice),
+    Setting("TTS_VOICES", VoiceMap(), "", VOICE, "Voices per language",
+            "A piper voice for each language heard, e.g. de=de_DE-thorsten-medium; empty: any installed voice "
+            "of that language", (RUNTIME,), OWNER),
+    Setting("LOCAL_STT_MODEL", Name(), defaults.STT_MODEL, VOICE, "Speech recognition model",
+            "The whisper model Billy hears with: tiny.en (English, fastest) or base (every language)",
+            (RUNTIME, STT), OWNER, role_var="billy_app_stt_model", offer=Offer.STT_MODELS,
+            convert=original.local_stt_model),
+    Setting("STT_LANGUAGE", Name(), "en", VOICE, "Language heard",
+            "The language Billy listens for, a code such as en or de, or auto to hear which one is spoken",
+            (RUNTIME, STT), OWNER),
+    Setting("LOCAL_LLM_MODEL", Text(), "qwen2.5:1.5b", VOICE, "Language model",
+            "The model Billy asks the LLM server for (an Ollama tag such as qwen2.5:1.5b)", (RUNTIME,), OWNER,
+            role_var="billy_app_llm_model", featured=True),
+    Setting("LLM_MAX_TOKENS", Whole(16, 8192), "200", VOICE, "Longest answer",
+            "The most tokens (about words) the model may write in one answer", (RUNTIME,), OWNER),
+    Setting("BILLY_HISTORY_TURNS", Whole(0, 100), "8", VOICE, "Turns remembered",
+            "How many earlier questions and answers of the conversation the model sees", (RUNTIME,), OWNER),
+    # -- Home Assistant and MQTT ---------------------------------------------------------------------------------
+    Setting("MQTT_HOST", Host(), "", HOME, "MQTT broker",
+            "Your broker's address, usually Home Assistant's (homeassistant.local); empty: MQTT off",
+            (RUNTIME,), OWNER, featured=True),
+    Setting("MQTT_PORT", PORT, "1883", HOME, "MQTT port", "The broker's port", (RUNTIME,), OWNER, featured=True),
+    Setting("MQTT_USERNAME", Text(), "", HOME, "MQTT user", "Billy's user on the broker", (RUNTIME,), OWNER,
+            featured=True),
+    Setting("MQTT_PASSWORD", Text(), "", HOME, "MQTT password", "Billy's password on the broker", (RUNTIME,),
+            OWNER, secret=True, featured=True, secret_for=("MQTT_HOST",)),
+    Setting("MQTT_TLS", Flag(), "false", HOME, "MQTT over TLS", "Talk to the broker encrypted", (RUNTIME,), OWNER),
+    Setting("MQTT_CA_CERT", FilePath(optional=True), "", HOME, "MQTT CA certificate",
+            "The CA certificate file for TLS; empty: the system's", (RUNTIME,)),
+    Setting("MQTT_TOPIC_PREFIX", Name(), "billy", HOME, "Topic prefix",
+            "Billy's topics start with this (billy/state, billy/say ...)", (RUNTIME,), OWNER),
+    Setting("MQTT_DISCOVERY_PREFIX", Name(), "homeassistant", HOME, "Discovery prefix",
+            "Home Assistant's MQTT discovery prefix", (RUNTIME,), OWNER),
+    Setting("MQTT_DEVICE_NAME", Text(), "Big Mouth Billy Bass", HOME, "Device name",
+            "Billy's name in Home Assistant", (RUNTIME,), OWNER),
+    Setting("MQTT_MAX_PAYLOAD_BYTES", Whole(64, 1048576), "4096", HOME, "Largest message",
+            "MQTT messages longer than this many bytes are ignored", (RUNTIME,), OWNER),
+    Setting("BILLY_MQTT_POWER_COMMANDS", Flag(), "true", HOME, "Power buttons",
+            "Offer shutdown and reboot in Home Assistant and obey them over MQTT", (RUNTIME,), OWNER),
+    Setting("HA_HOST", Url(), "", HOME, "Home Assistant",
+            "Home Assistant's address, e.g. http://homeassistant.local:8123; empty: none", (RUNTIME,), OWNER,
+            featured=True),
+    Setting("HA_TOKEN", Text(), "", HOME, "Home Assistant token",
+            "A long-lived access token (your Home Assistant profile, at the bottom)", (RUNTIME,), OWNER,
+            secret=True, featured=True, secret_for=("HA_HOST",)),
+    Setting("HA_LANG", Text(), "en", HOME, "Home Assistant language",
+            "The language Home Assistant is asked in when Billy does not know which one was spoken",
+            (RUNTIME,), OWNER, featured=True),
+    Setting("HA_CONVERSATION", Choice(("first", "llm", "off")), "first", HOME, "Home Assistant first",
+            "first: Home Assistant's own commands are tried before the language model; llm: only through the "
+            "model's tool; off: no Home Assistant", (RUNTIME,), OWNER),
+    Setting("BILLY_WEB_URL", Url(), "http://billy.local/", HOME, "Web page address",
+            "The address Home Assistant's \"Visit\" link on Billy's device opens", (RUNTIME,), OWNER,
+            role_default="http://{{ billy_os_mdns_name | default('billy') }}.local{{ '' if billy_app_web_port | "
+            "int == 80 else ':' ~ billy_app_web_port }}/"),
+    # -- hybrid and cloud ---------------------------------------------------------------------------------------
+    Setting("USE_LOCAL_MODELS", Flag(), "true", CLOUD, "Local models",
+            "true: hear, think and speak on this Billy; false: send all three to OpenAI", (RUNTIME,), OWNER,
+            featured=True),
+    Setting("OPENAI_API_KEY", Text(), "", CLOUD, "OpenAI key",
+            "Only for fallbacks or USE_LOCAL_MODELS=false", (RUNTIME,), OWNER, secret=True, featured=True,
+            secret_for=("OPENAI_BASE_URL",)),
+    Setting("OPENAI_MODEL", Text(), "gpt-4o-mini", CLOUD, "OpenAI model",
+            "OpenAI's chat model; the original's Realtime names are mapped to one", (RUNTIME,), OWNER,
+            convert=original.openai_chat_model),
+    Setting("OPENAI_BASE_URL", Url(), "https://api.openai.com/v1", CLOUD, "OpenAI address",
+            "Where OpenAI's API is (or a compatible one)", (RUNTIME,), BOOT),
+    Setting("VOICE", Text(), "ash", CLOUD, "OpenAI voice", "OpenAI's voice for the speech fallback",
+            (RUNTIME,), OWNER, role_var="billy_app_openai_voice", convert=original.openai_tts_voice),
+    Setting("LLM_FALLBACK", Choice(("none", "openai")), "none", CLOUD, "When the model is down",
+            "none, or openai (needs the OpenAI key)", (RUNTIME,), OWNER, featured=True),
+    Setting("STT_FALLBACK", Choice(("none", "openai")), "none", CLOUD, "When speech recognition is down",
+            "none, or openai (needs the OpenAI key)", (RUNTIME,), OWNER, featured=True),
+    Setting("TTS_FALLBACK", Choice(("none", "openai")), "none", CLOUD, "When the voice is down",
+            "none, or openai (needs the OpenAI key)", (RUNTIME,), OWNER, featured=True),
+    # -- where the services are --------------------------------------------------------------------------------
+    Setting("LOCAL_LLM_HOST", Host(), "127.0.0.1", SERVICES, "LLM server",
+            "Where the language model server is (Ollama, llama.cpp), this Billy or another computer",
+            (RUNTIME,), OWNER, role_var="billy_app_llm_host", featured=True),
+    Setting("LOCAL_LLM_PORT", PORT, "11434", SERVICES, "LLM port", "The language model server's port",
+            (RUNTIME,), OWNER, role_var="billy_app_llm_port", featured=True),
+    Setting("LOCAL_STT_HOST", Host(), "127.0.0.1", SERVICES, "Speech recognition server",
+            "Where the speech recognition service listens and Billy calls it", (RUNTIME, STT), OWNER,
+            role_var="billy_app_stt_host"),
+    Setting("LOCAL_STT_PORT", PORT, "5003", SERVICES, "Speech recognition port",
+            "The speech recognition service's port", (RUNTIME, STT), OWNER, role_var="billy_app_stt_port"),
+    Setting("LOCAL_TTS_HOST", Host(), "127.0.0.1", SERVICES, "Voice server",
+            "Where the voice service listens and Billy calls it", (RUNTIME, TTS), OWNER,
+            role_var="billy_app_tts_host"),
+    Setting("LOCAL_TTS_PORT", PORT, "5002", SERVICES, "Voice port", "The voice service's port", (RUNTIME, TTS),
+            OWNER, role_var="billy_app_tts_port"),
+    Setting("LLM_BASE_URL", Url(), "", SERVICES, "LLM address",
+            "An OpenAI-style address ending in /v1 that wins over the LLM host and port", (RUNTIME,), OWNER),
+    Setting("STT_BASE_URL", Url(), "", SERVICES, "Speech recognition address",
+            "An OpenAI-style address ending in /v1 that wins over its host and port", (RUNTIME,), OWNER),
+    Setting("TTS_BASE_URL", Url(), "", SERVICES, "Voice address",
+            "An OpenAI-style address ending in /v1 that wins over its host and port", (RUNTIME,), OWNER),
+    Setting("STT_WYOMING_URI", WyomingUri(), "", SERVICES, "Wyoming speech recognition",
+            "An existing Wyoming speech-to-text server as Billy's ears, tcp://HOST:PORT; empty: his own",
+            (RUNTIME,), OWNER),
+    Setting("TTS_WYOMING_URI", WyomingUri(), "", SERVICES, "Wyoming voice",
+            "An existing Wyoming text-to-speech server as Billy's voice, tcp://HOST:PORT; empty: his own",
+            (RUNTIME,), OWNER),
+    Setting("STT_WYOMING_PORT", Whole(0, 65535), "0", SERVICES, "Serve speech recognition to Assist",
+            "Billy's speech recognition also speaks Wyoming on this port, for Home Assistant's Assist; 0: off",
+            (STT,), OWNER),
+    Setting("TTS_WYOMING_PORT", Whole(0, 65535), "0", SERVICES, "Serve the voice to Assist",
+            "Billy's voice also speaks Wyoming on this port, for Home Assistant's Assist; 0: off", (TTS,), OWNER),
+    Setting("LLM_TIMEOUT_SECONDS", Decimal(1, 600), "30", SERVICES, "Model timeout",
+            "Seconds the model may take before Billy gives up on an answer", (RUNTIME,), OWNER),
+    Setting("STAGE_TIMEOUT_SECONDS", Decimal(1, 600), "20", SERVICES, "Service timeout",
+            "Seconds speech recognition, the voice or Home Assistant may take", (RUNTIME,), OWNER),
+    # -- speech services ----------------------------------------------------------------------------------------
+    Setting("STT_COMPUTE_TYPE", Choice(("int8", "int8_float32", "int16", "float32", "default")), "int8", TUNING,
+            "Recognition arithmetic", "How whisper computes; int8 is the fastest on a Pi", (STT,), OWNER),
+    Setting("STT_BEAM_SIZE", Whole(1, 10), "1", TUNING, "Recognition beam",
+            "How many guesses whisper weighs at once, 1 to 10; 1 is the fastest", (STT,), OWNER),
+    Setting("STT_THREADS", Whole(0, 64), "0", TUNING, "Recognition cores", "Cores whisper uses; 0: half of them",
+            (STT,), OWNER),
+    Setting("STT_MAX_SECONDS", Decimal(1, 3600), "120", TUNING, "Longest recording",
+            "Longer recordings are refused by the speech recognition service", (STT,), OWNER),
+    Setting("TTS_MAX_CHARS", Whole(1, 100000), "4000", TUNING, "Longest text",
+            "Longer texts are refused by the voice service", (TTS,), OWNER),
+    Setting("TTS_THREADS", Whole(0, 64), "1", TUNING, "Voice cores",
+            "Cores piper uses; 1 leaves the others to the model writing the rest; 0: all", (TTS,), OWNER),
+    Setting("TTS_DETERMINISTIC", Flag(), "false", TUNING, "Same voice every time",
+            "true: the same text is spoken exactly the same way every time (flatter; for tests)", (TTS,), OWNER),
+    Setting("BILLY_MODELS_DIR", FilePath(optional=True), "", TUNING, "Models folder",
+            "Where the whisper models and piper voices are; empty: the state folder's models/",
+            EVERY_UNIT, role_default="{{ billy_app_state_dir }}/models"),
+    Setting("BILLY_STT_MODEL_DIR", FilePath(optional=True), "", TUNING, "Whisper model folder",
+            "The whisper model's own folder; empty: the models folder's LOCAL_STT_MODEL", (STT,)),
+    Setting("BILLY_TTS_VOICE_DIR", FilePath(optional=True), "", TUNING, "Voices folder",
+            "Where piper's voices are; empty: the models folder", (TTS,)),
+    # -- behaviour -----------------------------------------------------------------------------------------------
+    Setting("DEBUG_MODE", Flag(), "false", BEHAVIOUR, "Debug log", "Write everything to the log", EVERY_UNIT, OWNER,
+            role_var="billy_app_debug"),
+    Setting("LOG_LEVEL", Choice(("debug", "verbose", "info", "warning", "error", "critical"), optional=True), "",
+            BEHAVIOUR, "Log level", "How much goes to the log; empty: DEBUG_MODE decides", EVERY_UNIT, OWNER),
+    Setting("TEXT_ONLY_MODE", Flag(), "false", BEHAVIOUR, "Text only",
+            "Answer in the log and on MQTT only, without speaking", (RUNTIME,), OWNER,
+            role_var="billy_app_text_only"),
+    Setting("ALLOW_UPDATE_PERSONALITY_INI", Flag(), "true", BEHAVIOUR, "Keep personality changes",
+            "A trait changed by voice or MQTT is saved to persona.ini (else it lasts until a restart)",
+            (RUNTIME,), OWNER, role_var="billy_app_allow_persona_update"),
+    # -- the machine ---------------------------------------------------------------------------------------------
+    Setting("BILLY_STATE_DIR", FilePath(), "/var/lib/billy", MACHINE, "State folder",
+            "Persona, songs, sounds, models and the control socket", EVERY_UNIT),
+    Setting("BILLY_CONFIG_DIR", FilePath(), "/etc/billy", MACHINE, "Settings folder",
+            "Where the units' settings files and local.env are", (WEB,)),
+    Setting("BILLY_SHUTDOWN_COMMAND", Command(), "systemctl poweroff", MACHINE, "Shutdown command",
+            "What a shutdown over MQTT runs", (RUNTIME,)),
+    Setting("BILLY_REBOOT_COMMAND", Command(), "systemctl reboot", MACHINE, "Reboot command",
+            "What a reboot over MQTT runs", (RUNTIME,)),
+    Setting("BILLY_RESTART_COMMAND", Command(), "systemctl restart billy.service", MACHINE, "Restart command",
+            "What restart-billy over MQTT runs", (RUNTIME,)),
+    Setting("BILLY_WEB_HOST", Host(), "0.0.0.0", MACHINE, "Web page address to listen on",
+            "The address the web page binds", (WEB,)),
+    Setting("BILLY_WEB_PORT", PORT, "80", MACHINE, "Web page port", "The web page's port", (WEB,), BOOT),
+    Setting("BILLY_WEB_PASSWORD", Text(), "", MACHINE, "First web password",
+            "The web page's password until one is set there (hashed on first use, then ignored)", (WEB,), BOOT,
+            secret=True, featured=True),
+    Setting("BILLY_WEB_MAX_UPLOAD_MB", Whole(1, 4096), "200", MACHINE, "Largest upload",
+            "The largest song upload the web page takes, in MB", (WEB,), OWNER),
+    Setting("BILLY_WEB_SYSTEMCTL", Command(), "systemctl", MACHINE, "Service control command",
+            "The command the web page restarts units with", (WEB,)),
+    Setting("BILLY_WEB_JOURNAL_DIR", FilePath(optional=True), "", MACHINE, "Journal folder",
+            "A journal folder for the logs page; empty: the system's journal", (WEB,)),
+)  # fmt: skip
+
+BY_NAME = {setting.name: setting for setting in SCHEMA}
+SECRET_NAMES = frozenset(setting.name for setting in SCHEMA if setting.secret)
