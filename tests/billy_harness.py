@@ -7,12 +7,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from billy.appliance.billy import Billy, Turn
+from waiting import wait_until
+
+from billy.appliance.billy import Billy
+from billy.appliance.turn import Turn
 from billy.appliance.wiring import start_billy
 from billy.audio.file_device import FileMicrophone, FileSpeaker
 from billy.body.fish import make_pin_factory
 from billy.body.timeline import MotionTimeline
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 # A bound for calls to the services that only fails a hung call, never a slow machine (tests run beside
 # other work); Billy's own stage timeouts get the same in tests, except where a test sets its own.
@@ -46,19 +49,11 @@ class Tank:
         return self.wait_turn(count, timeout)
 
     def wait_turn(self, count: int, timeout: float = 4 * TEST_TIMEOUT) -> Turn:
-        deadline = time.monotonic() + timeout
-        while len(self.turns) <= count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no turn after {timeout} s; states: {self.states[-10:]}")
-            time.sleep(0.05)
+        wait_until(lambda: len(self.turns) > count, f"turn {count + 1} (states: {self.states[-10:]})", timeout)
         return self.turns[count]
 
     def wait_idle(self, timeout: float = TEST_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.billy.idle and self.billy.state == "idle"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Billy not idle after {timeout} s (state {self.billy.state})")
-            time.sleep(0.05)
+        wait_until(lambda: self.billy.idle and self.billy.state == "idle", "Billy idle", timeout)
 
     def close(self) -> None:
         self.billy.close()

@@ -13,13 +13,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
-from billy.integrations.mqtt import MqttLink
-from billy.settings.settings import ConfigError, load_settings
+from billy.appliance.operations import COMMAND_VERBS
+from billy.integrations.mqtt.link import MqttLink
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
 
 from mosquitto import Collector, Mosquitto
 
@@ -47,44 +50,30 @@ class Recorder:
         with self._lock:
             return [call[1:] for call in self.calls if call[0] == kind]
 
-    def say(self, text: str, literal: bool, interactive: bool) -> None:
-        time.sleep(self.say_delay)
-        self._record("say", text, literal)
-        if interactive:
-            self._record("interactive", text)
-
-    def command(self, name: str) -> None:
-        self._record("command", name)
-
-    def play_song(self, name: str) -> None:
-        self._record("play_song", name)
-
-    def play_wakeup(self, index: int, persona: str | None) -> None:
-        self._record("play_wakeup", index, persona)
-
-    def set_persona(self, name: str) -> None:
-        self._record("set_persona", name)
-
-    def set_trait(self, name: str, value: int) -> None:
-        self.traits[name] = value
-        self._record("set_trait", name, value)
-
-    def set_volume(self, value: int) -> None:
-        self.volume = value
-        self._record("set_volume", value)
-
-    def set_mic_muted(self, muted: bool) -> None:
-        self.mic_muted = muted
-        self._record("set_mic_muted", muted)
-
-
-def wait(predicate: Callable[[], bool], timeout: float = 60, what: str = "a condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"waited {timeout} s for {what}")
+    def perform(self, name: str, arguments: dict) -> None:
+        """An operation (billy.appliance.operations), recorded as the call Billy would make of it."""
+        if name == "say":
+            time.sleep(self.say_delay)
+            self._record("say", arguments["text"], arguments["literal"])
+            if arguments["interactive"]:
+                self._record("interactive", arguments["text"])
+        elif name in COMMAND_VERBS.values():
+            self._record("command", name)
+        elif name == "trait":
+            self.traits[arguments["name"]] = arguments["value"]
+            self._record("set_trait", arguments["name"], arguments["value"])
+        elif name == "volume":
+            self.volume = arguments["value"]
+            self._record("set_volume", self.volume)
+        elif name == "mute":
+            self.mic_muted = arguments["muted"]
+            self._record("set_mic_muted", self.mic_muted)
+        elif name == "song":
+            self._record("play_song", arguments["name"])
+        elif name == "wakeup":
+            self._record("play_wakeup", arguments["index"], arguments["persona"])
+        elif name == "persona":
+            self._record("set_persona", arguments["name"])
 
 
 @pytest.fixture
@@ -120,7 +109,7 @@ def recorder() -> Recorder:
 def link(broker: Mosquitto, recorder: Recorder) -> Iterator[MqttLink]:
     link = make_link(broker, recorder)
     link.start()
-    wait(lambda: link.subscribed, what="the link to connect")
+    wait_until(lambda: link.subscribed, what="the link to connect")
     link.publish_state("idle")
     yield link
     link.stop()
@@ -246,9 +235,9 @@ def test_say_keeps_order_and_waits_its_turn(link: MqttLink, recorder: Recorder, 
     client.publish("billy/say", '  {"text": "  in character  ", "literal": false}  ')
     client.publish("billy/command", " STOP\n")
     # `stop` runs while the first say is still busy: a slow say never holds back a command.
-    wait(lambda: recorder.of("command") == [("stop",)], what="stop")
+    wait_until(lambda: recorder.of("command") == [("stop",)], what="stop")
     assert len(recorder.of("say")) < 3
-    wait(lambda: len(recorder.of("say")) == 3, what="three says")
+    wait_until(lambda: len(recorder.of("say")) == 3, what="three says")
     # Plain text is spoken as written (literal), as the original does; only literal false goes to the model.
     assert recorder.of("say") == [("Hello there", True), ("I am a fish", True), ("in character", False)]
 
@@ -259,9 +248,9 @@ def test_retained_commands_are_not_replayed(broker: Mosquitto, recorder: Recorde
     link = make_link(broker, recorder)
     link.start()
     try:
-        wait(lambda: link.subscribed, what="connect")
+        wait_until(lambda: link.subscribed, what="connect")
         client.publish("billy/say", "fresh words")
-        wait(lambda: recorder.of("say") == [("fresh words", True)], what="the fresh say")
+        wait_until(lambda: recorder.of("say") == [("fresh words", True)], what="the fresh say")
         assert recorder.of("command") == []
     finally:
         link.stop()
@@ -354,18 +343,18 @@ def test_fuzzed_payloads_are_ignored_and_the_link_stays_up(
         if index % 500 == 499:  # let the link keep up rather than have the broker drop a slow subscriber
             checkpoint = (f"checkpoint {index}", True)
             client.publish("billy/say", checkpoint[0])
-            wait(lambda c=checkpoint: c in recorder.of("say"), timeout=60, what="a checkpoint")
+            wait_until(lambda c=checkpoint: c in recorder.of("say"), timeout=60, what="a checkpoint")
     client.publish("billy/say", "still here")
-    wait(lambda: ("still here", True) in recorder.of("say"), timeout=60, what="the good say after the fuzz")
+    wait_until(lambda: ("still here", True) in recorder.of("say"), timeout=60, what="the good say after the fuzz")
     assert link.connected
     # A second Billy arrives and gets the retained leftovers first: retained commands are not obeyed.
     late_recorder = Recorder()
     late = make_link(broker, late_recorder)
     late.start()
     try:
-        wait(lambda: late.subscribed, what="the late link")
+        wait_until(lambda: late.subscribed, what="the late link")
         client.publish("billy/say", "for the late one")
-        wait(lambda: ("for the late one", True) in late_recorder.of("say"), timeout=60, what="the late say")
+        wait_until(lambda: ("for the late one", True) in late_recorder.of("say"), timeout=60, what="the late say")
         assert late_recorder.of("command") == [] and late_recorder.of("say") == [("for the late one", True)]
     finally:
         late.stop()
@@ -411,7 +400,7 @@ def test_the_link_process_keeps_its_memory_under_fuzz(broker: Mosquitto, client:
 
     def checkpoint(text: str) -> int:
         client.publish("billy/say", text)
-        wait(lambda: arrived(text), timeout=60, what=f"the say {text!r}")
+        wait_until(lambda: arrived(text), timeout=60, what=f"the say {text!r}")
         assert process.poll() is None, (tmp_path / "link.log").read_text()[-2000:]
         return _rss_kib(process.pid)
 
@@ -446,7 +435,7 @@ def test_traits_volume_and_mute_are_set_over_mqtt(link: MqttLink, recorder: Reco
     client.publish("billy/trait/honesty_level/set", " 42.6 ")
     client.publish("billy/volume/set", "30")
     client.publish("billy/mic_muted/set", "on")
-    wait(lambda: len(recorder.calls) == 4, what="four handler calls")
+    wait_until(lambda: len(recorder.calls) == 4, what="four handler calls")
     assert recorder.of("set_trait") == [("sarcasm", 55), ("Honesty level", 43)]
     assert all(type(value) is int for _, value in recorder.of("set_trait"))
     assert recorder.of("set_volume") == [(30,)]
@@ -500,18 +489,18 @@ def test_broker_restart_reconnects_and_republishes(
     caplog.set_level(logging.INFO, logger="billy.integrations.mqtt")
     link.publish_state("speaking")
     broker.stop()
-    wait(lambda: not link.connected, what="the link to notice")
+    wait_until(lambda: not link.connected, what="the link to notice")
     link.publish_state("thinking")  # while the broker is away: kept and published on reconnect
     # No persistence: the restarted broker has forgotten every retained message.
     broker.start()
-    wait(lambda: link.subscribed, timeout=60, what="the link to reconnect")
+    wait_until(lambda: link.subscribed, timeout=60, what="the link to reconnect")
     fresh = Collector(broker.port, ["homeassistant/#", "billy/#"])
     try:
         assert_discovery(fresh)
         fresh.wait_for(lambda: fresh.latest().get("billy/state") == b"thinking", what="state")
         assert fresh.latest()["billy/availability"] == b"online"
         fresh.publish("billy/say", "back again")
-        wait(lambda: recorder.of("say") == [("back again", True)], what="a say after the restart")
+        wait_until(lambda: recorder.of("say") == [("back again", True)], what="a say after the restart")
     finally:
         fresh.close()
     assert any("reconnected to" in r.getMessage() for r in caplog.records)
@@ -525,10 +514,10 @@ def test_unreachable_broker_at_start_does_not_block(
     caplog.set_level(logging.INFO, logger="billy.integrations.mqtt")
     link.start()  # returns although nothing listens on the port: connecting happens in the background
     try:
-        wait(lambda: "cannot reach" in caplog.text, what="the failed attempt to be logged")
+        wait_until(lambda: "cannot reach" in caplog.text, what="the failed attempt to be logged")
         assert not link.connected
         server.start()
-        wait(lambda: link.subscribed, timeout=60, what="the link to connect once the broker is up")
+        wait_until(lambda: link.subscribed, timeout=60, what="the link to connect once the broker is up")
     finally:
         link.stop()
         server.stop()
@@ -545,11 +534,11 @@ def test_credentials_work_and_never_reach_the_logs(
     try:
         good.start()
         bad.start()
-        wait(lambda: good.subscribed, what="the good link")
+        wait_until(lambda: good.subscribed, what="the good link")
         watcher = Collector(server.port, ["billy/availability"], username="billy", password=PASSWORD)
         watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online")
         watcher.close()
-        wait(lambda: "refused the connection" in caplog.text, what="the refusal to be logged")
+        wait_until(lambda: "refused the connection" in caplog.text, what="the refusal to be logged")
         assert not bad.connected
     finally:
         good.stop()
@@ -584,7 +573,7 @@ def test_tls_with_the_configured_ca(tmp_path: Path, recorder: Recorder) -> None:
         watcher = Collector(server.port, ["billy/availability"], ca_cert=server.ca_cert)
         watcher.wait_for(lambda: watcher.payloads("billy/availability") == ["online"], what="online over TLS")
         watcher.publish("billy/say", "over TLS")
-        wait(lambda: recorder.of("say") == [("over TLS", True)], what="a say over TLS")
+        wait_until(lambda: recorder.of("say") == [("over TLS", True)], what="a say over TLS")
         watcher.close()
         assert link.connected and not untrusting.connected
     finally:
@@ -600,24 +589,24 @@ def test_a_failing_handler_is_logged_and_the_next_message_still_arrives(
 ) -> None:
     spoken = []
 
-    def say(text: str, literal: bool, interactive: bool) -> None:
-        if text == "boom":
+    def perform(name: str, arguments: dict) -> None:
+        if arguments["text"] == "boom":
             raise RuntimeError("the speaker caught fire")
-        spoken.append(text)
+        spoken.append(arguments["text"])
 
-    recorder.say = say  # type: ignore[method-assign]
+    recorder.perform = perform  # type: ignore[method-assign]
     client.publish("billy/say", "boom")
     client.publish("billy/say", "after the fire")
-    wait(lambda: spoken == ["after the fire"], what="the say after the failure")
+    wait_until(lambda: spoken == ["after the fire"], what="the say after the failure")
     assert "The handler for a message on billy/say failed" in caplog.text
     assert link.connected
 
 
 def test_a_handler_may_stop_the_link(link: MqttLink, recorder: Recorder, client: Collector) -> None:
-    recorder.command = lambda name: link.stop()  # type: ignore[method-assign]
+    recorder.perform = lambda name, arguments: link.stop()  # type: ignore[method-assign]
     client.publish("billy/command", "shutdown")
     client.wait_for(lambda: client.payloads("billy/availability")[-1:] == ["offline"], what="offline")
-    wait(lambda: not link.connected, what="the link to finish stopping")  # it says offline, then disconnects
+    wait_until(lambda: not link.connected, what="the link to finish stopping")  # it says offline, then disconnects
 
 
 def test_the_originals_topics_reach_their_handlers(link: MqttLink, recorder: Recorder, client: Collector) -> None:
@@ -629,8 +618,8 @@ def test_the_originals_topics_reach_their_handlers(link: MqttLink, recorder: Rec
     for command in ("restart-billy", "reboot", "listen"):
         client.publish("billy/command", command)
     client.publish("billy/say", json.dumps({"text": "Dinner is ready", "interactive": True}))
-    wait(lambda: recorder.of("interactive") == [("Dinner is ready",)], what="an interactive say")
-    wait(lambda: len(recorder.of("command")) == 3, what="three commands")
+    wait_until(lambda: recorder.of("interactive") == [("Dinner is ready",)], what="an interactive say")
+    wait_until(lambda: len(recorder.of("command")) == 3, what="three commands")
     assert recorder.of("play_song") == [("Tuna Tango",), ("river_groove",)]
     assert recorder.of("play_wakeup") == [(2, "pirate")]  # index 100 is out of the original's 1..99
     assert recorder.of("set_persona") == [("pirate",)]
@@ -644,7 +633,7 @@ def test_power_commands_can_be_switched_off(broker: Mosquitto, recorder: Recorde
     link = make_link(broker, recorder, BILLY_MQTT_POWER_COMMANDS="false")
     link.start()
     try:
-        wait(lambda: link.subscribed, what="connect")
+        wait_until(lambda: link.subscribed, what="connect")
         # The retained configs of the shutdown and reboot buttons are cleared: Home Assistant removes them.
         watcher.wait_for(
             lambda: (
@@ -656,7 +645,7 @@ def test_power_commands_can_be_switched_off(broker: Mosquitto, recorder: Recorde
         assert watcher.latest()["homeassistant/button/billy/listen/config"]
         for command in ("shutdown", "reboot", "listen"):
             client.publish("billy/command", command)
-        wait(lambda: recorder.of("command") == [("listen",)], what="listen")
+        wait_until(lambda: recorder.of("command") == [("listen",)], what="listen")
         assert recorder.of("command") == [("listen",)]
     finally:
         link.stop()

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from billy.appliance.operations import COMMAND_VERBS
 from billy.integrations.mqtt import commands, discovery
 from billy.integrations.mqtt.commands import InvalidPayload, Say
 from billy.integrations.mqtt.topics import Topics
-from billy.settings.settings import ConfigError
+from billy.settings.kinds import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -78,13 +79,13 @@ def test_say_rejects_malformed_payloads(payload: bytes, reason: str | None) -> N
     ],
 )
 def test_commands(payload: bytes, name: str) -> None:
-    assert commands.parse_command(payload) == name
+    assert commands.parse_command(payload, COMMAND_VERBS) == name
 
 
 @pytest.mark.parametrize("payload", [b"poweroff", b"shutdown now", b"", b"\xc3\x28", b"stop\x00"])
 def test_unknown_commands(payload: bytes) -> None:
     with pytest.raises(InvalidPayload):
-        commands.parse_command(payload)
+        commands.parse_command(payload, COMMAND_VERBS)
 
 
 @pytest.mark.parametrize(("payload", "value"), [(b"0", 0), (b"100", 100), (b" 42 ", 42), (b"42.6", 43), (b"7.0", 7)])

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_until
 
-from billy.appliance.billy import MAX_WAITING_SAYS, STATES
+from billy.appliance.states import STATES
+from billy.appliance.work import MAX_WAITING as MAX_WAITING_SAYS
 from billy.integrations.mqtt.topics import slug
 from billy.services.stt.client import SttClient
 
@@ -38,14 +40,6 @@ STORY = (
     "Every morning he sang to the kettle and the toaster. "
     "The cat did not like his songs at all, but he sang anyway."
 )
-
-
-def wait(predicate: Callable[[], bool], timeout: float = 60, what: str = "a condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        time.sleep(0.02)
 
 
 def in_order(seen: list[str], expected: list[str]) -> bool:
@@ -114,7 +108,7 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
         tank = tank_factory({**runtime_env(broker, marks), **(env or {})})
         link = tank.billy.link  # attached by the same wiring as `billy run`
         links.append(link)
-        wait(lambda: link.subscribed, timeout=60, what="Billy to connect to the broker")
+        wait_until(lambda: link.subscribed, timeout=60, what="Billy to connect to the broker")
         return tank, link
 
     yield make
@@ -214,7 +208,7 @@ def test_a_say_while_billy_talks_is_spoken_after_not_dropped(billy_on_mqtt, coll
     watch = collector(["billy/said"])
     tank.microphone.queue(speak(QUESTION))
     tank.press_button()
-    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
+    wait_until(lambda: tank.billy.state == "speaking", what="Billy to speak")
     later = "And now the weather: rain."
     watch.publish("billy/say", say_json(later, True))
     turn = tank.wait_turn(0)
@@ -269,7 +263,7 @@ def test_fuzzed_payloads_on_every_topic_leave_billy_up_and_speaking(
     ignored = [r.getMessage() for r in caplog.records if "ignored a message on" in r.getMessage()]
     assert len(ignored) > 250, len(ignored)
     # The valid random texts (~40 with this seed) did not all queue up: the backlog of says is bounded.
-    assert any("dropped a message to say" in r.getMessage() for r in caplog.records)
+    assert any("dropped the say asked for" in r.getMessage() for r in caplog.records)
     assert len(llm.requests) <= 2 * MAX_WAITING_SAYS, len(llm.requests)
     assert not any(marks.iterdir())
     assert tank.billy.volume == 83 and all(0 <= v <= 100 for v in tank.billy.persona.traits.values())
@@ -318,7 +312,7 @@ def test_the_runtime_process_dying_makes_the_broker_publish_offline(
             assert process.poll() is None, f"billy run exited with {process.returncode}: {log_path.read_text()}"
             return watch.latest().get("billy/availability") == b"online"
 
-        wait(online, timeout=90, what="billy run to come online")
+        wait_until(online, timeout=90, what="billy run to come online")
         watch.wait_for(lambda: watch.latest().get("billy/state") == b"idle", what="billy/state idle")
         # The real process answers a say (it goes through its TTS and file speaker).
         watch.publish("billy/say", say_json("Still swimming.", True))
@@ -340,15 +334,15 @@ def test_broker_restart_mid_session_billy_talks_on_reconnects_and_republishes(
     tank, link = billy_on_mqtt()
     tank.microphone.queue(speak(QUESTION))
     tank.press_button()
-    wait(lambda: tank.billy.state == "speaking", what="Billy to speak")
+    wait_until(lambda: tank.billy.state == "speaking", what="Billy to speak")
     broker.stop()
-    wait(lambda: not link.connected, timeout=60, what="the link to notice the broker is gone")
+    wait_until(lambda: not link.connected, timeout=60, what="the link to notice the broker is gone")
     # The broker going away does not stop Billy talking.
     turn = tank.wait_turn(0)
     assert not turn.result.interrupted and not turn.result.failed_stage
     assert words(turn.result.said) == words(STORY)
     broker.start()  # no persistence: it forgot every retained message
-    wait(lambda: link.subscribed, timeout=90, what="Billy to reconnect")
+    wait_until(lambda: link.subscribed, timeout=90, what="Billy to reconnect")
     fresh = collector(["homeassistant/#", "billy/#"])
     assert_discovered(fresh, tank.billy.persona.traits)
     fresh.wait_for(lambda: fresh.latest().get("billy/availability") == b"online", what="online again")
@@ -395,12 +389,12 @@ def test_shutdown_restart_and_reboot_run_the_configured_commands(billy_on_mqtt, 
     _, link = billy_on_mqtt()
     watch = collector(["billy/availability"])
     watch.publish("billy/command", "shutdown")
-    wait(lambda: (marks / "shutdown-ran").exists(), timeout=60, what="the shutdown command")
+    wait_until(lambda: (marks / "shutdown-ran").exists(), timeout=60, what="the shutdown command")
     assert not (marks / "restart-ran").exists()
     watch.publish("billy/command", "restart-billy")  # the original's payload; " Restart" works too
-    wait(lambda: (marks / "restart-ran").exists(), timeout=60, what="the restart command")
+    wait_until(lambda: (marks / "restart-ran").exists(), timeout=60, what="the restart command")
     watch.publish("billy/command", "reboot")
-    wait(lambda: (marks / "reboot-ran").exists(), timeout=60, what="the reboot command")
+    wait_until(lambda: (marks / "reboot-ran").exists(), timeout=60, what="the reboot command")
     # Running the command is all Billy does: the unit it names does the rest.
     assert link.connected and watch.latest().get("billy/availability") == b"online"
 
@@ -411,7 +405,7 @@ def test_power_commands_switched_off_are_refused(billy_on_mqtt, collector, marks
     watch.publish("billy/command", "shutdown")
     watch.publish("billy/command", "reboot")
     watch.publish("billy/command", "restart-billy")
-    wait(lambda: (marks / "restart-ran").exists(), timeout=15, what="the restart command")
+    wait_until(lambda: (marks / "restart-ran").exists(), timeout=15, what="the restart command")
     # Commands are handled in order: the refused ones came first, so they are not merely late.
     assert sorted(path.name for path in marks.iterdir()) == ["restart-ran"]
 
@@ -420,7 +414,7 @@ def test_listen_starts_a_session_and_ends_it(billy_on_mqtt, collector):
     tank, _ = billy_on_mqtt({"MIC_TIMEOUT_SECONDS": "60"})
     watch = collector(["billy/state"])
     watch.publish("billy/command", "listen")
-    wait(lambda: tank.billy.state == "listening", timeout=15, what="Billy to listen")
+    wait_until(lambda: tank.billy.state == "listening", timeout=15, what="Billy to listen")
     watch.publish("billy/command", "listen")  # the original's toggle: a second listen ends the session
     tank.wait_idle(timeout=15)
     watch.wait_for(lambda: watch.payloads("billy/state")[-1:] == ["idle"], what="idle")
@@ -461,7 +455,7 @@ def test_wakeup_clips_and_personas_over_mqtt(billy_on_mqtt, collector, llm, spea
     assert tank.billy.persona.traits["humor"] == 90 and tank.billy.persona.traits["honesty"] == 100  # v2 defaults
     mark = tank.speaker.mark()
     watch.publish("billy/wakeup/play", json.dumps({"index": 1}))
-    wait(lambda: len(tank.speaker.played_since(mark)) > 0, what="the wake-up clip")
+    wait_until(lambda: len(tank.speaker.played_since(mark)) > 0, what="the wake-up clip")
     tank.wait_idle()
     played = np.concatenate([block.samples for block in tank.speaker.played_since(mark)])
     assert len(played) == len(clip.samples)
@@ -477,7 +471,7 @@ def test_stop_command_cuts_billy_off(billy_on_mqtt, collector):
     watch = collector(["billy/state"])
     mark = tank.speaker.mark()
     watch.publish("billy/say", say_json(STORY, True))
-    wait(lambda: any(block.loud for block in tank.speaker.played_since(mark)), what="Billy to be heard")
+    wait_until(lambda: any(block.loud for block in tank.speaker.played_since(mark)), what="Billy to be heard")
     watch.publish("billy/command", "stop")
     assert tank.billy.interrupt.wait(30), "the stop command never interrupted Billy"
     stopped_at = time.monotonic()
@@ -499,13 +493,13 @@ def test_the_microphone_muted_over_mqtt_stops_the_button_starting_a_session(bill
     states = len(tank.states)
     tank.press_button()
     # Work is taken in order: once a message queued after the press is spoken, the press was handled.
-    tank.billy.say("after the press")
-    wait(lambda: "speaking" in tank.states[states:], what="the message queued after the press")
+    tank.billy.perform("say", {"text": "after the press", "literal": True, "interactive": False})
+    wait_until(lambda: "speaking" in tank.states[states:], what="the message queued after the press")
     tank.wait_idle()
     handled = tank.states[states:]
     assert "listening" not in handled[: handled.index("speaking")]
     watch.publish("billy/mic_muted/set", "off")
     watch.wait_for(lambda: watch.latest().get("billy/mic_muted") == b"OFF", what="the switch to show OFF")
     tank.press_button()
-    wait(lambda: tank.billy.state == "listening", timeout=60, what="Billy to listen once unmuted")
+    wait_until(lambda: tank.billy.state == "listening", timeout=60, what="Billy to listen once unmuted")
     tank.wait_idle()

@@ -6,10 +6,12 @@ import logging
 import shutil
 import threading
 
+from billy.appliance.startup import announce_ready, wait_for_services
 from billy.appliance.wiring import start_billy
 from billy.audio.file_device import FileMicrophone, FileSpeaker
+from billy.audio.pcm import read_wav
 from billy.body.pins import make_pin_factory
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 
 class StateLog:
@@ -44,10 +46,10 @@ def test_billy_waits_for_every_service_then_says_ready_once(tmp_path, sounds_dir
     waiting = threading.Event()
     handler = logging.Handler()
     handler.emit = lambda record: waiting.set() if record.getMessage().startswith("waiting for llm") else None
-    logging.getLogger("billy.appliance.billy").addHandler(handler)
-    logging.getLogger("billy.appliance.billy").setLevel(logging.INFO)
+    logging.getLogger("billy.appliance.startup").addHandler(handler)
+    logging.getLogger("billy.appliance.startup").setLevel(logging.INFO)
     result: list[bool] = []
-    waiter = threading.Thread(target=lambda: result.append(billy.wait_for_services(poll_seconds=0.1)))
+    waiter = threading.Thread(target=lambda: result.append(wait_for_services(billy, poll_seconds=0.1)))
     waiter.start()
     try:
         assert waiting.wait(30), "Billy never said what he waits for"
@@ -55,11 +57,14 @@ def test_billy_waits_for_every_service_then_says_ready_once(tmp_path, sounds_dir
         llm.model = wanted_model  # the LLM has loaded the model: every service answers now
         waiter.join(30)
         assert result == [True]
-        billy.announce_ready()
-        assert speaker.mark() > 0  # "ready" was spoken, once, before any listening
+        announce_ready(billy)
+        ready = read_wav((tmp_path / "sounds" / "ready.wav").read_bytes())
+        played = speaker.played_since(0)  # "ready" was spoken, whole and once, before any listening
+        assert sum(len(block.samples) for block in played) == len(ready.samples)
+        assert {block.rate for block in played} == {ready.rate}
         assert reporter.states == ["starting"]
     finally:
-        logging.getLogger("billy.appliance.billy").removeHandler(handler)
+        logging.getLogger("billy.appliance.startup").removeHandler(handler)
         billy.stop()
         waiter.join(10)
         billy.close()

@@ -1,19 +1,11 @@
 """The local control channel between `billy run` and the web page: one JSON line in, one JSON line out.
 
 `billy run` listens on a Unix socket in its state directory (`BILLY_STATE_DIR/control.sock`, mode 0660, so
-only Billy's user and group reach it); it works with no MQTT broker and no network. Requests:
-
-- `{"op": "status"}`: state, volume, button, motors, the last turns with their latency figures
-- `{"op": "say", "text": "...", "literal": true}`: speak word for word (or, with false, answer in character)
-- `{"op": "listen"}`: a button press
-- `{"op": "song", "name": "..."}`: sing a song, the fish moving to it
-- `{"op": "clip", "name": "wake-1"}`: play a wake-up or error clip; `{"op": "speaker_test"}`: a test tone
-- `{"op": "pulse", "motor": "mouth|head|tail"}`: a short pulse on one motor
-- `{"op": "mic_level"}`: the microphone's loudness over half a second (0..1), when Billy is idle
-- `{"op": "reload_persona"}`: read the persona in use again after the web page saved it
-- `{"op": "switch_persona", "name": "..."}`: become another persona, as a spoken or MQTT switch does
-
-The answer is `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
+only Billy's user and group reach it); it works with no MQTT broker and no network. A request is
+`{"op": NAME, ...arguments}` for an operation the table (billy.appliance.operations) opens to the control
+socket: `status`, `press` (the button), `listen`, `stop`, `say` (`text`, `literal`, `interactive`), `song`
+(`name`), `clip` (`name`), `speaker_test`, `pulse` (`motor`), `mic_level`, `reload_persona`, `persona`
+(`name`). The answer is `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 """
 
 from __future__ import annotations
@@ -27,6 +19,8 @@ import socketserver
 import threading
 from pathlib import Path
 from typing import Any
+
+from billy.appliance import operations
 
 LOG = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 64 * 1024
@@ -42,7 +36,7 @@ def socket_path(state_dir: Path) -> Path:
 
 
 class ControlServer:
-    """Serves the control requests of one running Billy (billy.runtime.Billy) on a Unix socket."""
+    """Serves the control requests of one running Billy (billy.appliance.billy.Billy) on a Unix socket."""
 
     def __init__(self, billy, path: Path) -> None:
         self.billy = billy
@@ -68,33 +62,9 @@ class ControlServer:
             self.path.unlink()
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        billy, op = self.billy, request.get("op")
-        if op == "status":
-            return billy.status()
-        if op == "say":
-            text = str(request.get("text", "")).strip()
-            if not text:
-                raise ControlError("say: the text is empty")
-            billy.say(text, literal=bool(request.get("literal", True)))
-        elif op == "listen":
-            billy.press()
-        elif op == "song":
-            billy.sing(str(request.get("name", "")))
-        elif op == "clip":
-            billy.play_clip(str(request.get("name", "")))
-        elif op == "speaker_test":
-            billy.play_clip("tone")
-        elif op == "pulse":
-            billy.fish.pulse(str(request.get("motor", "")))
-        elif op == "mic_level":
-            return {"level": billy.mic_level()}
-        elif op == "reload_persona":
-            billy.persona.reload()
-        elif op == "switch_persona":  # the same switch as by voice and MQTT: remembered, announced
-            return {"persona": billy.personas.switch(str(request.get("name", "")))}
-        else:
-            raise ControlError(f"unknown request {op!r}")
-        return {}
+        name, arguments = operations.from_control(request)
+        answer = self.billy.perform(name, arguments)
+        return answer if isinstance(answer, dict) else {}
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -105,9 +75,9 @@ class _Handler(socketserver.StreamRequestHandler):
         try:
             request = json.loads(line)
             if not isinstance(request, dict):
-                raise ControlError("a request is a JSON object")
+                raise operations.OperationRefused("a request is a JSON object")
             reply = {"ok": True, **self.control.answer(request)}
-        except (ValueError, LookupError, ControlError) as error:
+        except (ValueError, LookupError, RecursionError) as error:  # a refusal: a bad request, an unknown song ...
             LOG.warning("control request refused: %s", error)
             reply = {"ok": False, "error": str(error)}
         self.wfile.write(json.dumps(reply).encode() + b"\n")

@@ -9,8 +9,10 @@ import signal
 import time
 from pathlib import Path
 
+from billy.appliance import operations
 from billy.appliance.billy import Billy
 from billy.appliance.control import ControlServer, socket_path
+from billy.appliance.startup import announce_ready, wait_for_services
 from billy.audio.devices import Microphone, Speaker
 from billy.audio.file_device import SpoolAudio
 from billy.body.fish import Fish, make_button
@@ -36,8 +38,9 @@ from billy.services.llm.client import ChatClient
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
+from billy.settings.kinds import ConfigError
 from billy.settings.original import log_original_settings, openai_tts_voice
-from billy.settings.settings import ConfigError, Settings
+from billy.settings.read import Settings
 
 LOG = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     )
     personas.on_switch.append(lambda persona: use_persona_voice(tts, settings, persona.voice))
     use_persona_voice(tts, settings, personas.persona.voice)
-    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs)
+    billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs, operations.BY_NAME)
     if watcher is not None:
         billy.wake_word = watcher
         watcher.start(billy.press, billy.stopping)  # a detection is a button press
@@ -214,8 +217,8 @@ def run_forever(settings: Settings, audio: str, audio_dir: Path, gpio: str) -> i
         audio,
     )
     try:
-        if billy.wait_for_services():
-            billy.announce_ready()
+        if wait_for_services(billy):
+            announce_ready(billy)
             billy.start()
         while not billy.stopping.is_set():
             if spool is not None and billy.idle and spool.take_question() is not None:

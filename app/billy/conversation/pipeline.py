@@ -67,6 +67,13 @@ def is_speech(heard: str) -> bool:
 
 
 class Pipeline:
+    """A turn's stages (hear, think, voice, play) with their fallbacks, drafting and playing.
+
+    Long because the stages share one draft and its queues: the transcriber, the thinker and the voice are
+    workers on the same draft, and a literal say, an answer in character and a whole turn are the same flow
+    entered at different points; split into classes, they would hand the draft and the stages back and forth.
+    """
+
     def __init__(
         self,
         stt: Stage,

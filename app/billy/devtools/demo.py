@@ -15,7 +15,7 @@ import queue
 import time
 from pathlib import Path
 
-from billy.appliance.billy import Turn
+from billy.appliance.turn import Turn
 from billy.appliance.wiring import start_billy
 from billy.audio.file_device import FileMicrophone, FileSpeaker, PlayedBlock
 from billy.audio.pcm import loudness
@@ -25,7 +25,7 @@ from billy.devtools.stack import Stack, local_stack
 from billy.media.sounds import render_clips
 from billy.models import defaults
 from billy.services.tts.client import TtsClient
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 DEFAULT_QUESTION = "Hello Billy! What do you like to do all day?"
 LOG = logging.getLogger(__name__)

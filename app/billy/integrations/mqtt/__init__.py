@@ -1,10 +1,6 @@
 """Billy on MQTT: state and availability out, speech and commands in, Home Assistant discovery.
 
-`link.MqttLink` owns the connection and hands incoming commands to an `MqttHandlers` the runtime implements;
+`link.MqttLink` owns the connection and hands incoming operations to an `MqttHandlers` (the runtime's Billy);
 `topics` names every topic under the prefix, `discovery` builds Home Assistant's config payloads and
 `commands` parses and validates what arrives. Nothing here knows about audio, motors or the language model.
 """
-
-from billy.integrations.mqtt.link import STATES, MqttHandlers, MqttLink
-
-__all__ = ["STATES", "MqttHandlers", "MqttLink"]

@@ -15,7 +15,8 @@ import sys
 import threading
 
 from billy.integrations.mqtt.link import MqttLink
-from billy.settings.settings import ConfigError, load_settings
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
 
 EXAMPLE_TRAITS = {"humor": 70, "sarcasm": 40, "honesty": 90}
 
@@ -32,32 +33,15 @@ class PrintingHandlers:
             sys.stdout.write(json.dumps(call) + "\n")
             sys.stdout.flush()
 
-    def say(self, text: str, literal: bool, interactive: bool) -> None:
-        self._print(call="say", text=text, literal=literal, interactive=interactive)
-
-    def command(self, name: str) -> None:
-        self._print(call="command", name=name)
-
-    def play_song(self, name: str) -> None:
-        self._print(call="play_song", name=name)
-
-    def play_wakeup(self, index: int, persona: str | None) -> None:
-        self._print(call="play_wakeup", index=index, persona=persona)
-
-    def set_persona(self, name: str) -> None:
-        self._print(call="set_persona", name=name)
-
-    def set_trait(self, name: str, value: int) -> None:
-        self.traits[name] = value
-        self._print(call="set_trait", name=name, value=value)
-
-    def set_volume(self, value: int) -> None:
-        self.volume = value
-        self._print(call="set_volume", value=value)
-
-    def set_mic_muted(self, muted: bool) -> None:
-        self.mic_muted = muted
-        self._print(call="set_mic_muted", muted=muted)
+    def perform(self, name: str, arguments: dict) -> None:
+        """An operation (billy.appliance.operations) as Billy would be asked it: printed, and kept."""
+        if name == "trait":
+            self.traits[arguments["name"]] = arguments["value"]
+        elif name == "volume":
+            self.volume = arguments["value"]
+        elif name == "mute":
+            self.mic_muted = arguments["muted"]
+        self._print(call=name, **arguments)
 
 
 def main() -> int:

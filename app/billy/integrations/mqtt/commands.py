@@ -12,8 +12,9 @@ person can act on. The rules, so automations know what to send:
   answer, not to read out (literal false, and he listens afterwards unless told otherwise); the original's
   inline tags `[[chat]]`/`[[follow-up]]` and `[[nochat]]`/`[[announce-only]]`/`[[one-shot]]`/`[[no-follow-up]]`
   set `interactive` and are not spoken.
-- `command`: `shutdown`, `restart-billy` (also `restart`), `reboot`, `listen` (start a session, or end the
-  one running) or `stop` (stop talking), any case, surrounding blanks ignored.
+- `command`: a verb of the operations table (billy.appliance.operations: `shutdown`, `restart-billy` (also
+  `restart`), `reboot`, `listen` (start a session, or end the one running) or `stop` (stop talking)), any case,
+  surrounding blanks ignored.
 - `song`: a song's name, title or keyword, or `{"song": "..."}`.
 - `wakeup/play`: `{"index": N, "persona": "name"}`, N from 1 to 99, persona optional.
 - `persona/set`: a persona's name.
@@ -26,10 +27,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-COMMANDS = ("shutdown", "restart-billy", "reboot", "listen", "stop")
-ALIASES = {"restart": "restart-billy"}
 INTERACTIVE_TAGS = {"[[chat]]": True, "[[follow-up]]": True}
 ONE_SHOT_TAGS = {tag: False for tag in ("[[nochat]]", "[[announce-only]]", "[[one-shot]]", "[[no-follow-up]]")}
 _TAG = re.compile("|".join(re.escape(tag) for tag in {**INTERACTIVE_TAGS, **ONE_SHOT_TAGS}), re.IGNORECASE)
@@ -76,10 +76,10 @@ def parse_say(payload: bytes) -> Say:
 def _say(text: str, what: str, literal: bool | None, interactive: bool | None) -> Say:
     for tag in _TAG.findall(text):
         interactive = {**INTERACTIVE_TAGS, **ONE_SHOT_TAGS}[tag.lower()]
-    text = _speakable(_TAG.sub("", text), what)
+    text = speakable(_TAG.sub("", text), what)
     prompt = text.startswith("{{") and text.endswith("}}")
     if prompt:
-        text = _speakable(text[2:-2], what)
+        text = speakable(text[2:-2], what)
     if literal is None:
         literal = not prompt
     if interactive is None:
@@ -108,7 +108,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed")
 
 
-def _speakable(text: str, what: str) -> str:
+def speakable(text: str, what: str) -> str:
     text = text.strip()
     if not text:
         raise InvalidPayload(f"{what} is empty")
@@ -117,12 +117,12 @@ def _speakable(text: str, what: str) -> str:
     return text
 
 
-def parse_command(payload: bytes) -> str:
-    command = decode(payload).strip().lower()
-    command = ALIASES.get(command, command)
-    if command not in COMMANDS:
-        raise InvalidPayload(f"unknown command {command!r:.60}: expected one of {', '.join(COMMANDS)}")
-    return command
+def parse_command(payload: bytes, verbs: Mapping[str, str]) -> str:
+    """The operation a verb on billy/command names (`verbs`: verb -> operation, billy.appliance.operations)."""
+    verb = decode(payload).strip().lower()
+    if verb not in verbs:
+        raise InvalidPayload(f"unknown command {verb!r:.60}: expected one of {', '.join(verbs)}")
+    return verbs[verb]
 
 
 def parse_percent(payload: bytes) -> int:
@@ -149,7 +149,7 @@ def parse_song(payload: bytes) -> str:
         if not isinstance(song, str):
             raise InvalidPayload(f"JSON 'song' must be a string, got {type(song).__name__}")
         raw = song
-    return _speakable(raw, "the song name")
+    return speakable(raw, "the song name")
 
 
 def parse_wakeup(payload: bytes) -> WakeupPlay:
@@ -163,4 +163,4 @@ def parse_wakeup(payload: bytes) -> WakeupPlay:
 
 
 def parse_name(payload: bytes) -> str:
-    return _speakable(decode(payload), "the name")
+    return speakable(decode(payload), "the name")

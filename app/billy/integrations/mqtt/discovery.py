@@ -19,12 +19,12 @@ import json
 from typing import Any
 
 from billy import __version__
+from billy.appliance.operations import POWER_COMMANDS
+from billy.appliance.states import STATES
 from billy.integrations.mqtt.topics import Topics, slug
 
 MODEL = "Billy Bassistant"
 MANUFACTURER = "Billy, locally"
-STATES = ("starting", "idle", "listening", "thinking", "speaking", "playing_song", "error")
-POWER_BUTTONS = ("shutdown", "reboot")
 # Home Assistant rejects sensor states and text values longer than 255 characters.
 HA_MAX_STATE = 255
 
@@ -118,7 +118,7 @@ def payloads(
         )
     configs: dict[str, dict[str, Any] | None] = {}
     for component, object_id, config in original + extra:
-        removed = not power_buttons and component == "button" and object_id in POWER_BUTTONS
+        removed = not power_buttons and component == "button" and object_id in POWER_COMMANDS
         configs[topics.discovery(component, object_id)] = (
             None if removed else {**config, "unique_id": f"{topics.node_id}_{object_id}", **common}
         )

@@ -6,10 +6,10 @@ and mic switch, and calls `start()`. paho's loop thread keeps the connection and
 state, the last heard and said texts, traits, volume and mic switch, because a restarted broker may have lost
 them all. A last will marks Billy offline when the process dies.
 
-Incoming payloads are parsed in paho's thread (cheap) and the handlers run on two worker threads: one for
-`say` so speech keeps arrival order, one for everything else so `stop` is not stuck behind a long say.
-The trait, volume and switch states are republished after their handler returns, so Home Assistant shows the
-value Billy actually took.
+Incoming payloads are read into an operation of the table (billy.appliance.operations) in paho's thread
+(cheap), and performed on two worker threads: one for what waits its turn to be heard (say, song, wake-up clip)
+so it keeps arrival order, one for everything else so `stop` is not stuck behind a long say. The trait, volume,
+switch and persona states are republished after their operation, so Home Assistant shows the value Billy kept.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from typing import Protocol
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from billy.appliance import operations
+from billy.appliance.states import STATES
 from billy.integrations.mqtt import commands, discovery
 from billy.integrations.mqtt.commands import InvalidPayload
-from billy.integrations.mqtt.discovery import STATES
 from billy.integrations.mqtt.topics import Topics, slug
 from billy.integrations.mqtt.worker import Worker
-from billy.settings.settings import ConfigError, Settings
+from billy.settings.kinds import ConfigError
+from billy.settings.read import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +40,19 @@ RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS = 1, 30
 
 
 class MqttHandlers(Protocol):
-    """What the runtime does when a command arrives. Called on the link's worker threads, never paho's."""
+    """What does an operation of the table (billy.appliance.operations) that arrived: the runtime's Billy.
+    Called on the link's worker threads, never paho's. A ValueError or LookupError is a refusal, logged."""
 
-    def say(self, text: str, literal: bool, interactive: bool) -> None: ...
-
-    def command(self, name: str) -> None: ...  # one of commands.COMMANDS
-
-    def play_song(self, name: str) -> None: ...  # a name, title or keyword as asked
-
-    def play_wakeup(self, index: int, persona: str | None) -> None: ...
-
-    def set_persona(self, name: str) -> None: ...
-
-    def set_trait(self, name: str, value: int) -> None: ...  # the trait's name as traits() gives it, 0..100
-
-    def set_volume(self, value: int) -> None: ...  # 0..100
-
-    def set_mic_muted(self, muted: bool) -> None: ...
+    def perform(self, name: str, arguments: dict) -> object: ...
 
 
 class MqttLink:
+    """Billy's one connection to the broker: what he publishes, and the operations that arrive.
+
+    Long because paho's callbacks, the republish on every (re)connect and the dispatch of what arrives all
+    share one connection's state (connected, subscribed, the latest value of each topic, the two workers).
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -90,6 +85,18 @@ class MqttLink:
         self._song_last: str | None = None
         self._say_worker: Worker | None = None
         self._control_worker: Worker | None = None
+        self._by_topic = {
+            getattr(self.topics, operation.topic): operation
+            for operation in operations.OPERATIONS
+            if operation.payload is not None and operation.topic != "trait"
+        }
+        # What an operation's `shows` names, republished after it.
+        self._shown = {
+            "persona": self.persona_changed,
+            "traits": self.publish_traits,
+            "volume": self.publish_volume,
+            "mic_muted": self.publish_mic_muted,
+        }
 
     @property
     def connected(self) -> bool:
@@ -314,56 +321,40 @@ class MqttLink:
         if retained:
             # A retained command would be replayed on every reconnect: shutting Billy down again and again.
             raise InvalidPayload("retained messages are not commands; publish it without the retain flag")
-        handlers, topics = self._handlers, self.topics
         if self._say_worker is None or self._control_worker is None:  # a message racing stop()
             raise InvalidPayload("the link is stopping")
-        if topic == topics.say:
-            say = commands.parse_say(payload)
-            self._say_worker.submit(topic, lambda: handlers.say(say.text, say.literal, say.interactive))
-        elif topic == topics.command:
-            name = commands.parse_command(payload)
-            if name in discovery.POWER_BUTTONS and not self._settings.billy_mqtt_power_commands:
-                raise InvalidPayload(f"{name} is switched off here (BILLY_MQTT_POWER_COMMANDS=false)")
-            self._control_worker.submit(topic, lambda: handlers.command(name))
-        elif topic == topics.song:
-            song = commands.parse_song(payload)
-            self._say_worker.submit(topic, lambda: handlers.play_song(song))
-        elif topic == topics.wakeup_play:
-            wakeup = commands.parse_wakeup(payload)
-            self._say_worker.submit(topic, lambda: handlers.play_wakeup(wakeup.index, wakeup.persona))
-        elif topic == topics.persona_set:
-            persona = commands.parse_name(payload)
-            self._control_worker.submit(topic, lambda: self._then(handlers.set_persona, persona, self.persona_changed))
-        elif topic == topics.volume_set:
-            value = commands.parse_percent(payload)
-            self._control_worker.submit(topic, lambda: self._then(handlers.set_volume, value, self.publish_volume))
-        elif topic == topics.mic_muted_set:
-            muted = commands.parse_switch(payload)
-            self._control_worker.submit(
-                topic, lambda: self._then(handlers.set_mic_muted, muted, self.publish_mic_muted)
-            )
-        elif (trait_id := topics.trait_id_of(topic)) is not None:
+        operation, arguments = self._operation_of(topic, payload)
+        if operation.power and not self._settings.billy_mqtt_power_commands:
+            raise InvalidPayload(f"{operation.name} is switched off here (BILLY_MQTT_POWER_COMMANDS=false)")
+        # What waits its turn to be heard keeps arrival order on one worker; `stop` is never stuck behind it.
+        worker = self._say_worker if operation.play is not None else self._control_worker
+        worker.submit(topic, lambda: self._perform(operation, arguments))
+
+    def _operation_of(self, topic: str, payload: bytes) -> tuple[operations.Operation, dict]:
+        if topic == self.topics.command:
+            return operations.BY_NAME[commands.parse_command(payload, operations.COMMAND_VERBS)], {}
+        if (trait_id := self.topics.trait_id_of(topic)) is not None:
             names = {slug(name): name for name in self._traits()}
             if trait_id not in names:
                 raise InvalidPayload(f"no trait {trait_id!r}: Billy has {', '.join(sorted(names)) or 'none'}")
-            value = commands.parse_percent(payload)
-            name = names[trait_id]
-            self._control_worker.submit(
-                topic, lambda: self._then(lambda v: handlers.set_trait(name, v), value, self.publish_traits)
-            )
-        else:
+            return operations.BY_NAME["trait"], {"name": names[trait_id], "value": commands.parse_percent(payload)}
+        operation = self._by_topic.get(topic)
+        if operation is None:
             raise InvalidPayload("not a topic Billy listens to")
+        return operation, operation.payload(payload)
+
+    def _perform(self, operation: operations.Operation, arguments: dict) -> None:
+        """Do it; then show the value Billy kept, also when he refused the new one."""
+        try:
+            self._handlers.perform(operation.name, arguments)
+        except (ValueError, LookupError) as refusal:
+            log.warning("MQTT: %s not done: %s", operation.name, refusal)
+        finally:
+            if operation.shows:
+                self._shown[operation.shows]()
 
     def persona_changed(self) -> None:
         """A new persona brings its own traits: Home Assistant gets their entities and values."""
         self.publish_discovery()
         self.publish_persona()
         self.publish_traits()
-
-    @staticmethod
-    def _then(handler: Callable, value: object, republish: Callable[[], None]) -> None:
-        """Run the handler, then show the value Billy kept, also when the handler refused the new one."""
-        try:
-            handler(value)
-        finally:
-            republish()

@@ -1,0 +1,194 @@
+"""Everything Billy can be asked to do from outside, in one table: its name, where it may come from, how its
+arguments are read and checked, and what Billy does.
+
+Three ways in share the table: MQTT (`integrations/mqtt/link.py` finds the operation by topic, or by the verb
+sent on `billy/command`), the control socket the web page talks through (`appliance/control.py`, by name), and
+Billy's own work loop (`appliance/billy.py`), which plays what waits its turn. Each way may use only the
+operations the table opens to it: an allow-list, like the settings'.
+
+An operation has two halves. `run` happens at once, on the caller's thread: it checks (an unknown song is an
+error the web page shows), acts (the volume), or puts the operation in Billy's work queue. `play` is what the
+loop does when its turn comes (a message spoken, a song sung), so nothing is ever said over Billy's own voice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from billy.appliance import performances
+from billy.integrations.mqtt import commands
+from billy.integrations.mqtt.commands import InvalidPayload
+
+if TYPE_CHECKING:
+    from billy.appliance.billy import Billy
+
+Arguments = dict[str, Any]
+
+
+class OperationRefused(ValueError):
+    """The operation does not exist on this way in, or its arguments are not valid; the message says why."""
+
+
+def _nothing(fields: Mapping[str, Any]) -> Arguments:
+    return {}
+
+
+def _text(fields: Mapping[str, Any], key: str, what: str) -> str:
+    value = fields.get(key, "")
+    if not isinstance(value, str):
+        raise OperationRefused(f"{key} must be text, got {type(value).__name__}")
+    try:
+        return commands.speakable(value, what)
+    except InvalidPayload as error:
+        raise OperationRefused(str(error)) from None
+
+
+def _flag(fields: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = fields.get(key, default)
+    if not isinstance(value, bool):
+        raise OperationRefused(f"{key} must be true or false, got {value!r:.40}")
+    return value
+
+
+def _say_fields(fields: Mapping[str, Any]) -> Arguments:
+    return {
+        "text": _text(fields, "text", "the text"),
+        "literal": _flag(fields, "literal", True),
+        "interactive": _flag(fields, "interactive", False),
+    }
+
+
+def _name_field(fields: Mapping[str, Any]) -> Arguments:
+    return {"name": _text(fields, "name", "the name")}
+
+
+def _motor_field(fields: Mapping[str, Any]) -> Arguments:
+    return {"motor": _text(fields, "motor", "the motor")}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    run: Callable[[Billy, Arguments], Any]  # at once, on the caller's thread; a dict answers the control socket
+    play: Callable[..., None] | None = None  # in Billy's work loop, in turn: play(billy, **arguments)
+    control: Callable[[Mapping[str, Any]], Arguments] | None = None  # on the control socket: its fields, checked
+    topic: str = ""  # on MQTT: the topic (a Topics attribute), or "command" for a verb on billy/command
+    payload: Callable[[bytes], Arguments] | None = None  # an MQTT payload, checked (a verb on billy/command: none)
+    aliases: tuple[str, ...] = ()  # other verbs on billy/command
+    power: bool = False  # shutdown and reboot: off over MQTT with BILLY_MQTT_POWER_COMMANDS=false
+    shows: str = ""  # the state an MQTT link republishes after it (Billy's value, also when he refused)
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("status", run=lambda billy, _: billy.status(), control=_nothing),
+    # The button: start a conversation, or cut Billy off while he talks, thinks or sings.
+    Operation("press", run=lambda billy, _: billy.press(), play=performances.converse, control=_nothing),
+    # The original's `listen`: start a conversation, or end the one running.
+    Operation("listen", run=lambda billy, _: billy.listen(), control=_nothing, topic="command"),
+    Operation("stop", run=lambda billy, _: billy.stop_talking(), control=_nothing, topic="command"),
+    Operation(
+        "say",
+        run=lambda billy, arguments: billy.enqueue("say", arguments),
+        play=performances.speak,
+        control=_say_fields,
+        topic="say",
+        payload=lambda payload: asdict(commands.parse_say(payload)),
+    ),
+    Operation(
+        "song",
+        run=lambda billy, arguments: billy.sing(arguments["name"]),
+        play=performances.sing,
+        control=_name_field,
+        topic="song",
+        payload=lambda payload: {"name": commands.parse_song(payload)},
+    ),
+    Operation(
+        "wakeup",
+        run=lambda billy, arguments: billy.enqueue("wakeup", arguments),
+        play=performances.play_wakeup,
+        topic="wakeup_play",
+        payload=lambda payload: asdict(commands.parse_wakeup(payload)),
+    ),
+    Operation(
+        "clip",
+        run=lambda billy, arguments: billy.play_clip(arguments["name"]),
+        play=performances.play_clip,
+        control=_name_field,
+    ),
+    Operation(
+        "speaker_test",
+        run=lambda billy, _: billy.play_clip("tone"),
+        control=_nothing,
+    ),
+    Operation("pulse", run=lambda billy, arguments: billy.fish.pulse(arguments["motor"]), control=_motor_field),
+    Operation("mic_level", run=lambda billy, _: {"level": billy.mic_level()}, control=_nothing),
+    Operation("reload_persona", run=lambda billy, _: billy.persona.reload(), control=_nothing),
+    Operation(
+        "persona",
+        run=lambda billy, arguments: {"persona": billy.personas.switch(arguments["name"])},
+        control=_name_field,
+        topic="persona_set",
+        payload=lambda payload: {"name": commands.parse_name(payload)},
+        shows="persona",
+    ),
+    Operation(
+        "trait",
+        run=lambda billy, arguments: billy.set_trait(arguments["name"], arguments["value"]),
+        topic="trait",
+        shows="traits",
+    ),
+    Operation(
+        "volume",
+        run=lambda billy, arguments: billy.set_volume(arguments["value"]),
+        topic="volume_set",
+        payload=lambda payload: {"value": commands.parse_percent(payload)},
+        shows="volume",
+    ),
+    Operation(
+        "mute",
+        run=lambda billy, arguments: billy.set_mic_muted(arguments["muted"]),
+        topic="mic_muted_set",
+        payload=lambda payload: {"muted": commands.parse_switch(payload)},
+        shows="mic_muted",
+    ),
+    Operation(
+        "shutdown",
+        run=lambda billy, _: billy.run_command("shutdown", billy.settings.billy_shutdown_command),
+        topic="command",
+        power=True,
+    ),
+    Operation(
+        "reboot",
+        run=lambda billy, _: billy.run_command("reboot", billy.settings.billy_reboot_command),
+        topic="command",
+        power=True,
+    ),
+    Operation(
+        "restart-billy",
+        run=lambda billy, _: billy.run_command("restart-billy", billy.settings.billy_restart_command),
+        topic="command",
+        aliases=("restart",),
+    ),
+)
+
+BY_NAME = {operation.name: operation for operation in OPERATIONS}
+# The verbs of billy/command (and their aliases) -> the operation.
+COMMAND_VERBS = {
+    verb: operation.name
+    for operation in OPERATIONS
+    if operation.topic == "command"
+    for verb in (operation.name, *operation.aliases)
+}
+POWER_COMMANDS = tuple(operation.name for operation in OPERATIONS if operation.power)
+
+
+def from_control(request: Mapping[str, Any]) -> tuple[str, Arguments]:
+    """The operation and checked arguments of a control-socket request `{"op": name, ...}`."""
+    name = request.get("op")
+    operation = BY_NAME.get(name) if isinstance(name, str) else None
+    if operation is None or operation.control is None:
+        opened = ", ".join(operation.name for operation in OPERATIONS if operation.control is not None)
+        raise OperationRefused(f"unknown request {name!r:.40}: the control socket takes {opened}")
+    return name, operation.control(request)

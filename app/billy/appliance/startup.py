@@ -1,0 +1,36 @@
+"""Billy's start after power-on: `starting` until every service he uses answers, then "ready", once."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from billy.appliance.doctor import run_check, stage_checks
+
+if TYPE_CHECKING:
+    from billy.appliance.billy import Billy
+
+LOG = logging.getLogger(__name__)
+
+
+def wait_for_services(billy: Billy, poll_seconds: float = 1.0) -> bool:
+    """Stay `starting` until every stage Billy uses first answers its health check, so the first question after
+    power-on never meets a service still loading its model. False if Billy was stopped meanwhile."""
+    billy.set_state("starting")
+    waiting_for: list[str] = []
+    while not billy.stopping.is_set():
+        down = [check for check in (run_check(n, p) for n, p in stage_checks(billy.settings)) if not check.up]
+        if not down:
+            LOG.info("every service answers: Billy listens")
+            return True
+        if [check.name for check in down] != waiting_for:
+            waiting_for = [check.name for check in down]
+            LOG.info("waiting for %s", "; ".join(f"{check.name}: {check.detail}" for check in down))
+        billy.stopping.wait(poll_seconds)
+    return False
+
+
+def announce_ready(billy: Billy) -> None:
+    """Say "ready" once, when the services answer: an owner hears that Billy can be talked to."""
+    ready = billy.sounds.get("ready")
+    billy.pipeline.player.play(ready.samples, ready.rate, billy.interrupt)
