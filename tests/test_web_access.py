@@ -10,7 +10,6 @@ import html
 import io
 import json
 import re
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from waiting import wait_until
 from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.audio.pcm import wav_bytes
@@ -70,10 +70,12 @@ def test_the_password_is_stored_as_a_salted_hash(owner: httpx.Client, stage: Web
     assert client(stage).get("/setup").headers["location"] == "/login"  # set once: the setup page is gone
 
 
-def test_session_cookie_is_httponly_and_samesite_strict(owner: httpx.Client, stage: WebStage) -> None:
+def test_session_cookie_is_httponly_and_samesite_lax(owner: httpx.Client, stage: WebStage) -> None:
+    # Lax: Home Assistant's "Visit" link (a top-level GET from another site) keeps the owner signed in; a POST
+    # from another site carries no cookie, and none carries this session's CSRF token (test_web_browser.py).
     page = client(stage).get("/login")
     cookie = page.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
@@ -101,7 +103,33 @@ def test_a_bad_setting_is_refused_with_the_parsers_words(owner: httpx.Client, st
     page = owner.post("/settings", data={"csrf": token, "BILLY_VOLUME": "300"}, follow_redirects=True)
     assert any("BILLY_VOLUME='300' is out of range" in message.replace("&#39;", "'") for message in flash(page))
     page = owner.post("/settings", data={"csrf": token, "BILLY_SHUTDOWN_COMMAND": "rm -rf /"}, follow_redirects=True)
-    assert flash(page) == ["Nothing changed."]  # commands the units run are not the web page's to change
+    assert flash(page) == [
+        "Not saved: BILLY_SHUTDOWN_COMMAND cannot be changed from the web page: it is set in the Ansible inventory "
+        "(billy_app_shutdown_command)"
+    ]
+
+
+FORBIDDEN = "BILLY_REBOOT_COMMAND BILLY_WEB_SYSTEMCTL BILLY_AUDIO_DIR BILLY_MODELS_DIR BILLY_STT_MODEL_DIR"
+FORBIDDEN += " BILLY_TTS_VOICE_DIR MQTT_CA_CERT BILLY_STATE_DIR BILLY_WEB_PASSWORD"
+
+
+@pytest.mark.parametrize("setting", FORBIDDEN.split())
+def test_no_command_path_or_password_is_taken_from_the_settings_form(owner, stage, setting) -> None:
+    token = csrf_of(owner.get("/settings"))
+    sneaky = {"csrf": token, "BILLY_VOLUME": "11", setting: "/bin/sh -c 'touch /tmp/owned'"}
+    page = owner.post("/settings", data=sneaky, follow_redirects=True)
+    assert flash(page)[0].startswith(f"Not saved: {setting} cannot be changed from the web page"), flash(page)
+    assert not (stage.config_dir / "local.env").exists() and not stage.restarts()
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r", "\r\n", "\u2028"], ids=repr)
+def test_a_line_end_inside_a_value_never_becomes_a_setting(owner, stage, line_end) -> None:
+    token = csrf_of(owner.get("/settings"))
+    sneaky = f"Billy{line_end}BILLY_WEB_SYSTEMCTL=/bin/sh -c 'touch /tmp/owned' #"
+    page = owner.post("/settings", data={"csrf": token, "MQTT_DEVICE_NAME": sneaky}, follow_redirects=True)
+    (said,) = flash(page)
+    assert said.startswith("Not saved: MQTT_DEVICE_NAME contains a control character ("), said
+    assert not (stage.config_dir / "local.env").exists() and not stage.restarts()
 
 
 def test_secrets_are_write_only_and_a_local_value_resets(owner: httpx.Client, stage: WebStage) -> None:
@@ -164,10 +192,12 @@ def test_a_model_is_fetched_with_progress(owner: httpx.Client, stage: WebStage) 
     assert any("unknown model 'llama-9000'" in message.replace("&#39;", "'") for message in flash(page)), flash(page)
     page = owner.post("/models/fetch", data={"csrf": token, "name": "tiny.en"}, follow_redirects=True)
     assert "Fetching tiny.en." in flash(page) and "files verified" in page.text
-    deadline = time.monotonic() + 120
-    while 'http-equiv="refresh"' in (page := owner.get("/models")).text:  # the page refreshes itself meanwhile
-        assert time.monotonic() < deadline, page.text
-        time.sleep(0.2)
+
+    def finished() -> httpx.Response | None:  # the page refreshes itself until the fetch is done
+        page = owner.get("/models")
+        return None if 'http-equiv="refresh"' in page.text else page
+
+    page = wait_until(finished, "the fetch to finish")
     assert "4 of 4 files verified" in page.text and "tiny.en: 4 file(s)" in page.text
     assert (stage.state_dir / "models" / "tiny.en" / "model.bin").is_file()
 
@@ -176,8 +206,46 @@ def test_sounds_are_regenerated_in_billys_voice(owner: httpx.Client, stage: WebS
     page = owner.get("/sounds")
     assert page.text.count(">missing<") == len(CLIPS)  # a fresh state directory: no clips yet
     page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
+    clips = {path.name: path.read_bytes() for path in (stage.state_dir / "sounds").glob("*.wav")}
+    assert len(clips) == len(CLIPS)
+    # A voice that is not there: the clips stay as they were, and the page says why.
+    (stage.config_dir / "local.env").write_text('LOCAL_TTS_VOICE="en_GB-nobody-low"\n')
+    try:
+        page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
+    finally:
+        (stage.config_dir / "local.env").unlink()
+    assert page.status_code == 200 and flash(page)[0].startswith("Not rendered, the clips are as they were: unknown")
+    assert {path.name: path.read_bytes() for path in (stage.state_dir / "sounds").glob("*.wav")} == clips
+    page = owner.post("/sounds/regenerate", data={"csrf": csrf_of(page)}, follow_redirects=True)
     assert f"Rendered {len(CLIPS)} clips in en_US-joe-medium&#39;s voice." in flash(page), flash(page)
     assert ">missing<" not in page.text and (stage.state_dir / "sounds" / "wake-1.wav").stat().st_size > 10000
+
+
+@pytest.mark.parametrize("path", ["/logs", "/logs/download", "/logs/stream"])
+def test_a_unit_that_is_not_billys_is_named_not_a_traceback(owner: httpx.Client, path: str) -> None:
+    for query in ({"unit": "../x"}, {"unit": "sshd"}, {"level": "../x"}):
+        reply = owner.get(path, params=query, follow_redirects=True)
+        said = " ".join(flash(reply)) if path == "/logs" else reply.text
+        assert reply.status_code == (200 if path == "/logs" else 400), (path, query, reply.text)
+        assert "not one of Billy&#39;s units" in said or "not one of Billy's units" in said or "unknown level" in said
+
+
+def test_wrong_current_passwords_on_the_system_page_are_rate_limited(tmp_path: Path) -> None:
+    stage = start_web(tmp_path, tmp_path / "state", web_env={"BILLY_WEB_PASSWORD": PASSWORD})
+    try:
+        owner = client(stage)
+        token = csrf_of(owner.get("/login"))
+        owner.post("/login", data={"csrf": token, "password": PASSWORD})
+        token = csrf_of(owner.get("/system"))
+        change = {"csrf": token, "password": "a-new-password", "confirm": "a-new-password"}
+        for attempt in range(LOGIN_ATTEMPTS):
+            page = owner.post("/system/password", data={**change, "current": f"guess{attempt}"}, follow_redirects=True)
+            assert flash(page) == ["Not changed: the current password is wrong."]
+        page = owner.post("/system/password", data={**change, "current": PASSWORD}, follow_redirects=True)
+        assert flash(page)[0].startswith("Not changed: too many wrong passwords, wait"), flash(page)
+        assert owner.get("/system").status_code == 200  # still signed in, the password as it was
+    finally:
+        stage.web.stop()
 
 
 def test_logout_ends_the_session(stage: WebStage, owner: httpx.Client) -> None:

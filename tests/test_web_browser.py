@@ -8,18 +8,22 @@ motor timeline, persona.ini, local.env and the units restarted. Screenshots go t
 
 from __future__ import annotations
 
+import http.server
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_until
 from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.appliance.control import ControlServer, socket_path
 from billy.audio.pcm import wav_bytes
 from billy.services.stt.client import SttClient
+from billy.settings.schema import SCHEMA
 
 from text_match import contains_words
 
@@ -39,15 +43,6 @@ ARGS = [
 TIMEOUT_MS = 30_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make setup installs it)")
-
-
-def wait_for(condition, timeout: float = 60, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen in {timeout} s")
-        time.sleep(0.05)
-    return value
 
 
 class Bench:
@@ -122,6 +117,41 @@ def bench(tmp_path: Path, tank_factory, browser, stt_service, tts_service, llm) 
     stage.web.stop()
 
 
+class OtherSite:
+    """Another site (a host name Billy's own is not): a page with a link to Billy, and one that posts a form to
+    him as soon as it loads, on a real HTTP server on a free port."""
+
+    def __init__(self, host_url: str, billy_url: str) -> None:
+        pages = {
+            "/": f'<a href="{billy_url}/">Visit</a>',
+            "/forged": f'<form method="post" action="{billy_url}/settings"><input name="BILLY_VOLUME" value="5">'
+            "</form><script>document.forms[0].submit()</script>",
+        }
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = f"<!doctype html><html><body>{pages.get(self.path, '')}</body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None: ...
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://localhost:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OtherSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def sign_up(bench: Bench) -> None:
     bench.open("/")
     assert bench.page.url.endswith("/setup")  # no default password: setting one is the only thing offered
@@ -181,7 +211,7 @@ def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
     bench.page.click("button:has-text('Say it')")
     assert "Billy says it." in bench.flash()
     bench.page.wait_for_selector("#state[data-state=speaking]")
-    wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy saying it")
+    wait_until(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy saying it")
     bench.tank.wait_idle()
     heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark, gaps=False), "en")
     assert contains_words(heard, "hello from the kitchen my friend"), heard
@@ -191,7 +221,7 @@ def test_say_a_text_and_hear_it(bench: Bench, stt_service) -> None:
     bench.page.check("input[name=mode][value=character]")
     bench.page.click("button:has-text('Say it')")
     assert "Billy answers in character." in bench.flash()
-    wait_for(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy answering")
+    wait_until(lambda: speaker.first_sound_since(mark) and bench.tank.billy.idle, what="Billy answering")
     bench.tank.wait_idle()
     heard = SttClient(stt_service.base_url).transcribe(speaker.wav_since(mark, gaps=False), "en")
     assert contains_words(heard, "i am a fish"), heard
@@ -217,11 +247,49 @@ def test_a_setting_saved_restarts_only_its_unit_and_takes_effect(bench: Bench) -
     assert bench.tank.billy.pipeline.player.volume == 35
 
     bench.open("/settings")
-    bench.page.fill("input[name=LOCAL_TTS_VOICE]", "en_GB-alan-low")
-    bench.page.fill("input[name=STT_COMPUTE_TYPE]", "float64")
+    bench.page.select_option("select[name=LOCAL_TTS_VOICE]", "de_DE-thorsten-medium")  # the catalogue's voices
+    bench.page.fill("input[name=MQTT_PORT]", "eighty")
     bench.page.click("button:has-text('Save')")
-    assert "STT_COMPUTE_TYPE='float64' is not valid: allowed values are int8" in bench.flash()
+    assert "MQTT_PORT='eighty' is not valid: expected a whole number from 1 to 65535" in bench.flash()
     assert len(bench.stage.restarts()) == 1  # a bad value saves and restarts nothing
+    assert "LOCAL_TTS_VOICE" not in (bench.stage.config_dir / "local.env").read_text()
+
+
+def test_every_setting_shows_its_label_and_description_and_commands_are_not_editable(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/settings")
+    for setting in SCHEMA:
+        field = bench.page.locator(f".setting:has(#{setting.name})")
+        assert field.locator("label").first.inner_text().removesuffix(" local").strip() == setting.label
+        help_text = " ".join(field.locator(".help").inner_text().split())
+        assert help_text.startswith(f"{setting.name} · {' '.join(setting.description.split())}"), help_text
+        editable = bench.page.locator(f"[name={setting.name}]").count()
+        assert editable == (1 if setting.web else 0), setting.name
+    assert bench.page.locator("#BILLY_REBOOT_COMMAND").is_disabled()
+
+
+@pytest.mark.parametrize("path", ["/", "/settings", "/logs"])
+def test_on_a_phone_every_page_s_link_is_in_sight(bench: Bench, path: str) -> None:
+    sign_up(bench)
+    bench.open(path)
+    for link in bench.page.locator("nav a").all():
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (link.inner_text(), box)
+        assert link.is_visible()
+
+
+def test_a_link_from_another_site_keeps_the_owner_signed_in_but_a_form_from_there_does_nothing(bench: Bench) -> None:
+    sign_up(bench)  # signed in on http://127.0.0.1:PORT; Home Assistant is another site (http://localhost:PORT)
+    volume = bench.tank.billy.volume
+    with OtherSite(bench.stage.url.replace("127.0.0.1", "localhost"), bench.stage.url) as other:
+        bench.page.goto(other.url)
+        bench.page.click("text=Visit")  # Home Assistant's device page: a top-level GET to Billy
+        bench.page.wait_for_url(re.compile(r"127\.0\.0\.1:\d+/$"))
+        assert bench.page.locator("#state").count() == 1  # the dashboard, not the login page
+        bench.page.goto(other.url + "/forged")  # a page there that posts a form to Billy by itself
+        bench.page.wait_for_url(re.compile(r"127\.0\.0\.1:\d+/settings$"))
+        assert "sign in first" in bench.page.content()  # no session cookie came with it, so nothing happened
+    assert not (bench.stage.config_dir / "local.env").exists() and bench.tank.billy.volume == volume
 
 
 def test_a_setting_the_web_page_reads_asks_for_its_restart_on_the_system_page(bench: Bench) -> None:
@@ -286,7 +354,7 @@ def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: P
     mark = bench.tank.speaker.mark()
     bench.page.click(".list li:has-text('Web Tune') button:has-text('Play')")
     assert "Billy sings web-tune." in bench.flash()
-    wait_for(lambda: "playing_song" in bench.tank.states, what="playing the song")
+    wait_until(lambda: "playing_song" in bench.tank.states, what="playing the song")
     bench.tank.wait_idle()
     moves = bench.tank.timeline.moves(started)
     assert any(m.part == "mouth" and m.value > 0 for m in moves), moves
@@ -297,7 +365,7 @@ def test_song_uploaded_and_played_with_the_fish_moving(bench: Bench, tmp_path: P
     bench.open("/body")
     bench.page.click("button:has-text('Pulse mouth')")
     assert "Pulsed the mouth motor." in bench.flash()
-    wait_for(lambda: any(m.part == "mouth" and m.value == 0.8 for m in bench.tank.timeline.moves(started)))
+    wait_until(lambda: any(m.part == "mouth" and m.value == 0.8 for m in bench.tank.timeline.moves(started)))
 
     bench.open("/songs")
     bench.page.once("dialog", lambda dialog: dialog.accept())  # "Delete web-tune?"
@@ -312,7 +380,7 @@ def test_body_tests_speaker_live_microphone_meter_and_button(bench: Bench) -> No
     mark = bench.tank.speaker.mark()
     bench.page.click("button:has-text('Speaker test')")
     assert "Playing a test tone." in bench.flash()
-    wait_for(lambda: bench.tank.speaker.first_sound_since(mark) is not None, what="the test tone")
+    wait_until(lambda: bench.tank.speaker.first_sound_since(mark) is not None, what="the test tone")
     bench.tank.wait_idle()
 
     # The page's CSP forbids eval, so the test reads the meter from here rather than with wait_for_function.
@@ -320,23 +388,23 @@ def test_body_tests_speaker_live_microphone_meter_and_button(bench: Bench) -> No
         text = bench.page.locator("#mic-reading").inner_text()
         return float(text) if re.fullmatch(r"[0-9.]+", text) else -1.0  # -1: no reading yet, or Billy busy
 
-    wait_for(lambda: 0 <= level() < 0.01, what="a quiet room's reading")
+    wait_until(lambda: 0 <= level() < 0.01, what="a quiet room's reading")
     rate = 16000
     tone = (np.sin(2 * np.pi * 440 * np.arange(4 * rate) / rate) * 16000).astype(np.int16)
     bench.tank.microphone.queue(wav_bytes(tone, rate))  # a whistle near the fish, four seconds long
-    wait_for(lambda: level() > 0.2, what="the meter rising")
+    wait_until(lambda: level() > 0.2, what="the meter rising")
     assert bench.page.locator("#mic-level").evaluate("meter => meter.value") > 0.2
     bench.shot("body")
-    wait_for(lambda: 0 <= level() < 0.01, what="the meter falling after the whistle")
+    wait_until(lambda: 0 <= level() < 0.01, what="the meter falling after the whistle")
 
     # The button, as the owner wiring it presses it: the page follows its pin live.
     button = bench.page.locator("#button")
     assert button.inner_text() == "released"
     pin = bench.tank.pin_factory.pin(bench.tank.billy.settings.button_pin)
     pin.drive_low()
-    wait_for(lambda: button.inner_text() == "pressed", what="the page showing the button pressed")
+    wait_until(lambda: button.inner_text() == "pressed", what="the page showing the button pressed")
     pin.drive_high()
-    wait_for(lambda: button.inner_text() == "released", what="the page showing the button released")
+    wait_until(lambda: button.inner_text() == "released", what="the page showing the button released")
     bench.tank.wait_idle()  # the press started a turn with nothing said: Billy answers it and is idle again
 
 

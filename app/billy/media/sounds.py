@@ -35,21 +35,27 @@ STAMP = "voice.json"
 LOG = logging.getLogger(__name__)
 
 
-def render_clips(voice_dir: Path, voice: str, out_dir: Path) -> list[str]:
-    """Render missing clips (all of them when the voice changed). Returns the names rendered."""
+def render_clips(voice_dir: Path, voice: str, out_dir: Path, again: bool = False) -> list[str]:
+    """Render the missing clips (all of them when the voice changed, or `again`); the names rendered.
+
+    Every clip is rendered before any is written, and each is replaced in one step: a voice that cannot be
+    loaded (UnknownVoiceError, naming the voices there are) leaves the clips there were.
+    """
     from billy.services.tts.engine import PiperEngine
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     stamp = out_dir / STAMP
-    same_voice = stamp.is_file() and json.loads(stamp.read_text()).get("voice") == voice
+    same_voice = stamp.is_file() and json.loads(stamp.read_text()).get("voice") == voice and not again
     wanted = [name for name in CLIPS if not (same_voice and (out_dir / f"{name}.wav").is_file())]
     if not wanted:
         return []
     engine = PiperEngine(voice_dir, voice)
     info = engine.load()
-    for name in wanted:
-        audio = b"".join(engine.synthesize([CLIPS[name]], voice))
-        (out_dir / f"{name}.wav").write_bytes(wav_bytes(audio, info.sample_rate))
+    rendered = {name: wav_bytes(b"".join(engine.synthesize([CLIPS[name]], voice)), info.sample_rate) for name in wanted}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, wav in rendered.items():
+        partial = out_dir / f".{name}.wav.part"
+        partial.write_bytes(wav)
+        partial.replace(out_dir / f"{name}.wav")
     stamp.write_text(json.dumps({"voice": voice}))
     return wanted
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-UNITS = ("billy", "billy-stt", "billy-tts", "billy-web")
+from billy.settings.schema import UNITS
+
 LEVELS = {"error": 3, "warning": 4, "info": 6, "debug": 7}
 POWER_VERBS = ("reboot", "poweroff")
 
@@ -65,6 +66,14 @@ class LogLine:
         return f"{self.time} {self.unit} {self.level}: {self.message}"
 
 
+def check_log_filter(unit: str, level: str) -> None:
+    """ValueError naming what is allowed, unless `unit` is one of Billy's (or empty) and `level` a known one."""
+    if unit and unit not in UNITS:
+        raise ValueError(f"not one of Billy's units: {unit!r:.60}; the units are {', '.join(UNITS)}")
+    if level and level not in LEVELS:
+        raise ValueError(f"unknown level {level!r:.60}: one of {', '.join(LEVELS)}")
+
+
 def journal_command(
     journal_dir: str, units: list[str], level: str, lines: int, follow: bool, after: str = "", since: float = 0
 ) -> list[str]:
@@ -80,12 +89,9 @@ def journal_command(
     if journal_dir:
         command.append(f"--directory={journal_dir}")
     for unit in units or UNITS:
-        if unit not in UNITS:
-            raise ValueError(f"not one of Billy's units: {unit!r}")
+        check_log_filter(unit, level)
         command.append(f"--unit={unit}.service")
     if level:
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
         command.append(f"--priority={LEVELS[level]}")
     if follow:
         command.append("--follow")

@@ -38,11 +38,15 @@ SAMPLES_PER_CHUNK = 1024
 class SttHandler(AsyncEventHandler):
     """Describe -> Info; Transcribe, AudioStart, AudioChunk..., AudioStop -> Transcript."""
 
-    def __init__(self, engine: WhisperEngine, *args, **kwargs) -> None:
+    def __init__(self, engine: WhisperEngine, max_seconds: float, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.engine = engine
         self.converter = AudioChunkConverter(rate=WHISPER_RATE, width=2, channels=1)
         self.audio = bytearray()
+        # As the HTTP API's STT_MAX_SECONDS: past it the audio is dropped (memory stays bounded) and the
+        # transcript request answered with an error.
+        self.max_bytes = int(max_seconds * WHISPER_RATE) * 2
+        self.too_long = False
         self.language: str | None = None
 
     async def handle_event(self, event: Event) -> bool:
@@ -52,13 +56,28 @@ class SttHandler(AsyncEventHandler):
             self.language = Transcribe.from_event(event).language or None
         elif AudioStart.is_type(event.type):
             self.audio.clear()
+            self.too_long = False
         elif AudioChunk.is_type(event.type):
-            self.audio.extend(self.converter.convert(AudioChunk.from_event(event)).audio)
+            self._take(self.converter.convert(AudioChunk.from_event(event)).audio)
         elif AudioStop.is_type(event.type):
             await self._transcribe()
         return True
 
+    def _take(self, audio: bytes) -> None:
+        if self.too_long or len(self.audio) + len(audio) > self.max_bytes:
+            if not self.too_long:
+                LOG.warning("wyoming: audio over %.0f s (STT_MAX_SECONDS): dropped", self.max_bytes / 2 / WHISPER_RATE)
+            self.too_long = True
+            self.audio.clear()
+            return
+        self.audio.extend(audio)
+
     async def _transcribe(self) -> None:
+        if self.too_long:
+            seconds = self.max_bytes / 2 / WHISPER_RATE
+            await self.write_event(Error(text=f"the audio is longer than {seconds:.0f} s", code="too_long").event())
+            self.too_long = False
+            return
         if not self.engine.loaded:
             await self.write_event(Error(text="the whisper model is still loading", code="loading").event())
             return
@@ -146,12 +165,13 @@ def tts_info(engine: PiperEngine) -> Info:
     return Info(tts=[program])
 
 
-def serve_in_background(handler_class, engine, host: str, port: int) -> threading.Thread:
-    """A Wyoming TCP server on its own event loop, in a daemon thread beside the HTTP server."""
+def serve_in_background(handler_class, engine, host: str, port: int, *options) -> threading.Thread:
+    """A Wyoming TCP server on its own event loop, in a daemon thread beside the HTTP server; `options` go to
+    each connection's handler after the engine (the STT handler's longest audio)."""
     server = AsyncServer.from_uri(f"tcp://{host}:{port}")
 
     def run() -> None:
-        asyncio.run(server.run(partial(handler_class, engine)))
+        asyncio.run(server.run(partial(handler_class, engine, *options)))
 
     thread = threading.Thread(target=run, name=f"wyoming-{port}", daemon=True)
     thread.start()
