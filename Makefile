@@ -6,8 +6,8 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 
-.PHONY: setup test test-python lint format demo bench bench-wake soak fuzz clean setup-ansible deploy check test-ansible \
-	image image-pigen image-test
+.PHONY: setup test test-python test-fast lint format settings-files demo bench bench-wake soak fuzz clean setup-ansible \
+	deploy check test-ansible image image-pigen image-test
 
 setup: $(VENV)/.setup-done
 
@@ -24,6 +24,10 @@ test: test-python test-ansible
 test-python: setup
 	$(PYTHON) -m pytest tests
 
+# The tests that start no speech service, broker or browser: under three minutes, for the edit-run loop.
+test-fast: setup
+	$(PYTHON) -m pytest -m "not services and not broker and not browser and not slow" tests
+
 lint: setup
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
@@ -32,6 +36,10 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format app tests
 	$(VENV)/bin/ruff check --fix app tests
+
+# The role's defaults, argument specs and unit map, billy.env.example and docs/SETTINGS.md, from the schema.
+settings-files: setup
+	$(PYTHON) -m billy.devtools.settings_files .
 
 # A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own.
 demo: setup

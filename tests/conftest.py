@@ -11,6 +11,33 @@ from billy.devtools.stack import ServiceProcess, fetch_default_models, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / ".cache" / "models"
+# What a test starts, by the fixtures it uses: `make test-fast` leaves these out (`-m "not services and ..."`).
+MARKERS = {
+    "services": "starts Billy's speech services or a language model (real models)",
+    "broker": "starts a mosquitto broker",
+    "browser": "drives Chromium",
+    "slow": "a short version of a long run (the benchmark, the image stage)",
+}
+STARTS = {
+    "services": {"stt_service", "tts_service", "speak", "sounds_dir", "tank_factory", "small_stt", "llama", "engine"},
+    "broker": {"broker"},
+    "browser": {"browser"},
+}
+SLOW_MODULES = {"test_bench", "test_image_stage", "test_soak"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker, fixtures in STARTS.items():
+            if fixtures & set(getattr(item, "fixturenames", ())):
+                item.add_marker(marker)
+        if item.module.__name__ in SLOW_MODULES:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +63,9 @@ def stt_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 def tts_service(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log = tmp_path_factory.mktemp("tts") / "tts.log"
     wyoming = free_port()
-    service = ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), "--wyoming-port", str(wyoming)], log)
+    # Piper's noise at zero: a text sounds the same on every run, so what whisper hears of it is the same too.
+    command = ["tts-server", "--voice-dir", str(models_dir), "--wyoming-port", str(wyoming), "--deterministic"]
+    service = ServiceProcess.billy(command, log)
     service.wyoming_uri = f"tcp://127.0.0.1:{wyoming}"
     yield service
     service.stop()
@@ -60,33 +89,19 @@ def llm() -> Iterator:
     server.close()
 
 
-RENDITIONS = 4
-
-
 @pytest.fixture(scope="session")
-def speak(tts_service, stt_service):
-    """Text to a spoken question (WAV), by the real TTS service; cached per text.
-
-    Piper's voice differs a little at each synthesis (its noise), and whisper tiny mishears some renditions
-    ("Turn on the kitchen light." came back as "on the kitchen light." in 1 of 12): the rendition kept is the
-    first of up to RENDITIONS that the real STT hears word for word, so a test hears Billy, not whisper's ear.
-    """
-    from billy.services.stt.client import SttClient
+def speak(tts_service):
+    """Text to a spoken question (WAV), by the real TTS service, the same every run (TTS_DETERMINISTIC)."""
     from billy.services.tts.client import TtsClient
 
     from billy_harness import TEST_TIMEOUT
-    from text_match import words
 
     tts = TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT)
-    stt = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT)
     cache: dict[str, bytes] = {}
 
     def say(text: str) -> bytes:
         if text not in cache:
-            for _ in range(RENDITIONS):
-                cache[text] = tts.speak_wav(text)
-                if words(stt.transcribe(cache[text])) == words(text):
-                    break
+            cache[text] = tts.speak_wav(text)
         return cache[text]
 
     return say

@@ -8,12 +8,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from waiting import wait_until
 
 
 def free_port() -> int:
@@ -72,16 +72,14 @@ class Mosquitto:
     def start(self, timeout: float = 60) -> None:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited with {self.process.returncode}: {self.log_path.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"mosquitto did not listen on {self.port} in {timeout} s")
+        wait_until(self._listening, f"mosquitto to listen on {self.port}", timeout, self.process, self.log_path)
+
+    def _listening(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -134,12 +132,7 @@ class Collector:
             return {m.topic: m.payload for m in self.messages}
 
     def wait_for(self, predicate, timeout: float = 60, what: str = "a message") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"waited {timeout} s for {what}")
+        wait_until(predicate, what, timeout)
 
     def publish(self, topic: str, payload: bytes | str, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)

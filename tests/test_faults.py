@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from waiting import wait_until
 
 from billy.audio.pcm import Pcm
 from billy.devtools.stack import ServiceProcess
@@ -19,15 +20,8 @@ NEXT = "How old are you?"
 LONG = " ".join(f"This is sentence number {n} of a long story about the sea." for n in range(1, 9))
 
 
-def _wait_for(predicate, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.01)
-
-
 def _wait_state(tank, state: str, timeout: float = 120) -> None:
-    _wait_for(lambda: tank.billy.state == state, f"{state} (states {tank.states[-8:]})", timeout)
+    wait_until(lambda: tank.billy.state == state, f"{state} (states {tank.states[-8:]})", timeout)
 
 
 def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_factory, llm, speak):
@@ -38,7 +32,7 @@ def test_button_while_speaking_stops_audio_and_motors_and_listens_again(tank_fac
     tank.press_button()
     _wait_state(tank, "speaking")
     mark = tank.speaker.mark()
-    _wait_for(lambda: any(b.loud for b in tank.speaker.played_since(mark)), "Billy to be heard")
+    wait_until(lambda: any(b.loud for b in tank.speaker.played_since(mark)), "Billy to be heard")
     tank.press_button()  # gpiozero calls the handler in this thread: the interrupt is set when it returns
     pressed = time.monotonic()
     _wait_state(tank, "listening")

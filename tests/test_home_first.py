@@ -9,13 +9,13 @@ from standins import HomeAssistantStandIn, Reply
 from text_match import contains_words
 
 TOKEN = "long-lived-token"
-COMMAND = "Turn on the kitchen light."
+COMMAND = "Switch on the kitchen light."
 DONE = "Turned on the kitchen light."
 
 
 @pytest.fixture
 def home():
-    server = HomeAssistantStandIn(token=TOKEN, intents={"turn on the kitchen light": DONE})
+    server = HomeAssistantStandIn(token=TOKEN, intents={"switch on the kitchen light": DONE})
     yield server
     server.close()
 
@@ -28,7 +28,7 @@ def test_a_home_command_handled_by_home_assistant_is_spoken_with_no_llm_request(
     tank = tank_factory(_env(home))
     turn = tank.ask(speak(COMMAND))
     assert [r["path"] for r in home.requests] == ["/api/conversation/process"]
-    assert contains_words(home.requests[0]["body"]["text"], "turn on the kitchen light")
+    assert contains_words(home.requests[0]["body"]["text"], "switch on the kitchen light")
     assert home.requests[0]["body"]["language"] == "en"
     assert turn.result.answered_by == "home assistant"
     assert turn.result.said == DONE

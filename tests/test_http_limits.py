@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
+from waiting import wait_until
 
 from billy.audio.pcm import wav_bytes
 from billy.devtools.stack import ServiceProcess
@@ -119,7 +120,7 @@ def test_tts_health_answers_while_a_long_wav_is_synthesised(tts_service):
                 e["event"] == "synthesis_started" for e in response.json()["events"]
             )
 
-        _wait(started, "the long WAV's synthesis to start")
+        wait_until(started, "the long WAV's synthesis to start")
         health = httpx.get(tts_service.url + "/api/health", timeout=TEST_TIMEOUT)
         answered_at = time.monotonic()
         assert health.status_code == 200
@@ -132,10 +133,3 @@ def test_tts_health_answers_while_a_long_wav_is_synthesised(tts_service):
     last_done = max(e["t"] for e in events if e["event"] == "synthesis_finished")
     assert answered_at < last_done
     assert TtsClient(tts_service.base_url, timeout=TEST_TIMEOUT).speak_wav("Still here.")
-
-
-def _wait(predicate, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.02)

@@ -159,7 +159,7 @@ def test_make_image_pigen_installs_the_stage_the_local_build_runs(tmp_path, coll
     # What the stage runs is there: the playbook, the roles, the app, the collections it connects with.
     payload = local / "files" / "billy"
     assert (payload / "ansible" / "site.yml").is_file() and (payload / "roles" / "billy_app").is_dir()
-    assert (payload / "app" / "billy" / "local_settings.py").is_file()
+    assert (payload / "app" / "billy" / "settings" / "local.py").is_file()
     assert (
         payload
         / "collections"

@@ -1,4 +1,4 @@
-"""Billy hands freed heap memory back after each piece of work (billy/memory.py): a heap left full of holes,
+"""Billy hands freed heap memory back after each piece of work (billy/appliance/memory.py): a heap left full of holes,
 as a turn's buffers freed among ones still alive leave it, shrinks once trimmed."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 FRAGMENT_THEN_TRIM = """
 from pathlib import Path
 
-from billy.memory import release_freed_memory
+from billy.appliance.memory import release_freed_memory
 
 
 def anon_kib():

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from waiting import wait_until
+
 from billy.devtools.stack import ServiceProcess
 
 from standins import Reply
@@ -37,14 +39,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def _wait(predicate, what: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert process.poll() is None, f"billy run exited with {process.returncode}: {log.read_text()[-3000:]}"
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}; log: {log.read_text()[-3000:]}"
-        time.sleep(0.05)
 
 
 def unit_environment() -> dict[str, str]:
@@ -89,13 +83,13 @@ def test_soak_every_question_answered_and_memory_flat(models_dir, sounds_dir, sp
     replies = spool / "outbox"
     started = time.monotonic()
     try:
-        _wait(lambda: "every service answers" in log.read_text(), "billy run to start", billy, log)
+        wait_until(lambda: "every service answers" in log.read_text(), "billy run to start", 180, billy, log)
         for turn in range(TURNS):
             question = QUESTIONS[turn % len(QUESTIONS)]
             incoming = spool / "inbox" / f"{turn:05d}.part"
             incoming.write_bytes(spoken[question])
             incoming.rename(incoming.with_suffix(".wav"))  # whole files only: Billy takes *.wav
-            _wait(lambda: any(replies.glob("*.json")), f"the reply to turn {turn}", billy, log)
+            wait_until(lambda: any(replies.glob("*.json")), f"the reply to turn {turn}", 180, billy, log)
             (reply_path,) = replies.glob("*.json")  # one question, one reply
             reply = json.loads(reply_path.read_text())
             assert words(reply["heard"]) == words(question) and reply["said"] == ANSWER, (turn, reply)

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from waiting import wait_until
 
 from billy.audio.file_device import FileMicrophone
 from billy.audio.pcm import Pcm, read_wav, wav_bytes
@@ -25,13 +26,6 @@ from text_match import contains_words, words
 
 BEFORE, AFTER = "What is the capital of", "France?"
 ANSWER = "Paris is the capital of France."
-
-
-def _wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.02)
 
 
 def _whole_question(heard: str) -> bool:
@@ -108,13 +102,13 @@ def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_facto
     mark = tank.speaker.mark()
     tank.microphone.queue(halves[0])
     tank.press_button()
-    _wait_for(lambda: llm.requests, "the model started on the first half during the silence")
+    wait_until(lambda: llm.requests, "the model started on the first half during the silence")
     drafting_seen_at = time.monotonic()
     assert words(llm.requests[0]["body"]["messages"][-1]["content"]) == words(BEFORE)
     assert tank.billy.state == "listening", "a draft changed Billy's state"
     tank.microphone.queue(halves[1])  # the user goes on
     turn = tank.wait_turn(0)
-    _wait_for(lambda: llm.requests[0] in llm.hung_up, "the first draft's stream was closed")
+    wait_until(lambda: llm.requests[0] in llm.hung_up, "the first draft's stream was closed")
     assert turn.utterance.resumed == 1
     assert _whole_question(turn.result.heard), turn.result.heard
     assert _whole_question(llm.requests[1]["body"]["messages"][-1]["content"])

@@ -41,7 +41,7 @@ from billy.media.sounds import render_clips
 from billy.models import defaults
 from billy.services.llm.client import TextDelta
 from billy.services.tts.client import TtsClient
-from billy.settings.settings import load_settings
+from billy.settings.read import load_settings
 
 QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do you like to eat?")
 # Questions with a pause mid-sentence: (before the pause, after it). A good end of turn waits for the rest.
@@ -106,7 +106,7 @@ def run_bench(
     logs = out.parent / "bench-logs"
     with (
         tempfile.TemporaryDirectory() as state,
-        local_stack(models_dir, logs) as stack,
+        local_stack(models_dir, logs, deterministic=True) as stack,  # the same questions on every run
         _piper_on_every_core(models_dir, logs) as sequential_tts,
     ):
         render_clips(models_dir, defaults.VOICE, Path(state) / "sounds")

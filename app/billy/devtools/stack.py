@@ -132,21 +132,25 @@ class Stack:
         }
 
 
-def tts_service(models_dir: Path, log_path: Path, threads: int | None = None) -> ServiceProcess:
-    """The TTS service on the voices in `models_dir`; `threads` for piper, else TTS_THREADS."""
+def tts_service(
+    models_dir: Path, log_path: Path, threads: int | None = None, deterministic: bool = False
+) -> ServiceProcess:
+    """The TTS service on the voices in `models_dir`; `threads` for piper, else TTS_THREADS; `deterministic`:
+    a text sounds the same every time (TTS_DETERMINISTIC), as questions rendered for a benchmark should."""
     extra = [] if threads is None else ["--threads", str(threads)]
+    extra += ["--deterministic"] if deterministic else []
     return ServiceProcess.billy(["tts-server", "--voice-dir", str(models_dir), *extra], log_path)
 
 
 @contextlib.contextmanager
-def local_stack(models_dir: Path, logs: Path) -> Iterator[Stack]:
+def local_stack(models_dir: Path, logs: Path, deterministic: bool = False) -> Iterator[Stack]:
     fetch_default_models(models_dir)
     started: list[ServiceProcess] = []
     try:
         stt_model = models_dir / defaults.STT_MODEL
         stt = ServiceProcess.billy(["stt-server", "--model-dir", str(stt_model)], logs / "stt.log")
         started.append(stt)
-        tts = tts_service(models_dir, logs / "tts.log")
+        tts = tts_service(models_dir, logs / "tts.log", deterministic=deterministic)
         started.append(tts)
         model = ollama_model()
         if model:

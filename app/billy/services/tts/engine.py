@@ -33,10 +33,15 @@ class VoiceInfo:
 
 
 class PiperEngine:
-    def __init__(self, voice_dir: Path, default_voice: str, threads: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self, voice_dir: Path, default_voice: str, threads: int = DEFAULT_THREADS, deterministic: bool = False
+    ) -> None:
         self.voice_dir = voice_dir
         self.default_voice = default_voice
         self.threads = threads
+        # Piper adds noise to each rendering (the voice's noise_scale and noise_w), so a sentence never sounds
+        # quite the same twice; at zero it always does, which tests want (TTS_DETERMINISTIC).
+        self.noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
         self._loaded: dict[str, object] = {}
         self._voices: dict[str, VoiceInfo] | None = None
         self._lock = threading.Lock()
@@ -97,7 +102,7 @@ class PiperEngine:
 
         info = self.load(voice)
         piper_voice = self._loaded[info.name]
-        config = SynthesisConfig(length_scale=1.0 / speed)
+        config = SynthesisConfig(length_scale=1.0 / speed, **self.noise)
         pause = b"\0\0" * int(info.sample_rate * PAUSE_BETWEEN_SENTENCES_S)
         for index, sentence in enumerate(sentences):
             on_event("synthesis_started", index)
