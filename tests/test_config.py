@@ -51,3 +51,8 @@ def test_cli_stops_on_a_bad_setting_with_the_message():
     env = {**os.environ, "BILLY_MODEL": "trout"}
     run = subprocess.run([sys.executable, "-m", "billy", "doctor"], capture_output=True, text=True, env=env)
     assert run.returncode == 2 and "BILLY_MODEL='trout'" in run.stderr
+
+
+def test_an_api_base_drops_its_slash_but_the_web_page_s_address_keeps_it():
+    settings = load_settings({"HA_HOST": "http://ha.lan:8123/", "BILLY_WEB_URL": "http://billy.local:8080/"})
+    assert settings.ha_host == "http://ha.lan:8123" and settings.billy_web_url == "http://billy.local:8080/"

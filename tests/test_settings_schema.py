@@ -133,3 +133,13 @@ def test_the_web_may_choose_only_what_it_offers(tmp_path):
         settings_form.save(config_dir, {"WAKE_WORD_MODEL": "/tmp/evil.tflite"})
     settings_form.save(config_dir, {"WAKE_WORD_MODEL": "hey_jarvis"})
     assert local.read_overrides(config_dir) == {"WAKE_WORD_MODEL": "hey_jarvis"}
+
+
+def test_a_form_sent_back_as_shown_changes_nothing(tmp_path):
+    config_dir = _config_dir(tmp_path)
+    (config_dir / "billy.env").write_text('MQTT_TLS="1"\nBILLY_VOLUME="80"\nMIC_TIMEOUT_SECONDS="5.0"\n')
+    fields = [field for group in settings_form.grouped(config_dir).values() for field in group if field.editable]
+    # As the browser sends it back: a flag's dropdown says "true" where the file says "1".
+    form = {field.setting.name: "true" if field.flag and field.value == "1" else field.value for field in fields}
+    assert settings_form.save(config_dir, {**form, "MIC_TIMEOUT_SECONDS": "5"}).changed == []
+    assert not (config_dir / "local.env").exists()

@@ -11,7 +11,7 @@ from billy.persona.persona import Persona
 class Conversation:
     def __init__(self, persona: Persona, max_turns: int = 8, short_prompt: bool = False) -> None:
         self.persona = persona
-        self.short_prompt = short_prompt  # a small model's profile (billy.llm.profile)
+        self.short_prompt = short_prompt  # a small model's profile (billy.services.llm.profile)
         self._turns: deque[list[dict]] = deque(maxlen=max_turns)
 
     def messages_for(self, user_text: str, language: str = "") -> list[dict]:

@@ -99,9 +99,10 @@ class Pipeline:
         self.on_song: Callable[[str], None] = lambda name: None  # the song's folder name, as it starts
         self.language = language
         # Steps tried before the LLM, in order: the first that returns words answers the turn (spoken at once,
-        # no LLM request). See billy.turn_steps.
+        # no LLM request). See billy.conversation.steps.
         self.before_llm: list[TurnStep] = []
-        self.max_sentences = 0  # a small model's reply ends after this many sentences (billy.llm.profile); 0: never
+        # A small model's reply ends after this many sentences (billy.services.llm.profile); 0: never.
+        self.max_sentences = 0
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 

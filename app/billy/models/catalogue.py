@@ -41,7 +41,7 @@ class ModelEntry:
     description: str
     files: dict[str, str | None]  # name -> SHA-256, or None: pinned at the first fetch (see above)
     sources: tuple[Source, ...]
-    chat: dict[str, Any]  # for an LLM: how to talk to it (billy.llm.profile); empty for other models
+    chat: dict[str, Any]  # for an LLM: how to talk to it (billy.services.llm.profile); empty for other models
 
 
 def load_catalogue() -> dict[str, ModelEntry]:

@@ -148,7 +148,7 @@ class Persona:
         partial.replace(self.path)
 
     def system_prompt(self, short: bool = False) -> str:
-        """The whole persona, or (`short`, for a small model: billy.llm.profile) its instructions and strongest
+        """The whole persona, or (`short`, for a small model: billy.services.llm.profile) its instructions and strongest
         traits only: no backstory, no tool rules (such a model is offered no tools)."""
         with self._lock:
             meta = dict(self._parser["META"])

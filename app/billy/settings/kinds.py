@@ -182,8 +182,12 @@ class Whole(Decimal):
 
 @dataclass(frozen=True)
 class Url(Kind):
+    """An http(s) address; `base`: an API's base, whose trailing slash is dropped (paths are added to it)."""
+
+    base: bool = True
+
     def parse(self, name: str, text: str) -> str:
-        value = text.rstrip("/")
+        value = text.rstrip("/") if self.base else text
         if value and (not value.startswith(("http://", "https://")) or " " in value):
             raise self.refuse(name, text)
         return value

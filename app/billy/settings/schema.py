@@ -249,7 +249,7 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("HA_CONVERSATION", Choice(("first", "llm", "off")), "first", HOME, "Home Assistant first",
             "first: Home Assistant's own commands are tried before the language model; llm: only through the "
             "model's tool; off: no Home Assistant", (RUNTIME,), OWNER),
-    Setting("BILLY_WEB_URL", Url(), "http://billy.local/", HOME, "Web page address",
+    Setting("BILLY_WEB_URL", Url(base=False), "http://billy.local/", HOME, "Web page address",
             "The address Home Assistant's \"Visit\" link on Billy's device opens", (RUNTIME,), OWNER,
             role_default="http://{{ billy_os_mdns_name | default('billy') }}.local{{ '' if billy_app_web_port | "
             "int == 80 else ':' ~ billy_app_web_port }}/"),

@@ -115,9 +115,19 @@ def _changes(form: Mapping[str, str], values: Mapping[str, str], local: Mapping[
                 changes[name] = None  # back to the inventory's value
         elif setting.secret and raw == "":
             continue  # an empty secret box keeps the secret
-        elif name not in changes and raw != values.get(name, setting.default):
+        elif name not in changes and not _same(setting, raw, values.get(name, setting.default)):
             changes[name] = raw
     return changes
+
+
+def _same(setting: Setting, raw: str, current: str) -> bool:
+    """The form sends every field: one that means what is in force (`true` for `1`) changes nothing."""
+    if raw == current:
+        return True
+    try:
+        return setting.read(raw) == setting.read(current)
+    except ConfigError:
+        return False
 
 
 def _refusals(changes: Mapping[str, str | None], form: Mapping[str, str], values: Mapping[str, str]) -> list[str]:

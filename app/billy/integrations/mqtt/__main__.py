@@ -49,10 +49,10 @@ def main() -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"billy.mqtt: {error}", file=sys.stderr)
+        print(f"billy.integrations.mqtt: {error}", file=sys.stderr)
         return 2
     if not settings.mqtt_host:
-        print("billy.mqtt: MQTT_HOST is empty: set it to the broker's address", file=sys.stderr)
+        print("billy.integrations.mqtt: MQTT_HOST is empty: set it to the broker's address", file=sys.stderr)
         return 2
     handlers = PrintingHandlers()
     link = MqttLink(settings, handlers, lambda: handlers.traits, lambda: handlers.volume, lambda: handlers.mic_muted)
