@@ -1,7 +1,8 @@
 """`billy import DIR`: move an owner's original Billy B-Assistant (or local-models fork) install in.
 
 From the install folder it takes `.env` (into `/etc/billy/local.env`, the local overrides every Billy unit
-reads after its own file, so Ansible never overwrites them), `persona.ini`, `personas/<name>/`, songs
+reads after its own file, so Ansible never overwrites them), `persona.ini`, `personas/<name>/`, the user
+profiles with their memories (`profiles/<name>.ini`), songs
 (`custom_songs/<name>/` and `sounds/songs/<name>/`) and wake-up clips (`sounds/wake-up/*.wav` and
 `custom/<i>.wav`) into Billy's state folder. Everything is checked first: a setting with the app's own parser,
 a persona by reading it, a song and a clip by decoding their WAVs. It prints what it took, what it converted
@@ -15,6 +16,7 @@ are left to the inventory.
 
 from __future__ import annotations
 
+import configparser
 import grp
 import os
 import pwd
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from billy.audio.pcm import AudioFormatError, read_wav
+from billy.persona.people import PeopleError, profile_name
 from billy.persona.persona import DEFAULT_PERSONA, Persona, PersonaError
 from billy.settings import local as local_settings
 from billy.settings import original as original_settings
@@ -77,6 +80,9 @@ class Importer:
             for folder in sorted(songs.iterdir()) if songs.is_dir() else []:
                 if folder.is_dir():
                     self._song(folder, self.state_dir / target / folder.name, f"{origin}/{folder.name}")
+        profiles = self.source / "profiles"
+        for profile in sorted(profiles.glob("*.ini")) if profiles.is_dir() else []:
+            self._profile(profile)
         wake = self.source / "sounds" / "wake-up"
         for sub in ("", "custom"):
             for clip in sorted((wake / sub).glob("*.wav")) if (wake / sub).is_dir() else []:
@@ -146,6 +152,17 @@ class Importer:
         wakeup = folder / "wakeup"
         for clip in sorted(wakeup.glob("*.wav")) if wakeup.is_dir() else []:
             self._clip(clip, self.state_dir / "personas" / folder.name / "wakeup" / clip.name)
+
+    def _profile(self, path: Path) -> None:
+        """A user profile with its memories (persona/people.py reads the original's format as it is)."""
+        label = f"profiles/{path.name}"
+        try:
+            profile_name(path.stem)
+            configparser.ConfigParser(interpolation=None).read_string(path.read_text(encoding="utf-8"))
+        except (PeopleError, configparser.Error, UnicodeDecodeError) as error:
+            self.report.left.append(f"{label}: {error}")
+            return
+        self._copy(path, self.state_dir / "profiles" / path.name.lower(), label)
 
     def _song(self, folder: Path, target: Path, label: str) -> None:
         if not (folder / "full.wav").is_file():

@@ -25,7 +25,6 @@ DEFAULT_TTS_VOICE = "en_US-joe-medium"
 UNUSED = {
     "DEBUG_MODE_INCLUDE_DELTA": "there are no Realtime API deltas to print",
     "TURN_EAGERNESS": "the end of a turn is found by local voice activity detection (END_OF_SPEECH_MS)",
-    "FOLLOW_UP_RETRY_LIMIT": "a session listens until MIC_TIMEOUT_SECONDS pass in silence",
     "HEAD_RETRACT_DELAY_SECONDS": "the head comes back when Billy stops talking",
     "MOUTH_ARTICULATION": "the mouth follows the loudness of the sound played",
     "MIC_GAIN": "set the capture level with alsamixer",
@@ -35,7 +34,6 @@ UNUSED = {
     "FLAP_ON_BOOT": "no flap at boot",
     "MOCKFISH": "use BILLY_GPIO=mock",
     "WIFI_COUNTRY": "set Wi-Fi with Raspberry Pi Imager or the image's first-boot file",
-    "DEFAULT_USER": "user profiles are not kept",
     "REALTIME_AI_PROVIDER": "no Realtime API: each stage has a local engine and an optional OpenAI fallback",
     "XAI_API_KEY": "xAI is not a supported fallback",
     "XAI_MODEL": "xAI is not a supported fallback",

@@ -180,6 +180,9 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("RUN_MODE", Choice(("normal", "dory")), "normal", LISTENING, "Conversation",
             "normal: Billy listens again after each answer; dory: one answer, then the conversation ends",
             (RUNTIME,), OWNER),
+    Setting("FOLLOW_UP_RETRY_LIMIT", Whole(0, 10), "1", LISTENING, "Waiting for an answer",
+            "When Billy asked you something, how many more silences he waits through for your answer",
+            (RUNTIME,), OWNER),
     # -- wake word -----------------------------------------------------------------------------------------------
     Setting("WAKE_WORD_ENABLED", Flag(), "false", WAKE, "Wake word",
             "Listen all the time for the wake word, which works like pressing the button", (RUNTIME,), OWNER,
@@ -215,6 +218,12 @@ SCHEMA: tuple[Setting, ...] = (
             "The most tokens (about words) the model may write in one answer", (RUNTIME,), OWNER),
     Setting("BILLY_HISTORY_TURNS", Whole(0, 100), "8", VOICE, "Turns remembered",
             "How many earlier questions and answers of the conversation the model sees", (RUNTIME,), OWNER),
+    Setting("BILLY_INTENTS", Flag(), "true", VOICE, "Billy's own skills",
+            "The time, timers, songs, volume and memories answered by Billy himself, before Home Assistant and "
+            "the model", (RUNTIME,), OWNER),
+    Setting("DEFAULT_USER", Name(), "guest", VOICE, "Who is talking",
+            "Whom Billy talks with until someone says who they are (\"I'm Sam\"); their memories go with them",
+            (RUNTIME,), OWNER),
     # -- Home Assistant and MQTT ---------------------------------------------------------------------------------
     Setting("MQTT_HOST", Host(), "", HOME, "MQTT broker",
             "Your broker's address, usually Home Assistant's (homeassistant.local); empty: MQTT off",
