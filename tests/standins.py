@@ -176,7 +176,9 @@ class _LlmHandler(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             self._send(_chunk(standin.model, {"role": "assistant", "content": ""}))
-            for index, word in enumerate(reply.text.split(" ") if reply.text else []):
+            words = reply.text.split(" ") if reply.text else []
+            limit = body.get("max_tokens") or len(words)  # a word a token, as a real server counts them
+            for index, word in enumerate(words[:limit]):
                 time.sleep(reply.word_delay)
                 self._send(_chunk(standin.model, {"content": word if index == 0 else " " + word}))
             for index, (name, arguments) in enumerate(reply.tool_calls):
@@ -189,7 +191,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
                     self._send(
                         _chunk(standin.model, {"tool_calls": [{"index": index, "function": {"arguments": part}}]})
                     )
-            finish = "tool_calls" if reply.tool_calls else "stop"
+            finish = "length" if len(words) > limit else "tool_calls" if reply.tool_calls else "stop"
             self._send(_chunk(standin.model, {}, finish))
             self._send(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
@@ -210,16 +212,23 @@ class HomeAssistantStandIn(StandIn):
     is `action_done`, anything else the `error` response with code `no_intent_match`.
     """
 
-    def __init__(self, token: str, speech: str = "", intents: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, token: str, speech: str = "", intents: dict[str, str] | None = None, entities: list[str] | None = None
+    ) -> None:
         self.token = token
         self.speech = speech
         self.intents = None if intents is None else {_sentence(key): value for key, value in intents.items()}
+        self.entities = entities or []  # friendly names, as `GET /api/states` lists them
         super().__init__(_HaHandler)
 
     def answer(self, text: str, language: str) -> dict:
         if self.intents is None or _sentence(text) in self.intents:
             speech = self.speech if self.intents is None else self.intents[_sentence(text)]
             response_type, data = "action_done", {"targets": [], "success": [], "failed": []}
+        elif _sentence(text).startswith(("turn on ", "turn off ", "switch on ", "switch off ")):
+            # A home command whose device it does not know: Home Assistant's own words for that.
+            speech, response_type = "Sorry, I am not aware of any device called that", "error"
+            data = {"code": "no_valid_targets"}
         else:
             speech, response_type, data = "Sorry, I couldn't understand that", "error", {"code": "no_intent_match"}
         return {
@@ -248,7 +257,13 @@ class _HaHandler(BaseHTTPRequestHandler):
         standin.requests.append({"path": self.path, "body": None, "headers": dict(self.headers)})
         authorised = self.headers.get("Authorization") == f"Bearer {standin.token}"
         status, answer = (200, {"message": "API running."}) if authorised else (401, {"message": "Unauthorized"})
-        if self.path != "/api/":
+        if self.path == "/api/states" and authorised:
+            answer = [
+                {"entity_id": f"light.{_sentence(name).replace(' ', '_')}", "state": "off",
+                 "attributes": {"friendly_name": name}}
+                for name in standin.entities
+            ]  # fmt: skip
+        elif self.path != "/api/":
             status, answer = 404, {"message": "Not found"}
         data = json.dumps(answer).encode()
         self.send_response(status)

@@ -11,7 +11,7 @@ from billy_harness import TEST_TIMEOUT
 from standins import Reply
 from text_match import contains_words, words
 
-QUESTION = "What is your name?"
+QUESTION = "What do you like to eat?"
 ANSWER = "My name is Billy. I live on the kitchen wall and I sing old songs."
 
 
@@ -58,6 +58,9 @@ def test_closed_loop_spoken_question_gets_the_scripted_spoken_answer(tank_factor
         "play_song",
         "switch_persona",
         "smart_home_command",
+        "conversation_state",
+        "identify_user",
+        "store_memory",
     }
     assert "humor" in request["messages"][0]["content"] and words(request["messages"][-1]["content"]) == words(QUESTION)
 
@@ -101,3 +104,20 @@ def test_session_goes_on_until_silence_then_idles(tank_factory, llm, speak):
     assert len(llm.requests[1]["body"]["messages"]) == 4  # system, first question, first answer, second question
     assert tank.ask(speak(QUESTION)).result.said == "New session."
     assert len(llm.requests[2]["body"]["messages"]) == 2  # the history belongs to the session
+
+
+RIVER = "Fish swim all day in the river."
+STONE = "Then they rest under a big stone near the shore where nobody finds them at all."
+
+
+def test_a_reply_past_its_token_budget_ends_with_a_whole_sentence(tank_factory, llm, speak):
+    # LLM_MAX_TOKENS=16: the 16th word falls inside the second sentence, which is finished and is the last.
+    llm.then(Reply(f"{RIVER} {STONE} And then some more.", word_delay=0.01))
+    # The server's own limit (the budget and a little more) cuts this one off mid-sentence: that part is unsaid.
+    rambling = " ".join(["and the water goes on"] * 14)
+    llm.then(Reply(f"{RIVER} Then the river {rambling} forever.", word_delay=0.01))
+    tank = tank_factory({"LLM_MAX_TOKENS": "16"})
+    assert tank.ask(speak(QUESTION)).result.said == f"{RIVER} {STONE}"
+    cut = tank.ask(speak("And then?"))
+    assert cut.result.said == RIVER and not cut.result.failed_stage
+    assert llm.requests[0]["body"]["max_tokens"] == 16 + 48

@@ -15,7 +15,7 @@ from billy.devtools.stack import ServiceProcess
 from standins import Reply
 from text_match import words
 
-QUESTION = "What is your name?"
+QUESTION = "What do you like to eat?"
 NEXT = "How old are you?"
 LONG = " ".join(f"This is sentence number {n} of a long story about the sea." for n in range(1, 9))
 

@@ -14,7 +14,7 @@ from standins import OpenAiStandIn, Reply
 from text_match import words
 
 KEY = "sk-test-billy"
-QUESTION = "What is your name?"
+QUESTION = "What do you like to eat?"
 
 
 @pytest.fixture

@@ -57,13 +57,13 @@ def _pirate(state):
 def test_switch_persona_by_voice_changes_the_prompt_and_is_remembered(tank_factory, llm, speak, tmp_path):
     state = tmp_path / "billy-state"
     _pirate(state)
-    switch = Reply(tool_calls=[("switch_persona", json.dumps({"persona": "Captain Billy"}))], when="please")
-    llm.then(switch, Reply("Arr.", when="who are you"))
-    who = speak("Who are you?")  # made before the session: it must not outlast its 2 s of no speech
+    switch = Reply(tool_calls=[("switch_persona", json.dumps({"persona": "Captain Billy"}))], when="pirate")
+    llm.then(switch, Reply("Arr.", when="yourself"))
+    who = speak("Tell me about yourself.")  # made before the session: it must not outlast its 2 s of no speech
     tank = tank_factory(state_dir=state)
     schemas = {tool["function"]["name"]: tool for tool in llm_tools(tank)}
     assert "default, pirate" in schemas["switch_persona"]["function"]["description"]
-    turn = tank.ask(speak("Be the pirate, please."))
+    turn = tank.ask(speak("Talk like the pirate."))
     assert turn.result.said.startswith("Okay. I'm Captain Billy now.")
     assert (state / "persona-current").read_text().strip() == "pirate"
     tank.microphone.queue(who)
@@ -72,6 +72,15 @@ def test_switch_persona_by_voice_changes_the_prompt_and_is_remembered(tank_facto
     # A restarted Billy is still the pirate.
     assert PersonaLibrary(state).persona.name == "pirate"
     assert PersonaLibrary(state).persona.traits["honesty"] == 100
+
+
+def test_switch_persona_by_billys_own_intent_needs_no_model(tmp_path, tank_factory, llm, speak):
+    state = tmp_path / "billy-state"
+    _pirate(state)
+    tank = tank_factory(state_dir=state)
+    turn = tank.ask(speak("Be the pirate, please."))
+    assert turn.result.answered_by == "billy" and "I'm Captain Billy now." in turn.result.said
+    assert llm.requests == [] and (state / "persona-current").read_text().strip() == "pirate"
 
 
 def llm_tools(tank) -> list[dict]:

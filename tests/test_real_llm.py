@@ -16,7 +16,7 @@ import pytest
 
 from billy.devtools.stack import GGUF_ALIAS, ServiceProcess, start_llama_server
 
-QUESTION = "What is your name?"
+QUESTION = "What do you like to eat?"
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ OUT = os.environ.get("SOAK_OUT", "")
 WARM_UP_TURNS = max(1, TURNS // 10)
 MAX_GROWTH = 0.05
 UNITS = Path(__file__).parent.parent / "roles" / "billy_app" / "templates"
-QUESTIONS = ("What is your name?", "Where do you live?", "How old are you?")
+QUESTIONS = ("What do you like to eat?", "Where do you live?", "How old are you?")
 ANSWER = "I am Billy the fish."
 
 

@@ -69,7 +69,7 @@ def test_play_song_moves_the_tail_on_the_drum_hits(tank_factory, llm, speak):
     llm.then(Reply(tool_calls=[("play_song", json.dumps({"song": "take me to the river"}))]))
     tank = tank_factory()
     _make_song(tank.state_dir / "songs" / "river")
-    turn = tank.ask(speak("Sing me a song."))
+    turn = tank.ask(speak("Could you play some music for me?"))
     assert not turn.result.failed_stage and "playing_song" in tank.states
     song_blocks = [b for b in tank.speaker.played_since() if b.rate == SONG_RATE]
     assert sum(len(b.samples) for b in song_blocks) / SONG_RATE > 3.4
@@ -103,7 +103,7 @@ def test_play_song_moves_the_tail_on_the_drum_hits(tank_factory, llm, speak):
 def test_an_unknown_song_is_answered_not_crashed_on(tank_factory, llm, speak):
     llm.then(Reply(tool_calls=[("play_song", json.dumps({"song": "bohemian rhapsody"}))]))
     tank = tank_factory()
-    turn = tank.ask(speak("Sing me a song."))
+    turn = tank.ask(speak("Could you play some music for me?"))
     assert "I don't know a song called bohemian rhapsody" in turn.result.said
     assert not turn.result.failed_stage
 

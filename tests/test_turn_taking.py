@@ -115,7 +115,7 @@ def test_work_started_in_the_silence_is_dropped_when_the_user_goes_on(tank_facto
 def test_the_engine_is_warmed_with_the_turns_own_prompt_prefix(tank_factory, llm, speak):
     llm.then(Reply(ANSWER))
     tank = tank_factory()
-    turn = tank.ask(speak("What is your name?"))
+    turn = tank.ask(speak("Where do you live?"))
     assert turn.result.said == ANSWER
     warm, asked = llm.warm_ups[0], llm.requests[0]["body"]
     assert warm["messages"][0] == asked["messages"][0], "the system prompt changed between warm-up and turn"

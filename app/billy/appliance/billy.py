@@ -10,10 +10,8 @@ and never over Billy's own voice; what each does in its turn is in appliance/per
 from __future__ import annotations
 
 import logging
-import shlex
-import subprocess
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -33,6 +31,8 @@ from billy.persona.library import PersonaLibrary
 from billy.settings.read import Settings
 
 RECENT_TURNS = 10  # what the status (the web page's dashboard) shows
+# Who answered a turn, as the dashboard counts them: Billy's own intents, Home Assistant, or the model.
+ANSWERED_BY = {"billy": "Billy himself", "home assistant": "Home Assistant", "": "the model"}
 MIC_LEVEL_SECONDS = 0.5
 MIC_LEVEL_CHUNKS = 10  # read in short pieces, so a press during a reading shares the microphone for 50 ms at most
 LOG = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ class NullReporter:
     def publish_said(self, text: str) -> None: ...
 
     def publish_song_last(self, name: str) -> None: ...
+
+    def publish_timers(self, timers: list) -> None: ...
+
+    def publish_timer_rang(self, name: str) -> None: ...
 
 
 class Billy:
@@ -91,6 +95,9 @@ class Billy:
         self.end_session = threading.Event()
         self.work = WorkQueue()
         self.link = None  # the MqttLink, attached by the wiring
+        self.people = None  # who talks with Billy and what he remembers (persona/people.py), from the wiring
+        self.timers = None  # his kitchen timers (intents/timers.py), from the wiring
+        self.answered_by: Counter[str] = Counter()  # who answered the turns since start: the dashboard's
         self.button = None  # the gpiozero Button, once wired: its state is part of the status
         self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
         self._mic_level_lock = threading.Lock()  # one reading at a time: the web page's meter may be open twice
@@ -150,25 +157,6 @@ class Billy:
                 pieces.append(self.microphone.read(chunk))
         return round(float(loudness(np.concatenate(pieces))), 4)
 
-    def status(self) -> dict:
-        return {
-            "state": self.state,
-            "volume": self.volume,
-            "mic_muted": self.mic_muted,
-            "button_pressed": bool(self.button.is_pressed) if self.button is not None else None,
-            "model": self.settings.billy_model,
-            "persona": self.persona.name,
-            "turns": [turn.summary() for turn in self.recent_turns],
-        }
-
-    def run_command(self, name: str, command: str) -> None:
-        """Shutdown, reboot, restart: the command the settings name for it (BILLY_*_COMMAND)."""
-        LOG.warning("%s requested: running %s", name, command)
-        self.stop_talking()
-        process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
-        # Not waited for here (a restart stops this very process), but reaped so it leaves no zombie.
-        threading.Thread(target=process.wait, daemon=True).start()
-
     def set_trait(self, name: str, value: int) -> None:
         """Like a spoken change: in memory now, in persona.ini only if ALLOW_UPDATE_PERSONALITY_INI."""
         self.persona.set_traits({name: value}, persist=self.settings.allow_update_personality_ini)
@@ -178,6 +166,16 @@ class Billy:
 
     def set_mic_muted(self, muted: bool) -> None:
         self.mic_muted = muted
+
+    @property
+    def user(self) -> str:
+        """Who is talking (persona/people.py): whoever last said who they are, else DEFAULT_USER."""
+        return self.people.current() if self.people is not None else self.settings.default_user
+
+    @user.setter
+    def user(self, name: str) -> None:
+        if self.people is not None:
+            self.people.set_current(name)
 
     # -- what he reports ------------------------------------------------------------------------------
 
@@ -197,6 +195,9 @@ class Billy:
         LOG.info("turn: heard %r, said %r, first sound %s", result.heard, result.said, _seconds(turn.first_sound_s))
         self.reporter.publish_heard(result.heard)
         self.reporter.publish_said(result.said)
+        self.answered_by[ANSWERED_BY.get(result.answered_by, result.answered_by)] += 1
+        if self.user != self.settings.default_user:
+            self.user = self.user  # they are still talking: keep them the one who is
         self.recent_turns.append(turn)
         for observer in self.turn_observers:
             observer(turn)
@@ -213,6 +214,7 @@ class Billy:
                 continue
             name, arguments = item
             self.work.busy.set()
+            self.work.playing = name
             try:
                 self.operations[name].play(self, **arguments)
             except Exception:  # the loop must survive anything one turn does
@@ -220,6 +222,7 @@ class Billy:
                 self.set_state("error")
                 self.fish.stop_all()
             finally:
+                self.work.playing = None
                 self.work.busy.clear()
                 self.set_state("idle")
                 release_freed_memory()  # months of turns: what they freed goes back to the system
@@ -240,6 +243,8 @@ class Billy:
     def close(self) -> None:
         """The orderly end: stop the loop, say offline on MQTT, release the button, switch the motors off."""
         self.stop()
+        if self.timers is not None:
+            self.timers.close()
         if self.link is not None:
             self.link.stop()
         if self.button is not None:

@@ -13,11 +13,16 @@ loop does when its turn comes (a message spoken, a song sung), so nothing is eve
 
 from __future__ import annotations
 
+import logging
+import shlex
+import subprocess
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from billy.appliance import performances
+from billy.appliance.status import status_of
 from billy.integrations.mqtt import commands
 from billy.integrations.mqtt.commands import InvalidPayload
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from billy.appliance.billy import Billy
 
 Arguments = dict[str, Any]
+LOG = logging.getLogger(__name__)
 
 
 class OperationRefused(ValueError):
@@ -57,6 +63,7 @@ def _say_fields(fields: Mapping[str, Any]) -> Arguments:
         "text": _text(fields, "text", "the text"),
         "literal": _flag(fields, "literal", True),
         "interactive": _flag(fields, "interactive", False),
+        "follow_up": _flag(fields, "follow_up", False),
     }
 
 
@@ -66,6 +73,15 @@ def _name_field(fields: Mapping[str, Any]) -> Arguments:
 
 def _motor_field(fields: Mapping[str, Any]) -> Arguments:
     return {"motor": _text(fields, "motor", "the motor")}
+
+
+def _run_command(billy: Billy, name: str, command: str) -> None:
+    """Shutdown, reboot, restart: the command the settings name for it (BILLY_*_COMMAND)."""
+    LOG.warning("%s requested: running %s", name, command)
+    billy.stop_talking()
+    process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
+    # Not waited for here (a restart stops this very process), but reaped so it leaves no zombie.
+    threading.Thread(target=process.wait, daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,7 @@ class Operation:
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("status", run=lambda billy, _: billy.status(), control=_nothing),
+    Operation("status", run=lambda billy, _: status_of(billy), control=_nothing),
     # The button: start a conversation, or cut Billy off while he talks, thinks or sings.
     Operation("press", run=lambda billy, _: billy.press(), play=performances.converse, control=_nothing),
     # The original's `listen`: start a conversation, or end the one running.
@@ -111,6 +127,8 @@ OPERATIONS: tuple[Operation, ...] = (
         topic="wakeup_play",
         payload=lambda payload: asdict(commands.parse_wakeup(payload)),
     ),
+    # A timer is done (intents/timers.py): it rings in turn, never over Billy's voice. Not for MQTT or the web.
+    Operation("ring", run=lambda billy, arguments: billy.enqueue("ring", arguments), play=performances.ring),
     Operation(
         "clip",
         run=lambda billy, arguments: billy.play_clip(arguments["name"]),
@@ -155,19 +173,19 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "shutdown",
-        run=lambda billy, _: billy.run_command("shutdown", billy.settings.billy_shutdown_command),
+        run=lambda billy, _: _run_command(billy, "shutdown", billy.settings.billy_shutdown_command),
         topic="command",
         power=True,
     ),
     Operation(
         "reboot",
-        run=lambda billy, _: billy.run_command("reboot", billy.settings.billy_reboot_command),
+        run=lambda billy, _: _run_command(billy, "reboot", billy.settings.billy_reboot_command),
         topic="command",
         power=True,
     ),
     Operation(
         "restart-billy",
-        run=lambda billy, _: billy.run_command("restart-billy", billy.settings.billy_restart_command),
+        run=lambda billy, _: _run_command(billy, "restart-billy", billy.settings.billy_restart_command),
         topic="command",
         aliases=("restart",),
     ),

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from billy.appliance.turn import Turn
 from billy.conversation.draft import AnyOf
-from billy.conversation.pipeline import TurnResult
+from billy.conversation.pipeline import TurnResult, asks
+from billy.intents.phrasebook import Phrasebook
 from billy.media.songs import SongError
 from billy.media.sounds import tone
 from billy.persona.persona import PersonaError
@@ -18,10 +19,17 @@ if TYPE_CHECKING:
     from billy.appliance.billy import Billy
 
 LOG = logging.getLogger(__name__)
+RINGS = 10  # a timer rings this many rounds at most: a minute or so
+RING_LISTEN_SECONDS = 3  # between rounds, a word (any) is enough to stop it
 
 
-def converse(billy: Billy, wake: bool = True) -> None:
-    """A conversation: a wake-up clip, then listen and answer until the silence says it is over."""
+def converse(billy: Billy, wake: bool = True, asked: bool = False) -> None:
+    """A conversation: a wake-up clip, then listen and answer until the silence says it is over.
+
+    When Billy asked something (his reply ends with a question, or the model said so), a silence does not end
+    it at once: he waits through FOLLOW_UP_RETRY_LIMIT more, each after a cue ("Hm?"). `asked`: the conversation
+    starts with such a question (an MQTT say that asks one).
+    """
     if billy.mic_muted:
         LOG.info("the microphone is muted: not listening")
         return
@@ -31,7 +39,7 @@ def converse(billy: Billy, wake: bool = True) -> None:
     if wake:
         clip = billy.sounds.wake(billy.personas.wakeup_dir(billy.persona.name))
         billy.pipeline.player.play(clip.samples, clip.rate, billy.interrupt)
-    settings = billy.settings
+    settings, retries = billy.settings, 0
     while not billy.stopping.is_set() and not billy.end_session.is_set():
         billy.set_state("listening")
         billy.interrupt.clear()
@@ -39,10 +47,19 @@ def converse(billy: Billy, wake: bool = True) -> None:
         ended = AnyOf(billy.stopping, billy.end_session)
         utterance = billy.listener.listen(settings.mic_timeout_seconds, ended, billy.pipeline.draft)
         if utterance is None:
+            if asked and retries < settings.follow_up_retry_limit and not billy.end_session.is_set():
+                retries += 1
+                LOG.info(
+                    "no answer to Billy's question: waiting again (%d of %d)", retries, settings.follow_up_retry_limit
+                )
+                play_clip(billy, "follow-up")
+                continue
             LOG.info("no speech for %.0f s: conversation over", settings.mic_timeout_seconds)
             return
         turn = Turn(billy.pipeline.turn(utterance.pcm, billy.interrupt, utterance.draft), utterance)
         billy.finished(turn)
+        result, retries = turn.result, 0
+        asked = result.expects_reply if result.expects_reply is not None else asks(result.said)
         while (waiting := billy.work.take_waiting("say")) is not None:  # a message that came meanwhile, now
             speak(billy, waiting["text"], waiting["literal"])
         if settings.run_mode == "dory":
@@ -50,8 +67,9 @@ def converse(billy: Billy, wake: bool = True) -> None:
             return
 
 
-def speak(billy: Billy, text: str, literal: bool, interactive: bool = False) -> None:
-    """Say `text` word for word, or (not literal) answer it in character; interactive: listen afterwards."""
+def speak(billy: Billy, text: str, literal: bool, interactive: bool = False, follow_up: bool = False) -> None:
+    """Say `text` word for word, or (not literal) answer it in character; then listen when `interactive`, or
+    when `follow_up` and what was said asks something (a Home Assistant announcement asking a question)."""
     billy.interrupt.clear()
     if literal:
         result = TurnResult(heard="")
@@ -59,8 +77,40 @@ def speak(billy: Billy, text: str, literal: bool, interactive: bool = False) -> 
     else:
         result = billy.pipeline.reply(TurnResult(heard=text), billy.interrupt)
     billy.reporter.publish_said(result.said)
-    if interactive and not billy.interrupt.is_set():
-        converse(billy, wake=False)
+    question = follow_up and asks(result.said)
+    if (interactive or question) and not billy.interrupt.is_set():
+        converse(billy, wake=False, asked=question)
+
+
+def ring(billy: Billy, timer_id: str, name: str, seconds: float, language: str, late: bool) -> None:
+    """A timer is done: a bell, Billy's words and his tail, again and again until the button, a word, or
+    RINGS rounds. Then the timer is done with (`rung`); a ring cut short by Billy stopping rings again when he
+    is back."""
+    book = Phrasebook(language)
+    key = "timer_done_meanwhile" if late else "timer_done"
+    words = book.say(key, billy.persona, duration=book.duration(seconds, adjective=True), name=name)
+    billy.reporter.publish_timer_rang(name)
+    billy.interrupt.clear()
+    # The state stays "speaking" between rounds too, so that the button (Billy.press) stops the ring at any
+    # moment: in "listening" a press would wait for the work queue instead.
+    billy.set_state("speaking")
+    quiet = AnyOf(billy.stopping, billy.interrupt)
+    try:
+        for _ in range(RINGS):
+            billy.fish.flap_tail(0.3)
+            bell = billy.sounds.get("timer")
+            billy.pipeline.player.play(bell.samples, bell.rate, billy.interrupt)
+            billy.pipeline.speak(words, billy.interrupt)
+            if quiet.is_set():
+                break
+            billy.microphone.flush()
+            if billy.listener.listen(RING_LISTEN_SECONDS, quiet) is not None:
+                LOG.info("the timer's ring was answered: quiet now")
+                break
+    finally:
+        billy.fish.stop_all()
+        if not billy.stopping.is_set():
+            billy.timers.rung(timer_id)
 
 
 def sing(billy: Billy, name: str) -> None:

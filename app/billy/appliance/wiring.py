@@ -29,11 +29,17 @@ from billy.hearing.wakeword import wake_word_watcher
 from billy.integrations.home_assistant import HomeAssistant
 from billy.integrations.mqtt.link import MqttLink
 from billy.integrations.wyoming.clients import WyomingStt, WyomingTts
+from billy.intents.answering import OwnIntents
+from billy.intents.asked import Abilities
+from billy.intents.matcher import IntentMatcher
+from billy.intents.timers import Timer, TimerBoard
+from billy.languages import language_code
 from billy.media.playback import Player
 from billy.media.songs import SongLibrary
 from billy.media.sounds import SoundBank
 from billy.models import defaults
 from billy.persona.library import PersonaLibrary
+from billy.persona.people import People, about
 from billy.services.llm.client import ChatClient
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
@@ -117,7 +123,8 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         text_only=settings.text_only_mode,
     )
     pipeline.max_sentences = profile.max_sentences
-    pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant)
+    own_intents = OwnIntents(IntentMatcher(), default_language(settings)) if settings.billy_intents else None
+    pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant, own_intents, personas.persona)
     end_of_turn = load_end_of_turn(
         settings.end_of_turn,
         settings.models_dir,
@@ -131,10 +138,56 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     personas.on_switch.append(lambda persona: use_persona_voice(tts, settings, persona.voice))
     use_persona_voice(tts, settings, personas.persona.voice)
     billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs, operations.BY_NAME)
+    billy.people = People(state_dir, settings.default_user)
+    billy.timers = TimerBoard(state_dir, lambda timer: billy.enqueue("ring", ring_arguments(timer, billy.timers)))
+    pipeline.conversation.about = lambda: about(billy.people, billy.user)
+    toolbox.people, toolbox.user = billy.people, lambda: billy.user
+    toolbox.set_user = lambda name: setattr(billy, "user", name)
+    if own_intents is not None:
+        own_intents.abilities = abilities_of(billy)
+        own_intents.matcher.warm_up(own_intents.default_language)
     if watcher is not None:
         billy.wake_word = watcher
         watcher.start(billy.press, billy.stopping)  # a detection is a button press
     return billy
+
+
+def default_language(settings: Settings) -> str:
+    """The language Billy hears and speaks unless he hears another: STT_LANGUAGE, else his voice's."""
+    fixed = language_code(settings.stt_language) if settings.stt_language not in ("", "auto") else ""
+    return fixed or language_code(settings.local_tts_voice) or "en"
+
+
+def abilities_of(billy: Billy) -> Abilities:
+    """What Billy's own intents may do with him."""
+
+    def end_conversation() -> None:
+        billy.end_session.set()
+
+    return Abilities(
+        songs=billy.songs,
+        personas=billy.personas,
+        people=billy.people,
+        timers=billy.timers,
+        volume=lambda: billy.volume,
+        set_volume=billy.set_volume,
+        mute=lambda: billy.set_mic_muted(True),
+        end_conversation=end_conversation,
+        user=lambda: billy.user,
+        set_user=lambda name: setattr(billy, "user", name),
+    )
+
+
+def ring_arguments(timer: Timer, timers: TimerBoard) -> dict:
+    """A timer's ring as it waits in Billy's work queue: what to say, in the language it was asked in."""
+    late = timer.ends_at < timers.started_at  # it ended while Billy was not running
+    return {
+        "timer_id": timer.id,
+        "name": timer.name,
+        "seconds": timer.seconds,
+        "language": timer.language,
+        "late": late,
+    }
 
 
 def use_persona_voice(tts, settings: Settings, voice: str) -> None:
@@ -185,6 +238,9 @@ def start_billy(
     billy = _build_billy(settings, microphone, speaker, fish)
     billy.link = attach_mqtt(billy, settings)
     billy.button = make_button(settings.button_pin, billy.press, pin_factory)
+    billy.timers.on_change.append(lambda timers: billy.reporter.publish_timers(timers))
+    billy.reporter.publish_timers(billy.timers.timers())
+    billy.timers.start()
     if start:
         billy.start()
     return billy

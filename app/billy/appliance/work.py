@@ -20,6 +20,7 @@ class WorkQueue:
     def __init__(self) -> None:
         self._queue: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.busy = threading.Event()  # set while the loop plays an item
+        self.playing: str | None = None  # that item's operation: "press" (a conversation), "song", "ring"...
 
     def put(self, name: str, arguments: dict) -> None:
         if name != ALWAYS:

@@ -193,9 +193,11 @@ class FileSpeaker:
         with self._lock:
             return self._forgotten + len(self._blocks)
 
-    def played_since(self, mark: int = 0) -> list[PlayedBlock]:
+    def played_since(self, mark: int = 0, until: int | None = None) -> list[PlayedBlock]:
+        """The blocks from `mark` on, up to (not including) the mark `until`."""
         with self._lock:
-            return list(self._blocks[max(0, mark - self._forgotten) :])
+            end = None if until is None else max(0, until - self._forgotten)
+            return list(self._blocks[max(0, mark - self._forgotten) : end])
 
     def end_clip(self) -> None:
         pass  # blocks are kept at their own rate: no resampler state to end
@@ -213,11 +215,11 @@ class FileSpeaker:
         loud = [block for block in self.played_since(mark) if block.loud]
         return loud[-1].started + len(loud[-1].samples) / loud[-1].rate if loud else None
 
-    def wav_since(self, mark: int = 0, rate: int = 22050, gaps: bool = True) -> bytes:
+    def wav_since(self, mark: int = 0, rate: int = 22050, gaps: bool = True, until: int | None = None) -> bytes:
         """What a microphone by the speaker would have recorded: the blocks, with the silences between them.
         `gaps=False` joins the blocks as they were given: what was said, whatever delays a busy machine added."""
         parts, previous_end = [], None
-        for block in self.played_since(mark):
+        for block in self.played_since(mark, until):
             if gaps and previous_end is not None and block.started - previous_end > 0.005:
                 parts.append(np.zeros(int((block.started - previous_end) * rate), np.int16))
             parts.append(resample(block.samples, block.rate, rate))

@@ -165,6 +165,9 @@ class Fish:
                         self._drive(part, 0.0)
 
     def close(self) -> None:
+        """Motors off and released; a second close (Billy closed twice on the way down) does nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self.stop_all()
         for motor in (self.mouth, self.head, self.tail):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from billy.languages import language_name
 from billy.persona.persona import Persona
@@ -12,6 +13,8 @@ class Conversation:
     def __init__(self, persona: Persona, max_turns: int = 8, short_prompt: bool = False) -> None:
         self.persona = persona
         self.short_prompt = short_prompt  # a small model's profile (billy.services.llm.profile)
+        # Who is talking and what they asked Billy to remember (persona/people.py), for the prompt.
+        self.about: Callable[[], str] = lambda: ""
         self._turns: deque[list[dict]] = deque(maxlen=max_turns)
 
     def messages_for(self, user_text: str, language: str = "") -> list[dict]:
@@ -22,6 +25,8 @@ class Conversation:
         """
         history = [message for turn in self._turns for message in turn]
         system = self.persona.system_prompt(self.short_prompt)
+        if told := self.about():
+            system += f"\n{told}"
         if language and language != "en":
             system += f"\nAlways answer in {language_name(language)}, the language the user speaks."
         return [

@@ -27,9 +27,10 @@ from billy.conversation.sentences import SpokenSentences, ends_sentence, split_s
 from billy.conversation.stages import Stage
 from billy.conversation.tools import ToolBox, ToolError
 from billy.media.playback import Player, after_leading_silence
+from billy.media.songs import Song
 from billy.media.sounds import SoundBank
 from billy.services.client import ServiceError
-from billy.services.llm.client import TextDelta, ToolCall
+from billy.services.llm.client import CutOff, Overtime, TextDelta, ToolCall
 from billy.services.stt.client import Heard
 
 END = object()
@@ -45,7 +46,8 @@ class TurnResult:
     language: str = ""  # the language heard (detected when STT_LANGUAGE=auto), "" if unknown
     said: str = ""
     failed_stage: str = ""  # the stage that failed: stt, llm, tts, tool; "" when the turn went well
-    answered_by: str = ""  # a step before the LLM that answered the turn itself (e.g. "home assistant")
+    answered_by: str = ""  # a step before the LLM that answered the turn itself ("billy", "home assistant")
+    expects_reply: bool | None = None  # the model said (conversation_state) whether it asked the user something
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
@@ -53,17 +55,32 @@ class TurnResult:
     last_sound_at: float | None = None
 
 
+@dataclass
+class Answer:
+    """A step's answer to the turn: who answered ("billy", "home assistant"), the words, a song to sing after."""
+
+    by: str
+    words: str
+    song: Song | None = None
+
+
 class TurnStep(Protocol):
-    """A step between hearing and the LLM, given (heard, language): words (who answered, what to say) answer
-    the turn; None passes it on to the LLM."""
+    """A step between hearing and the LLM, given (heard, language): an Answer answers the turn; None passes it
+    on. A step may also have `claims(heard, language)`, pure and quick: a draft asks it, and the model does not
+    start on what the step will answer."""
 
     answers_turns: bool  # False: it only shapes the reply (a voice), so it may run on a draft's guess
 
-    def __call__(self, heard: str, language: str) -> tuple[str, str] | None: ...
+    def __call__(self, heard: str, language: str) -> Answer | None: ...
 
 
 def is_speech(heard: str) -> bool:
     return heard.strip().lower() not in NOT_SPEECH
+
+
+def asks(said: str) -> bool:
+    """Does what Billy said end with a question (its last sentence)?"""
+    return said.rstrip(" \"')»”").endswith(("?", "？"))
 
 
 class Pipeline:
@@ -139,7 +156,7 @@ class Pipeline:
         # With a step before the LLM that may answer (Home Assistant's intents) the model waits for that step's
         # verdict: a home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
         # Steps that only shape the reply (the voice of the language heard) do not hold the model back.
-        draft.think_early = not any(step.answers_turns for step in self.before_llm)
+        draft.think_early = not any(step.answers_turns and not hasattr(step, "claims") for step in self.before_llm)
         draft.start(self._transcribe_and_reply, draft)
         return draft
 
@@ -160,40 +177,40 @@ class Pipeline:
             draft.failures["stt"] = error
         finally:
             draft.finish_transcription()
+        if "stt" in draft.failures or not is_speech(draft.heard) or self._claimed(draft):
+            draft.audio.put(END)  # no model: nothing heard, or a step will answer it once the turn is handed over
+            return
         draft.go_ahead.wait()  # the model starts once the turn sounds complete, not on every pause
-        if "stt" in draft.failures or not is_speech(draft.heard) or draft.stop.is_set():
+        if draft.stop.is_set():
             draft.audio.put(END)
             return
         self._think_and_voice(draft)
+
+    def _claimed(self, draft: Draft) -> bool:
+        return any(step.claims(draft.heard, draft.language) for step in self.before_llm if hasattr(step, "claims"))
 
     def _think_and_voice(self, draft: Draft) -> None:
         draft.messages = self.conversation.messages_for(draft.heard, draft.language)
         draft.marks["asked"] = time.monotonic()
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
-        splitter = SpokenSentences()
-        finished = 0  # whole sentences spoken: a small model's reply stops after max_sentences of them
-
-        def capped() -> bool:
-            return 0 < self.max_sentences <= finished
-
+        reply = _WholeSentences(sentences, self.max_sentences)
         try:
             for event in self.think(draft.messages):
-                if draft.stop.is_set() or capped():
+                if draft.stop.is_set() or reply.over:
                     break  # closing the stream stops generation on the server
                 if isinstance(event, TextDelta):
                     draft.marks.setdefault("first_token", time.monotonic())
-                    for sentence in splitter.add(event.text):
-                        if capped():
-                            break
+                    if reply.add(event.text):
                         draft.marks.setdefault("first_sentence", time.monotonic())
-                        sentences.put(sentence)
-                        finished += ends_sentence(sentence)
+                elif isinstance(event, Overtime):
+                    reply.overtime = True
+                elif isinstance(event, CutOff):
+                    reply.cut_off = True
                 else:
                     draft.tool_calls.append(event)
             if not draft.stop.is_set():
-                for sentence in [] if capped() else splitter.finish():
-                    sentences.put(sentence)
+                reply.finish()
         except ServiceError as error:
             draft.failures["llm"] = error
         finally:
@@ -252,8 +269,9 @@ class Pipeline:
             answer = step(result.heard, result.language)
             if answer is not None:
                 draft.cancel()
-                result.answered_by, words = answer
-                self.speak(words, interrupt, result)
+                result.answered_by = answer.by
+                if self.speak(answer.words, interrupt, result) and answer.song is not None:
+                    self._sing(answer.song, interrupt)
                 self.conversation.remember(
                     [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
                 )
@@ -349,14 +367,21 @@ class Pipeline:
                 self._play_clip(self.sounds.get("error-tool"), interrupt)
                 continue
             messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
+            if outcome.follow_up is not None:
+                result.expects_reply = outcome.follow_up
             if outcome.speech:
                 self.speak(outcome.speech, interrupt, result)
-            if outcome.song is not None and not interrupt.is_set():
-                self.on_state("playing_song")
-                LOG.info("singing %s", outcome.song.title)
-                self.on_song(outcome.song.name)
-                self.player.play_song(outcome.song, interrupt)
+            if outcome.song is not None:
+                self._sing(outcome.song, interrupt)
         return messages
+
+    def _sing(self, song: Song, interrupt: threading.Event) -> None:
+        if interrupt.is_set():
+            return
+        self.on_state("playing_song")
+        LOG.info("singing %s", song.title)
+        self.on_song(song.name)
+        self.player.play_song(song, interrupt)
 
     def speak(self, text: str, interrupt: threading.Event, result: TurnResult | None = None) -> bool:
         """Say `text` exactly (streaming TTS); the error clip if TTS is down. False if it failed."""
@@ -394,6 +419,58 @@ class Pipeline:
         result.last_sound_at = self.player.last_sound_at or result.last_sound_at
         self.fish.stop_all()
         return result
+
+
+class _WholeSentences:
+    """The reply's text, cut into the pieces the voice speaks, ending with a whole sentence.
+
+    A small model's reply ends after `max_sentences` sentences (0: no limit). Past its token budget (Overtime)
+    the pieces are held until the sentence under way ends, which is then the last; if the server cut the reply
+    off first (CutOff), what was held is dropped rather than spoken, so Billy never stops mid-word.
+    """
+
+    def __init__(self, pieces: queue.Queue, max_sentences: int) -> None:
+        self.pieces = pieces
+        self.max_sentences = max_sentences
+        self.splitter = SpokenSentences()
+        self.sentences = 0
+        self.overtime = False
+        self.cut_off = False
+        self.held: list[str] = []
+        self.over = False  # nothing more is wanted: the stream may be closed
+
+    def add(self, text: str) -> bool:
+        """Take a delta; True if a piece went to the voice."""
+        sent = False
+        for piece in self.splitter.add(text):
+            if self.over:
+                break
+            if self.overtime:
+                self.held.append(piece)
+                if ends_sentence(piece):
+                    sent = self._send(self.held) or sent
+                    self.over = True
+                continue
+            sent = self._send([piece]) or sent
+            self.sentences += ends_sentence(piece)
+            self.over = 0 < self.max_sentences <= self.sentences
+        return sent
+
+    def finish(self) -> None:
+        if self.over:
+            return
+        rest = [*self.held, *self.splitter.finish()]
+        if self.cut_off:
+            if rest:
+                LOG.info("the reply was cut off at its token limit: not saying %r", " ".join(rest))
+            return
+        self._send(rest)
+
+    def _send(self, pieces: list[str]) -> bool:
+        for piece in pieces:
+            self.pieces.put(piece)
+        self.held = []
+        return bool(pieces)
 
 
 def _samples(client, sentence: str) -> Iterator[tuple[int, np.ndarray]]:

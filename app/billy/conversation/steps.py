@@ -17,7 +17,10 @@ import logging
 
 import httpx
 
-from billy.integrations.home_assistant import HomeAssistant
+from billy.conversation.pipeline import Answer
+from billy.integrations.home_assistant import HomeAssistant, with_nearest_name
+from billy.intents.matcher import LANGUAGES
+from billy.intents.phrasebook import Phrasebook
 from billy.languages import language_code, language_name
 from billy.services.client import ServiceError, health_url
 from billy.settings.read import Settings
@@ -25,9 +28,11 @@ from billy.settings.read import Settings
 LOG = logging.getLogger(__name__)
 
 
-def before_llm_steps(settings: Settings, tts_clients: list, home_assistant: HomeAssistant | None) -> list:
-    """The voice of the language heard first (so Home Assistant's answer is spoken in it too), then Home
-    Assistant's intents when HA_CONVERSATION=first."""
+def before_llm_steps(
+    settings: Settings, tts_clients: list, home_assistant: HomeAssistant | None, own_intents=None, persona=None
+) -> list:
+    """The voice of the language heard first (so every answer is spoken in it), then Billy's own intents
+    (intents/answering.py), then Home Assistant's when HA_CONVERSATION=first."""
     stt_language = language_code(settings.stt_language) if settings.stt_language != "auto" else ""
     if stt_language and language_code(settings.ha_lang) != stt_language and home_assistant is not None:
         LOG.warning(
@@ -38,8 +43,10 @@ def before_llm_steps(settings: Settings, tts_clients: list, home_assistant: Home
         )
     default_language = language_code(settings.local_tts_voice) or "en"
     steps: list = [VoiceForLanguage(tts_clients, settings.local_tts_voice, settings.tts_voices, default_language)]
+    if own_intents is not None:
+        steps.append(own_intents)
     if settings.ha_conversation == "first" and home_assistant is not None and home_assistant.configured:
-        steps.append(HomeFirst(home_assistant))
+        steps.append(HomeFirst(home_assistant, persona))
     return steps
 
 
@@ -96,12 +103,15 @@ class HomeFirst:
     # waits for its verdict (Pipeline.draft).
     answers_turns = True
 
-    def __init__(self, home_assistant: HomeAssistant) -> None:
+    def __init__(self, home_assistant: HomeAssistant, persona=None) -> None:
         self.home_assistant = home_assistant
+        self.persona = persona  # the persona in use, for Billy's own words when a device is not found
 
-    def __call__(self, heard: str, language: str) -> tuple[str, str] | None:
+    def __call__(self, heard: str, language: str) -> Answer | None:
         try:
             answer = self.home_assistant.converse(heard, language or None)
+            if answer.code == "no_valid_targets":
+                return self._nearest(heard, language)
         except ServiceError as error:
             LOG.warning("Home Assistant first: %s; asking the LLM instead", error)
             return None
@@ -109,4 +119,18 @@ class HomeFirst:
             LOG.info("HA did not handle %r (%s): the LLM answers", heard, answer.code or answer.response_type)
             return None
         LOG.info("Home Assistant handled %r (%s): %r", heard, answer.response_type, answer.speech)
-        return "home assistant", answer.speech
+        return Answer("home assistant", answer.speech)
+
+    def _nearest(self, heard: str, language: str) -> Answer:
+        """A home command whose device Home Assistant did not find: speech recognition drops plurals and
+        articles ("kitchen light" for "Kitchen Lights"), so the nearest device's own name is tried once. Never
+        the language model, which would pretend it switched something."""
+        nearest = with_nearest_name(heard, self.home_assistant.entity_names())
+        if nearest is not None:
+            sentence, name = nearest
+            LOG.info("Home Assistant found no %r: trying its %r", heard, name)
+            answer = self.home_assistant.converse(sentence, language or None)
+            if answer.handled:
+                return Answer("home assistant", answer.speech)
+        book = Phrasebook(language if language in LANGUAGES else "en")
+        return Answer("home assistant", book.say("no_such_device", self.persona))

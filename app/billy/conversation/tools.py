@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from billy.integrations.home_assistant import HomeAssistant
 from billy.media.songs import Song, SongError, SongLibrary
 from billy.persona.library import PersonaLibrary
+from billy.persona.people import People, PeopleError
 from billy.persona.persona import PersonaError
 from billy.services.client import ServiceError
 from billy.services.llm.client import ToolCall
@@ -30,6 +32,7 @@ class ToolOutcome:
     content: str  # the tool message for the history
     speech: str = ""  # what Billy says about it
     song: Song | None = None  # what Billy sings
+    follow_up: bool | None = None  # conversation_state: does Billy wait for an answer
 
 
 class ToolBox:
@@ -41,6 +44,10 @@ class ToolBox:
         self.allow_persist = allow_persist
         self.songs = songs
         self.home_assistant = home_assistant
+        # Who is talking and what Billy remembers of them (persona/people.py), given by the wiring.
+        self.people: People | None = None
+        self.user: Callable[[], str] = lambda: ""
+        self.set_user: Callable[[str], None] = lambda name: None
 
     def schemas(self) -> list[dict]:
         traits = {
@@ -63,6 +70,33 @@ class ToolBox:
                 ["persona"],
             ),
         ]
+        schemas.append(
+            _function(
+                "conversation_state",
+                "Say whether you expect the user to answer (you asked them something).",
+                {"expects_follow_up": {"type": "boolean", "description": "true if you wait for an answer"}},
+                ["expects_follow_up"],
+            )
+        )
+        if self.people is not None:
+            schemas += [
+                _function(
+                    "identify_user",
+                    "The user said who they are: remember who is talking.",
+                    {"name": {"type": "string", "description": "the user's first name"}},
+                    ["name"],
+                ),
+                _function(
+                    "store_memory",
+                    "Remember a fact about the user for later conversations.",
+                    {
+                        "memory": {"type": "string", "description": "the fact, in a short sentence"},
+                        "importance": {"type": "string", "enum": ["low", "medium", "high"]},
+                        "category": {"type": "string", "description": "for example preference, fact, event"},
+                    },
+                    ["memory"],
+                ),
+            ]
         if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
             schemas.append(
                 _function(
@@ -81,15 +115,10 @@ class ToolBox:
             raise ToolError(f"{call.name}: arguments are not JSON: {call.arguments[:100]!r}") from None
         if not isinstance(arguments, dict):
             raise ToolError(f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}")
-        if call.name == "update_personality":
-            return self._update_personality(arguments)
-        if call.name == "play_song":
-            return self._play_song(arguments)
-        if call.name == "switch_persona":
-            return self._switch_persona(arguments)
-        if call.name == "smart_home_command" and self.home_assistant is not None:
-            return self._smart_home(arguments)
-        raise ToolError(f"unknown tool {call.name!r}")
+        offered = {schema["function"]["name"] for schema in self.schemas()}
+        if call.name not in offered:
+            raise ToolError(f"unknown tool {call.name!r}")
+        return getattr(self, f"_{call.name}")(arguments)
 
     def _update_personality(self, arguments: dict) -> ToolOutcome:
         try:
@@ -130,7 +159,7 @@ class ToolBox:
         shown = self.persona.meta.get("name", "").strip() or name
         return ToolOutcome(json.dumps({"persona": name}), f"Okay. I'm {shown} now.")
 
-    def _smart_home(self, arguments: dict) -> ToolOutcome:
+    def _smart_home_command(self, arguments: dict) -> ToolOutcome:
         prompt = arguments.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise ToolError("smart_home_command: 'prompt' must be a non-empty string")
@@ -142,6 +171,31 @@ class ToolBox:
                 json.dumps({"error": str(error)}), "I couldn't reach the house. Home Assistant isn't answering."
             )
         return ToolOutcome(json.dumps({"home_assistant": answer}), answer)
+
+    def _conversation_state(self, arguments: dict) -> ToolOutcome:
+        expects = arguments.get("expects_follow_up")
+        if not isinstance(expects, bool):
+            raise ToolError("conversation_state: 'expects_follow_up' must be true or false")
+        return ToolOutcome(json.dumps({"expects_follow_up": expects}), follow_up=expects)
+
+    def _identify_user(self, arguments: dict) -> ToolOutcome:
+        name = arguments.get("name")
+        try:
+            key = self.people.meet(name if isinstance(name, str) else "")
+        except PeopleError as error:
+            raise ToolError(f"identify_user: {error}") from None
+        self.set_user(key)
+        return ToolOutcome(json.dumps({"user": key, "memories": [m.memory for m in self.people.memories(key)]}))
+
+    def _store_memory(self, arguments: dict) -> ToolOutcome:
+        memory, importance = arguments.get("memory"), arguments.get("importance", "medium")
+        if not isinstance(memory, str) or importance not in ("low", "medium", "high"):
+            raise ToolError("store_memory: 'memory' must be text, 'importance' low, medium or high")
+        try:
+            self.people.remember(self.user(), memory, importance, str(arguments.get("category", "fact"))[:40])
+        except PeopleError as error:
+            raise ToolError(f"store_memory: {error}") from None
+        return ToolOutcome(json.dumps({"stored": memory}))
 
 
 def _function(name: str, description: str, properties: dict, required: list[str]) -> dict:

@@ -40,6 +40,20 @@ class HomeAssistant:
     def configured(self) -> bool:
         return bool(self.host and self.token)
 
+    def entity_names(self) -> list[str]:
+        """`GET /api/states`: the friendly names of Home Assistant's entities (what a sentence may name)."""
+        try:
+            response = self._http.get(
+                f"{self.host}/api/states", headers={"Authorization": f"Bearer {self.token}"}, timeout=self.timeout
+            )
+            states = response.json() if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError) as error:
+            raise ServiceError("home assistant", f"no list of entities from {self.host}: {error}") from None
+        names = (
+            str((state.get("attributes") or {}).get("friendly_name", "")) for state in states if isinstance(state, dict)
+        )
+        return sorted({name for name in names if name})
+
     def process(self, text: str) -> str:
         """Send the request; return Home Assistant's spoken answer."""
         return self.converse(text).speech
@@ -70,3 +84,27 @@ class HomeAssistant:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ServiceError("home assistant", "the answer had no speech in it") from None
+
+
+def _stem(word: str) -> str:
+    """A word as speech recognition may have heard it: lower case, a plural's "s" off ("lights": "light")."""
+    word = word.lower().strip(".,!?")
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def with_nearest_name(sentence: str, names: list[str]) -> tuple[str, str] | None:
+    """The sentence with the words that come closest to one of `names` replaced by that name, and the name;
+    None if no name's words are all in the sentence (plurals and case aside). "turn on the kitchen light" and
+    "Kitchen Lights": ("turn on the Kitchen Lights", "Kitchen Lights")."""
+    words = sentence.split()
+    stems = [_stem(word) for word in words]
+    best = None
+    for name in names:
+        wanted = [_stem(word) for word in name.split()]
+        for start in range(len(stems) - len(wanted) + 1):
+            if stems[start : start + len(wanted)] == wanted and (best is None or len(wanted) > best[2]):
+                best = (start, name, len(wanted))
+    if best is None:
+        return None
+    start, name, length = best
+    return " ".join([*words[:start], name, *words[start + length :]]).rstrip(".,!?"), name

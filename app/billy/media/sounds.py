@@ -30,6 +30,7 @@ CLIPS = {
     "error-tool": "I tried, but my fins got tangled doing that.",
     "not-heard": "I didn't catch that. Say it again?",
     "ready": "I'm awake. Press my button to talk to me.",
+    "follow-up": "Hm?",
 }
 STAMP = "voice.json"
 LOG = logging.getLogger(__name__)
@@ -80,12 +81,23 @@ def tone(seconds: float = 0.3, hz: float = 660, rate: int = 22050) -> Pcm:
     return Pcm((np.sin(2 * np.pi * hz * t) * 8000).astype(np.int16), rate)
 
 
+def chime(rate: int = 22050) -> Pcm:
+    """A timer's bell: three notes going up, each fading out (made here: no recording of anyone's)."""
+    notes = []
+    for hz in (784, 988, 1175):  # G5, B5, D6
+        t = np.arange(int(0.28 * rate)) / rate
+        notes.append(np.sin(2 * np.pi * hz * t) * np.exp(-6 * t) * 12000)
+    return Pcm(np.concatenate(notes).astype(np.int16), rate)
+
+
 class SoundBank:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: dict[str, Pcm] = {}
 
     def get(self, name: str) -> Pcm:
+        if name == "timer":
+            return chime()
         if name not in self._cache:
             path = self.directory / f"{name}.wav"
             try:

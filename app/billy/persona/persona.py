@@ -109,6 +109,13 @@ class Persona:
             section = dict(self._parser["WAKEUP"]) if self._parser.has_section("WAKEUP") else {}
         return {int(k): v.strip() for k, v in section.items() if k.isdigit() and 1 <= int(k) <= 99 and v.strip()}
 
+    @property
+    def answers(self) -> dict[str, list[str]]:
+        """`[ANSWERS]` `key = one way | another`: the persona's own words for Billy's own intents (intents/)."""
+        with self._lock:
+            section = dict(self._parser["ANSWERS"]) if self._parser.has_section("ANSWERS") else {}
+        return {key: [way.strip() for way in value.split("|") if way.strip()] for key, value in section.items()}
+
     @staticmethod
     def _check(name: str, raw: object) -> int:
         try:

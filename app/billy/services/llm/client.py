@@ -23,10 +23,27 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class Overtime:
+    """The reply has written its budget of tokens (LLM_MAX_TOKENS): the sentence under way is to be its last."""
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """The server stopped the reply at its token limit, in the middle of a sentence."""
+
+
+# Tokens a reply may write past its budget, asked of the server so that its last sentence can end whole.
+OVERTIME_TOKENS = 48
+
+
+@dataclass(frozen=True)
 class ToolCall:
     id: str
     name: str
     arguments: str  # JSON text as the model wrote it: may be malformed, the caller validates
+
+
+Event = TextDelta | Overtime | CutOff | ToolCall
 
 
 class ChatClient:
@@ -48,9 +65,12 @@ class ChatClient:
         self.timeout = timeout
         self._http = kept_connection()
 
-    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[TextDelta | ToolCall]:
-        # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU.
-        body: dict = {"model": self.model, "messages": messages, "stream": True, "max_tokens": self.max_tokens}
+    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Iterator[Event]:
+        """The reply's events; Overtime once `max_tokens` were written, CutOff if the server stopped it mid-way."""
+        # A spoken answer is short; the cap also bounds a rambling model's time on the Pi's CPU. The server may
+        # go a little past it, so that the sentence under way ends whole (the pipeline stops at its end).
+        body: dict = {"model": self.model, "messages": messages, "stream": True}
+        body["max_tokens"] = self.max_tokens + OVERTIME_TOKENS
         body.update(self.profile.sampling)
         if tools and self.profile.tools:
             body["tools"] = tools
@@ -68,7 +88,13 @@ class ChatClient:
                 if response.status_code != 200:
                     response.read()
                     raise ServiceError("llm", error_message(response))
-                yield from _parse_stream(response.iter_lines())
+                written = 0
+                for event in _parse_stream(response.iter_lines()):
+                    yield event
+                    if isinstance(event, TextDelta):
+                        written += 1  # a streamed delta is a token, as Ollama, llama.cpp and OpenAI send them
+                        if written == self.max_tokens:
+                            yield Overtime()
         except httpx.HTTPError as error:
             raise no_answer("llm", self.base_url, error) from None
 
@@ -87,7 +113,7 @@ class ChatClient:
             raise ServiceError("llm", error_message(response))
 
 
-def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
+def _parse_stream(lines: Iterator[str]) -> Iterator[Event]:
     calls: dict[int, dict] = {}
     for line in lines:
         if not line.startswith("data:"):
@@ -101,6 +127,8 @@ def _parse_stream(lines: Iterator[str]) -> Iterator[TextDelta | ToolCall]:
         except (ValueError, AttributeError, RecursionError):
             raise ServiceError("llm", f"the server sent a line that is not a JSON chunk: {data[:120]!r}") from None
         for choice in choices:
+            if choice.get("finish_reason") == "length":
+                yield CutOff()
             delta = choice.get("delta") or {}
             if delta.get("content"):
                 yield TextDelta(delta["content"])
