@@ -145,9 +145,12 @@ EXPECTED_ENTITIES = {
     "trait_humor": ("number", "billy/trait/humor/set", "command_topic"),
     "trait_sarcasm": ("number", "billy/trait/sarcasm/set", "command_topic"),
     "trait_honesty_level": ("number", "billy/trait/honesty_level/set", "command_topic"),
+    "timer": ("sensor", "billy/timer", "state_topic"),
+    "timer_rang": ("event", "billy/timer/rang", "state_topic"),
 }
 REQUIRED_KEYS = {
     "sensor": {"state_topic"},
+    "event": {"state_topic", "event_types"},
     "text": {"command_topic"},
     "button": {"command_topic"},
     "number": {"command_topic"},
@@ -474,6 +477,7 @@ def test_a_dead_process_goes_offline(broker: Mosquitto, client: Collector, tmp_p
             "text": "are you alive",
             "literal": True,
             "interactive": False,
+            "follow_up": False,
         }
         process.send_signal(how)
         process.wait(10)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from test_mqtt import fuzz_payloads
 from text_match import contains_words, words
 
 BILLY_RUN = [sys.executable, "-m", "billy", "run", "--audio", "file", "--gpio", "mock"]
-QUESTION = "What is your name?"
+QUESTION = "What do you like to eat?"
 STORY = (
     "Once upon a time a fish lived on a kitchen wall. "
     "Every morning he sang to the kettle and the toaster. "
@@ -118,7 +119,7 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
 
 def expected_discovery(traits: dict[str, int]) -> set[str]:
     original = {"state", "shutdown", "restart", "reboot", "listen", "say", "song"}
-    extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona"}
+    extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona", "timer", "timer_rang"}
     return original | extra | {f"trait_{slug(name)}" for name in traits}
 
 
@@ -141,7 +142,7 @@ def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
         assert config["availability_topic"] == "billy/availability"
         assert config["device"]["identifiers"] == ["billy_bass"]
         assert config["device"]["name"] == "Big Mouth Billy Bass"
-        assert ("state_topic" if component == "sensor" else "command_topic") in config, object_id
+        assert ("state_topic" if component in ("sensor", "event") else "command_topic") in config, object_id
 
 
 # -- a spoken turn ------------------------------------------------------------------------------------
@@ -163,6 +164,27 @@ def test_a_spoken_turn_moves_the_state_and_reports_the_words(billy_on_mqtt, coll
 
 
 # -- billy/say ----------------------------------------------------------------------------------------
+
+
+def test_a_timer_shows_in_home_assistant_and_its_ring_is_an_event(billy_on_mqtt, collector, llm, speak):
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/timer", "billy/timer/rang"])
+    watch.wait_for(lambda: watch.payloads("billy/timer")[-1:] == ["None"], what="no timer yet")
+    before = time.time()
+    tank.ask(speak("Start a pasta timer for three seconds."))
+
+    def running() -> list[str]:  # it may have rung already: the whole history, not the last value
+        return [payload for payload in watch.payloads("billy/timer") if payload != "None"]
+
+    watch.wait_for(running, what="the timer's end")
+    ends = datetime.fromisoformat(running()[0])
+    assert before + 2 <= ends.timestamp() <= time.time() + 4  # the moment it rings, to the second
+    watch.wait_for(lambda: watch.payloads("billy/timer/rang"), what="the ring's event")
+    assert json.loads(watch.payloads("billy/timer/rang")[0]) == {"event_type": "timer_done", "name": "pasta"}
+    assert watch.payloads("billy/timer")[-1] == "None"
+    tank.microphone.queue(speak("Stop."))
+    tank.wait_idle()
+    assert llm.requests == []
 
 
 def test_say_as_text_and_as_json_makes_billy_speak(billy_on_mqtt, collector, llm, stt_service):

@@ -22,13 +22,15 @@ from web_stage import PASSWORD, WebStage, start_web, write_journal
 
 from billy.audio.pcm import wav_bytes
 from billy.media.sounds import CLIPS
+from billy.persona.people import People
 from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
 PAGES += ["/dashboard/turns", "/dashboard/health", "/logs/download", "/logs/stream", "/settings/overrides"]
-PAGES += ["/body/mic"]
+PAGES += ["/body/mic", "/people"]
 POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
+POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -295,6 +297,41 @@ def test_a_persona_is_chosen_by_name_never_by_path(owner: httpx.Client, stage: W
     page = owner.post("/persona", data=form, follow_redirects=True)
     assert any(m.startswith("Not saved: no persona called") for m in flash(page)), flash(page)
     assert "trout" not in outside.read_text()
+
+
+def test_people_and_their_memories_are_listed_edited_and_forgotten(owner: httpx.Client, stage: WebStage) -> None:
+    people = People(stage.state_dir)
+    people.meet("Sam")
+    people.remember("Sam", "I like jazz")
+    page = owner.get("/people")
+    assert "Sam" in page.text and "I like jazz" in page.text
+    token = csrf_of(page)
+    memory = people.memories("sam")[0]
+    form = {"csrf": token, "person": "sam", "memory_id": memory.id, "text": "I like bebop"}
+    page = owner.post("/people/edit", data=form, follow_redirects=True)
+    assert [m.memory for m in people.memories("sam")] == ["I like bebop"], flash(page)
+    page = owner.post("/people/remember", data={"csrf": token, "person": "Alex", "text": "hates anchovies"})
+    assert [m.memory for m in people.memories("alex")] == ["hates anchovies"]
+    page = owner.post("/people/current", data={"csrf": token, "person": "alex"}, follow_redirects=True)
+    assert people.current() == "alex" and "talking now" in page.text
+    form = {"csrf": token, "person": "sam", "memory_id": memory.id}
+    page = owner.post("/people/forget", data=form, follow_redirects=True)
+    assert people.memories("sam") == [] and "Forgotten." in flash(page)
+    page = owner.post("/people/delete", data={"csrf": token, "person": "sam"}, follow_redirects=True)
+    assert "sam" not in people.names()
+
+
+def test_a_person_is_named_never_a_path_and_a_memory_has_no_line_end(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/people"))
+    page = owner.post("/people/delete", data={"csrf": token, "person": "../persona"}, follow_redirects=True)
+    assert any(m.startswith("Not deleted:") and "not a name" in m for m in flash(page)), flash(page)
+    assert (stage.state_dir / "persona.ini").exists()
+    page = owner.post("/people/remember", data={"csrf": token, "person": "../../etc/x", "text": "hi"})
+    assert not list(stage.state_dir.parent.glob("**/x.ini"))
+    form = {"csrf": token, "person": "Kim", "text": "likes jazz\n[USER_INFO]\nname = root"}
+    page = owner.post("/people/remember", data=form, follow_redirects=True)
+    assert any(m.startswith("Not kept:") for m in flash(page)), flash(page)
+    assert People(stage.state_dir).memories("kim") == []
 
 
 def _song_zip(members: dict[str, bytes]) -> bytes:

@@ -23,7 +23,7 @@ from billy.web import machine
 from billy.web.auth import LoginLimiter, PasswordStore, Sessions
 from billy.web.core import Web
 from billy.web.model_fetch import ModelFetches
-from billy.web.routes import access, body, dashboard, library, logs, persona, settings, system
+from billy.web.routes import access, body, dashboard, library, logs, people, persona, settings, system
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -32,7 +32,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-PAGES = (access, dashboard, settings, persona, library, body, logs, system)
+PAGES = (access, dashboard, settings, persona, people, library, body, logs, system)
 
 
 async def health(request: Request) -> Response:

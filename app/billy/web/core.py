@@ -31,6 +31,7 @@ NAV = [
     ("/", "Dashboard"),
     ("/settings", "Settings"),
     ("/persona", "Persona"),
+    ("/people", "People"),
     ("/songs", "Songs"),
     ("/sounds", "Sounds"),
     ("/models", "Models"),

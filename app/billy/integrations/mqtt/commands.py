@@ -4,14 +4,15 @@ Each parser takes the raw payload bytes and returns a plain value or raises `Inv
 person can act on. The rules, so automations know what to send:
 
 - Every payload must be valid UTF-8 and at most `MQTT_MAX_PAYLOAD_BYTES` long (checked by the link).
-- `say` (as the original): plain text is spoken word for word. A payload whose first non-blank character is
-  `{` is JSON and must be an object with a non-empty string `text`, an optional boolean `literal` (default
-  true: spoken as written; false: Billy answers it in character) and an optional boolean `interactive` (listen
-  for an answer afterwards); other keys are ignored. JSON that does not parse is rejected rather than spoken,
-  because reading JSON out loud is never what was meant. Text wrapped in `{{ }}` is a prompt for Billy to
-  answer, not to read out (literal false, and he listens afterwards unless told otherwise); the original's
-  inline tags `[[chat]]`/`[[follow-up]]` and `[[nochat]]`/`[[announce-only]]`/`[[one-shot]]`/`[[no-follow-up]]`
-  set `interactive` and are not spoken.
+- `say` (as the original): plain text is spoken word for word. A payload whose first non-blank character is `{` is
+  JSON and must be an object with a non-empty string `text`, an optional boolean `literal` (default true: spoken as
+  written; false: Billy answers it in character), an optional boolean `interactive` (listen for an answer
+  afterwards) and an optional boolean `follow_up` (listen afterwards only if the text asks a question: an
+  announcement such as "Dinner is ready, are you coming?"); other keys are ignored. JSON that does not parse is
+  rejected rather than spoken, because reading JSON out loud is never what was meant. Text wrapped in `{{ }}` is a
+  prompt for Billy to answer, not to read out (literal false, and he listens afterwards unless told otherwise); the
+  original's inline tags `[[chat]]`/`[[follow-up]]` and
+  `[[nochat]]`/`[[announce-only]]`/`[[one-shot]]`/`[[no-follow-up]]` set `interactive` and are not spoken.
 - `command`: a verb of the operations table (billy.appliance.operations: `shutdown`, `restart-billy` (also
   `restart`), `reboot`, `listen` (start a session, or end the one running) or `stop` (stop talking)), any case,
   surrounding blanks ignored.
@@ -47,6 +48,7 @@ class Say:
     text: str
     literal: bool = True
     interactive: bool = False
+    follow_up: bool = False  # listen afterwards if the text asks a question
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,12 @@ def parse_say(payload: bytes) -> Say:
         text = message.get("text")
         if not isinstance(text, str):
             raise InvalidPayload(f"JSON 'text' must be a string, got {type(text).__name__}")
-        return _say(text, "JSON 'text'", _flag(message, "literal"), _flag(message, "interactive"))
+        follow_up = bool(_flag(message, "follow_up"))
+        return _say(text, "JSON 'text'", _flag(message, "literal"), _flag(message, "interactive"), follow_up)
     return _say(raw, "the text", None, None)
 
 
-def _say(text: str, what: str, literal: bool | None, interactive: bool | None) -> Say:
+def _say(text: str, what: str, literal: bool | None, interactive: bool | None, follow_up: bool = False) -> Say:
     for tag in _TAG.findall(text):
         interactive = {**INTERACTIVE_TAGS, **ONE_SHOT_TAGS}[tag.lower()]
     text = speakable(_TAG.sub("", text), what)
@@ -84,7 +87,7 @@ def _say(text: str, what: str, literal: bool | None, interactive: bool | None) -
         literal = not prompt
     if interactive is None:
         interactive = prompt
-    return Say(text, literal, interactive)
+    return Say(text, literal, interactive, follow_up)
 
 
 def _flag(message: dict, key: str) -> bool | None:

@@ -89,6 +89,29 @@ def payloads(
             },
         ),
     ]
+    extra += [
+        (
+            "sensor",
+            "timer",
+            {
+                "name": "Billy Timer",
+                "state_topic": topics.timer,
+                "device_class": "timestamp",
+                "value_template": "{{ value if value != 'None' else None }}",
+                "icon": "mdi:timer-outline",
+            },
+        ),
+        (
+            "event",
+            "timer_rang",
+            {
+                "name": "Billy Timer rang",
+                "state_topic": topics.timer_rang,
+                "event_types": ["timer_done"],
+                "icon": "mdi:timer-alert",
+            },
+        ),
+    ]
     if personas:
         extra.append(
             (

@@ -14,10 +14,12 @@ switch and persona states are republished after their operation, so Home Assista
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
 
 import paho.mqtt.client as mqtt
@@ -83,6 +85,7 @@ class MqttLink:
         self._heard: str | None = None
         self._said: str | None = None
         self._song_last: str | None = None
+        self._timer: str | None = None
         self._say_worker: Worker | None = None
         self._control_worker: Worker | None = None
         self._by_topic = {
@@ -191,6 +194,17 @@ class MqttLink:
         self._song_last = name
         self._publish(self.topics.song_last, name)
 
+    def publish_timers(self, timers: list) -> None:
+        """When the next running timer rings, for Home Assistant's timestamp sensor (`None`: no timer)."""
+        running = [timer.ends_at for timer in timers if not timer.paused]
+        ends = datetime.fromtimestamp(min(running), UTC).isoformat(timespec="seconds") if running else "None"
+        self._timer = ends
+        self._publish(self.topics.timer, ends)
+
+    def publish_timer_rang(self, name: str) -> None:
+        payload = {"event_type": "timer_done", "name": name}
+        self._publish(self.topics.timer_rang, json.dumps(payload), retain=False)
+
     def publish_persona(self) -> None:
         if self._persona():
             self._publish(self.topics.persona, self._persona())
@@ -240,6 +254,7 @@ class MqttLink:
             (self.topics.heard, self._heard),
             (self.topics.said, self._said),
             (self.topics.song_last, self._song_last),
+            (self.topics.timer, self._timer),
         ):
             if value is not None:
                 self._publish(topic, value)

@@ -79,6 +79,15 @@ class Topics:
         return self.topic("persona")
 
     @property
+    def timer(self) -> str:
+        """When the next running timer rings (ISO 8601), or `None`: Home Assistant counts down to it."""
+        return self.topic("timer")
+
+    @property
+    def timer_rang(self) -> str:
+        return self.topic("timer", "rang")
+
+    @property
     def persona_set(self) -> str:
         return self.topic("persona", "set")
 
