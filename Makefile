@@ -5,6 +5,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
+QUESTION_LANGUAGE ?= en
 
 .PHONY: setup test test-python test-fast lint format settings-files demo bench bench-wake soak fuzz clean setup-ansible \
 	deploy check test-ansible image image-pigen image-test
@@ -41,9 +42,10 @@ format: setup
 settings-files: setup
 	$(PYTHON) -m billy.devtools.settings_files .
 
-# A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own.
+# A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own,
+# QUESTION="What time is it?" has espeak-ng ask it ("|" between questions); QUESTION_LANGUAGE=de asks in German.
 demo: setup
-	$(BILLY) demo --out out/demo $(if $(QUESTION),--question $(QUESTION))
+	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE)
 
 # Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
 bench: setup

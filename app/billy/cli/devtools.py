@@ -13,17 +13,18 @@ MODELS_DIR = ".cache/models"
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.demo import run_demo
 
-    question = Path(args.question) if args.question else None
-    latency = run_demo(Path(args.out), Path(args.models_dir), question, args.text)
-    out = Path(args.out)
-    print(f"heard:  {(out / 'transcript.txt').read_text().strip()}")
-    print(f"said:   {(out / 'reply.txt').read_text().strip()}")
-    print(
-        f"first sound {latency['first_sound_s']} s after the question's last voiced sample "
-        f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
-        f"{latency['end_of_turn_wait_s']} s); milestones {latency['milestones_s']}; results in {out}/"
-    )
-    return 0 if latency["first_sound_s"] is not None and not latency["error"] else 1
+    results = run_demo(Path(args.out), Path(args.models_dir), args.question, args.language)
+    for latency in results:
+        print(f"heard:  {latency['heard']}")
+        print(f"said:   {latency['said']}")
+        print(
+            f"        answered by {latency['answered_by'] or 'the language model'}; first sound "
+            f"{latency['first_sound_s']} s after the question's last voiced sample "
+            f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
+            f"{latency['end_of_turn_wait_s']} s)"
+        )
+    print(f"results in {args.out}/")
+    return 0 if all(r["first_sound_s"] is not None and not r["error"] for r in results) else 1
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,8 +45,13 @@ def add_commands(commands, settings: Settings) -> None:
     demo = commands.add_parser("demo", help="one spoken question to a whole Billy on this machine")
     demo.add_argument("--out", default="out/demo", help="where the results go")
     demo.add_argument("--models-dir", default=MODELS_DIR, help="where the demo's models are kept")
-    demo.add_argument("--question", default="", help="a WAV with your spoken question (default: a synthesised one)")
-    demo.add_argument("--text", default="Hello Billy! What do you like to do all day?", help="the synthesised question")
+    demo.add_argument(
+        "--question",
+        default="",
+        help="a WAV with your spoken question, or words for espeak-ng to say ('|' between questions); "
+        "default: a question in Billy's own voice",
+    )
+    demo.add_argument("--language", default="en", help="the language asked in: en, de, fr or nl")
     demo.set_defaults(handler=cmd_demo)
 
     bench = commands.add_parser("bench", help="streaming vs sequential pipeline, same models, same run")

@@ -34,16 +34,17 @@ from billy.audio.file_device import FileMicrophone, FileSpeaker
 from billy.audio.pcm import Pcm, read_wav
 from billy.body.fish import make_pin_factory
 from billy.conversation.pipeline import Pipeline, TurnResult
+from billy.conversation.sentences import ends_sentence
 from billy.devtools.stack import local_stack, tts_service
 from billy.hearing.end_of_turn import EndOfTurn
 from billy.hearing.listening import Listener
 from billy.media.sounds import render_clips
 from billy.models import defaults
-from billy.services.llm.client import TextDelta
+from billy.services.llm.client import Overtime, TextDelta
 from billy.services.tts.client import TtsClient
 from billy.settings.read import load_settings
 
-QUESTIONS = ("What is your name?", "Tell me something about the sea.", "What do you like to eat?")
+QUESTIONS = ("Where do you live?", "Tell me something about the sea.", "What do you like to eat?")
 # Questions with a pause mid-sentence: (before the pause, after it). A good end of turn waits for the rest.
 PAUSED_QUESTIONS = (
     ("What is the capital of", "France?"),
@@ -84,7 +85,7 @@ def sequential_turn(pipeline: Pipeline, utterance: Pcm, interrupt: threading.Eve
     result.heard = pipeline.transcribe(utterance)
     result.marks["transcribed"] = time.monotonic()
     messages = pipeline.conversation.messages_for(result.heard)
-    result.said = "".join(e.text for e in pipeline.think(messages) if isinstance(e, TextDelta)).strip()
+    result.said = _whole_reply(pipeline.think(messages))
     result.marks["replied"] = time.monotonic()
     if result.said:
         wav = read_wav(tts.speak_wav(result.said))
@@ -188,6 +189,19 @@ def _piper_on_every_core(models_dir: Path, logs: Path) -> Iterator[TtsClient]:
         yield tts
     finally:
         service.stop()
+
+
+def _whole_reply(events) -> str:
+    """The reply's text as the streaming pipeline would say it: past its budget, up to the end of its sentence."""
+    text, overtime = "", False
+    for event in events:
+        if isinstance(event, Overtime):
+            overtime = True
+        elif isinstance(event, TextDelta):
+            text += event.text
+            if overtime and ends_sentence(text.strip()):
+                break
+    return text.strip()
 
 
 def _spoken(tts: TtsClient, text: str) -> Pcm:

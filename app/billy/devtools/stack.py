@@ -120,6 +120,7 @@ class Stack:
     llm_url: str
     llm_model: str
     models_dir: Path
+    stt_model: str = defaults.STT_MODEL
 
     def environment(self) -> dict[str, str]:
         """Settings pointing Billy at this stack."""
@@ -143,24 +144,30 @@ def tts_service(
 
 
 @contextlib.contextmanager
-def local_stack(models_dir: Path, logs: Path, deterministic: bool = False) -> Iterator[Stack]:
+def local_stack(
+    models_dir: Path, logs: Path, deterministic: bool = False, language: str = "en", voice_dir: Path | None = None
+) -> Iterator[Stack]:
+    """STT, TTS and an LLM for Billy on this machine. `language` other than English: whisper's multilingual
+    model listening for it; `voice_dir`: the voices to speak with (default: those in `models_dir`)."""
     fetch_default_models(models_dir)
     started: list[ServiceProcess] = []
     try:
-        stt_model = models_dir / defaults.STT_MODEL
-        stt = ServiceProcess.billy(["stt-server", "--model-dir", str(stt_model)], logs / "stt.log")
+        stt_name = defaults.STT_MODEL if language == "en" else defaults.MULTILINGUAL_STT_MODEL
+        fetch_model(stt_name, models_dir / stt_name, offline=True)
+        hearing = ["--model-dir", str(models_dir / stt_name), "--language", language]
+        stt = ServiceProcess.billy(["stt-server", *hearing], logs / "stt.log")
         started.append(stt)
-        tts = tts_service(models_dir, logs / "tts.log", deterministic=deterministic)
+        tts = tts_service(voice_dir or models_dir, logs / "tts.log", deterministic=deterministic)
         started.append(tts)
         model = ollama_model()
         if model:
             LOG.info("using the Ollama already running on %s with %s", OLLAMA_URL, model)
-            yield Stack(stt, tts, f"{OLLAMA_URL}/v1", model, models_dir)
+            yield Stack(stt, tts, f"{OLLAMA_URL}/v1", model, models_dir, stt_name)
             return
         LOG.info("no Ollama on %s: starting llama.cpp's server with %s", OLLAMA_URL, GGUF_MODEL)
         llm = start_llama_server(models_dir, logs / "llm.log")
         started.append(llm)
-        yield Stack(stt, tts, llm.base_url, GGUF_ALIAS, models_dir)
+        yield Stack(stt, tts, llm.base_url, GGUF_ALIAS, models_dir, stt_name)
     finally:
         for service in reversed(started):
             service.stop()

@@ -6,6 +6,7 @@ hang on one synthetic voice.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -30,3 +31,18 @@ def espeak(text: str, voice: str = "en", words_per_minute: int = 160, pitch: int
             timeout=60,
         )
         return wav.read_bytes()
+
+
+def relabelled_voice(model: Path, folder: Path, name: str) -> Path:
+    """A piper voice `name` (e.g. `de_DE-owner-medium`) in `folder` that is `model`'s voice under the language
+    of its name: where no voice of a language can be fetched (Hugging Face out of reach), what is exercised is
+    Billy choosing a voice by language, not how it sounds. `model`: a voice's `.onnx`, its `.onnx.json` beside."""
+    code = name.split("-")[0]  # de_DE
+    config = json.loads(model.with_suffix(".onnx.json").read_text())
+    config["language"] = {"code": code, "family": code.split("_")[0], "region": code.split("_")[-1]}
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx = folder / f"{name}.onnx"
+    if not onnx.exists():
+        onnx.symlink_to(model.resolve())
+    (folder / f"{name}.onnx.json").write_text(json.dumps(config))
+    return onnx
