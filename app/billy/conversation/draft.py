@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from billy.audio.pcm import Pcm
+from billy.conversation.answer import Answer
 from billy.services.client import ServiceError
 from billy.services.llm.client import ToolCall
 
@@ -46,6 +47,7 @@ class Draft:
         self.marks: dict[str, float] = {}  # time.monotonic() of each stage's milestone
         self.messages: list[dict] = []  # what the model was asked
         self.tool_calls: list[ToolCall] = []
+        self.answer: Answer | None = None  # a step's answer known on the draft (Pipeline._foreseen)
         self.failures: dict[str, ServiceError] = {}  # by stage: stt, llm, tts
         self.audio: queue.Queue = queue.Queue()  # (rate, samples) blocks, then END
         self.spoken: list[str] = []  # sentences voiced (or logged, in text-only mode)

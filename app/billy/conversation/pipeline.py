@@ -21,6 +21,7 @@ import numpy as np
 
 from billy.audio.pcm import Pcm
 from billy.body.fish import Fish
+from billy.conversation.answer import Answer
 from billy.conversation.draft import Draft
 from billy.conversation.history import Conversation
 from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
@@ -55,19 +56,11 @@ class TurnResult:
     last_sound_at: float | None = None
 
 
-@dataclass
-class Answer:
-    """A step's answer to the turn: who answered ("billy", "home assistant"), the words, a song to sing after."""
-
-    by: str
-    words: str
-    song: Song | None = None
-
-
 class TurnStep(Protocol):
     """A step between hearing and the LLM, given (heard, language): an Answer answers the turn; None passes it
     on. A step may also have `claims(heard, language)`, pure and quick: a draft asks it, and the model does not
-    start on what the step will answer."""
+    start on what the step will answer; and `foresee(heard, language)`: the Answer when giving it changes
+    nothing in the world, so a draft may voice it before the turn is handed over."""
 
     answers_turns: bool  # False: it only shapes the reply (a voice), so it may run on a draft's guess
 
@@ -173,18 +166,34 @@ class Pipeline:
             for step in self.before_llm:
                 if not step.answers_turns:  # before the first sentence is voiced, and before the turn reads it
                     step(draft.heard, draft.language)
+            if is_speech(draft.heard):  # before the turn reads the transcript, so it finds the answer too
+                draft.answer = self._foreseen(draft)
         except ServiceError as error:
             draft.failures["stt"] = error
         finally:
             draft.finish_transcription()
-        if "stt" in draft.failures or not is_speech(draft.heard) or self._claimed(draft):
-            draft.audio.put(END)  # no model: nothing heard, or a step will answer it once the turn is handed over
+        if "stt" in draft.failures or not is_speech(draft.heard):
+            draft.audio.put(END)
+            return
+        if draft.answer is not None:  # voiced now, played at the hand-over as the model's reply would be
+            self._voice(_sentences_of(draft.answer.words), draft)
+            return
+        if self._claimed(draft):
+            draft.audio.put(END)  # no model: a step will answer it once the turn is handed over
             return
         draft.go_ahead.wait()  # the model starts once the turn sounds complete, not on every pause
         if draft.stop.is_set():
             draft.audio.put(END)
             return
         self._think_and_voice(draft)
+
+    def _foreseen(self, draft: Draft) -> Answer | None:
+        """The answer of the first step that answers turns, if it can be known without acting on the world."""
+        for step in (step for step in self.before_llm if step.answers_turns):
+            answer = step.foresee(draft.heard, draft.language) if hasattr(step, "foresee") else None
+            if answer is not None or not hasattr(step, "claims") or step.claims(draft.heard, draft.language):
+                return answer
+        return None
 
     def _claimed(self, draft: Draft) -> bool:
         return any(step.claims(draft.heard, draft.language) for step in self.before_llm if hasattr(step, "claims"))
@@ -263,6 +272,8 @@ class Pipeline:
             draft.cancel()
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
+        if draft.answer is not None:  # a step's answer that changes nothing, voiced on the draft
+            return self._play_answer(draft, result, interrupt)
         # Steps that may answer (Home Assistant's intents) act on the world, so they run only now that the turn
         # is handed over, never on a draft's guess; the draft's speculative thinking is dropped if one answers.
         for step in (step for step in self.before_llm if step.answers_turns):
@@ -272,12 +283,24 @@ class Pipeline:
                 result.answered_by = answer.by
                 if self.speak(answer.words, interrupt, result) and answer.song is not None:
                     self._sing(answer.song, interrupt)
-                self.conversation.remember(
-                    [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
-                )
-                return self._finish(result)
+                return self._answered(result)
         draft.go_ahead.set()
         return self._play_reply(draft, result, interrupt)
+
+    def _play_answer(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        result.answered_by = draft.answer.by
+        self._play_draft(draft, result, interrupt, interludes=False)
+        result.said = " ".join(draft.spoken)
+        if "tts" in draft.failures:
+            return self._fail(result, "tts", interrupt)
+        return self._answered(result)
+
+    def _answered(self, result: TurnResult) -> TurnResult:
+        """A turn a step answered: the model hears of it in the history, as if it had answered itself."""
+        self.conversation.remember(
+            [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
+        )
+        return self._finish(result)
 
     def reply(self, result: TurnResult, interrupt: threading.Event) -> TurnResult:
         """Think and speak about `result.heard`, streaming: MQTT `say` in character."""
@@ -388,11 +411,7 @@ class Pipeline:
         result = result or TurnResult()
         draft = Draft(heard="")
         draft.stop.include(interrupt)
-        sentences: queue.Queue = queue.Queue()
-        for sentence in split_sentences(text):
-            sentences.put(sentence)
-        sentences.put(END)
-        draft.start(self._voice, sentences, draft)
+        draft.start(self._voice, _sentences_of(text), draft)
         self._play_draft(draft, result, interrupt, interludes=False)
         result.said = " ".join(filter(None, [result.said, *draft.spoken]))
         if "tts" in draft.failures:
@@ -419,6 +438,15 @@ class Pipeline:
         result.last_sound_at = self.player.last_sound_at or result.last_sound_at
         self.fish.stop_all()
         return result
+
+
+def _sentences_of(text: str) -> queue.Queue:
+    """`text`'s sentences, ended: what the voice worker reads."""
+    sentences: queue.Queue = queue.Queue()
+    for sentence in split_sentences(text):
+        sentences.put(sentence)
+    sentences.put(END)
+    return sentences
 
 
 class _WholeSentences:

@@ -17,7 +17,7 @@ import logging
 
 import httpx
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.integrations.home_assistant import HomeAssistant, with_nearest_name
 from billy.intents.matcher import LANGUAGES
 from billy.intents.phrasebook import Phrasebook

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.intents import body, clock, memory
 from billy.intents.asked import Abilities, Asked
 from billy.intents.matcher import LANGUAGES, IntentMatcher, Match
@@ -18,6 +18,9 @@ from billy.intents.phrasebook import Phrasebook
 
 LOG = logging.getLogger(__name__)
 HANDLERS = {**clock.HANDLERS, **body.HANDLERS, **memory.HANDLERS}
+# Intents whose handler only reads (the clock, a timer's time left, his name, what he remembers): their answer
+# may be worked out and voiced on a draft, during the end-of-turn silence, as the model's reply is.
+READ_ONLY = frozenset({"HassGetCurrentTime", "HassGetCurrentDate", "HassTimerStatus", "BillyName", "BillyRecall"})
 
 
 class OwnIntents:
@@ -34,10 +37,16 @@ class OwnIntents:
         """Would Billy answer this himself? Pure: nothing is done."""
         return self._match(heard, language) is not None
 
+    def foresee(self, heard: str, language: str) -> Answer | None:
+        """The answer, if Billy answers this himself and doing so changes nothing (READ_ONLY); else None."""
+        match = self._match(heard, language)
+        return self._answer(match, heard) if match is not None and match.intent in READ_ONLY else None
+
     def __call__(self, heard: str, language: str) -> Answer | None:
         match = self._match(heard, language)
-        if match is None:
-            return None
+        return None if match is None else self._answer(match, heard)
+
+    def _answer(self, match: Match, heard: str) -> Answer | None:
         answer = HANDLERS[match.intent](Asked(self.abilities, match, Phrasebook(match.language)))
         if answer is not None:
             LOG.info("Billy's own intent %s answers %r", match.intent, heard)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.intents.matcher import Match
 from billy.intents.phrasebook import Phrasebook
 from billy.intents.timers import TimerBoard

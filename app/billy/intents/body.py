@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.intents.asked import Asked
 from billy.media.songs import SongError
 from billy.persona.persona import PersonaError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.intents.asked import BY, Asked
 from billy.intents.timers import Timer
 

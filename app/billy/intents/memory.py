@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from billy.conversation.pipeline import Answer
+from billy.conversation.answer import Answer
 from billy.intents.asked import Asked
 from billy.persona.people import Memory, PeopleError
 
