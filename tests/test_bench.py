@@ -20,9 +20,12 @@ def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp
         # look?", a whole question, and the test would judge whisper's ear. "I was wondering" is unfinished
         # however it is punctuated.
         paused_questions=(("I was wondering", "if fish can sleep at night."),),
+        own_questions=("What time is it?",),
     )
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
     assert report["first_sound_after_speech_end_s"] > 0
+    own = report["own_answers"]["questions"]
+    assert [row["question"] for row in own] == ["What time is it?"] and own[0]["first_sound_s"] > 0
     for mode in ("streaming", "sequential"):
         milestones = report["milestones_s"][mode]
         in_order = [milestones[name] for name in MILESTONES[mode] if name != "handed_over"]

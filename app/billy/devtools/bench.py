@@ -9,8 +9,10 @@ asked hears it; the listener's hand-over (when it decided the turn was over) is 
 - sequential: the local-models fork's way: a fixed 600 ms silence, then the whole transcript, the whole reply,
   the whole synthesis, then play.
 
-Then the early-cut check: questions with a pause in the middle of the sentence go through Billy's listener;
-reported are how often it handed over before the question was finished, and the mean wait after the end.
+Billy's own answers (his intents: no model) go through the streaming pipeline in the same run, so their first
+sound stands beside the model's. Then the early-cut check: questions with a pause in the middle of the sentence
+go through Billy's listener; reported are how often it handed over before the question was finished, and the
+mean wait after the end.
 The model runs greedy (temperature 0) so both pipelines get the same reply.
 """
 
@@ -45,6 +47,7 @@ from billy.services.tts.client import TtsClient
 from billy.settings.read import load_settings
 
 QUESTIONS = ("Where do you live?", "Tell me something about the sea.", "What do you like to eat?")
+OWN_QUESTIONS = ("What time is it?", "What is your name?", "What is the date today?")  # Billy's intents answer
 # Questions with a pause mid-sentence: (before the pause, after it). A good end of turn waits for the rest.
 PAUSED_QUESTIONS = (
     ("What is the capital of", "France?"),
@@ -101,6 +104,7 @@ def run_bench(
     runs: int,
     questions: tuple[str, ...] = QUESTIONS,
     paused_questions: tuple[tuple[str, str], ...] = PAUSED_QUESTIONS,
+    own_questions: tuple[str, ...] = OWN_QUESTIONS,
 ) -> dict:
     """`make bench`; `make test` runs a short one (a question, a paused one, once) to keep this code honest."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the figures
@@ -121,6 +125,8 @@ def run_bench(
         sequential_listener = Listener(microphone, EndOfTurn(None, SEQUENTIAL_SILENCE_MS))
         tts = TtsClient(stack.tts.base_url)
         spoken = {q: _spoken(tts, q) for q in questions}
+        own = {q: _spoken(tts, q) for q in own_questions}
+        own_samples: dict[str, list[dict]] = {q: [] for q in own_questions}
         samples: dict[str, dict[str, list[dict]]] = {q: {"streaming": [], "sequential": []} for q in questions}
         stages: dict[str, list[dict[str, float]]] = {"streaming": [], "sequential": []}
         replies: dict[str, dict[str, str]] = {q: {} for q in questions}  # what each pipeline heard and said
@@ -156,6 +162,8 @@ def run_bench(
                         "first_sound": result.first_sound_at,
                     }
                     stages[mode].append({name: at - spoke_until for name, at in marks.items()})
+            for question, pcm in own.items():
+                own_samples[question].append(_own_answer(billy, microphone, pcm, question))
         paused = {f"{before} ... {after}": paused_question(tts, before, after) for before, after in paused_questions}
         early_cut = {
             "streaming": _early_cut_check(billy.listener, pipeline.draft, microphone, paused),
@@ -169,6 +177,10 @@ def run_bench(
         for mode, names in MILESTONES.items()
     }
     report["early_cut"] = early_cut
+    report["own_answers"] = {
+        "questions": [{"question": question, **_summary(runs)} for question, runs in own_samples.items()],
+        "overall": _summary([run for runs in own_samples.values() for run in runs]) if own_samples else {},
+    }
     # Each pipeline with piper as suits it: one core beside the model that writes on (streaming), every core for
     # a synthesis that runs alone (sequential).
     report["piper_threads"] = {"streaming": load_settings(os.environ).tts_threads or "all", "sequential": "all"}
@@ -189,6 +201,23 @@ def _piper_on_every_core(models_dir: Path, logs: Path) -> Iterator[TtsClient]:
         yield tts
     finally:
         service.stop()
+
+
+def _own_answer(billy, microphone: FileMicrophone, pcm: Pcm, question: str) -> dict:
+    """One of Billy's own answers, through the streaming pipeline as he runs."""
+    billy.pipeline.conversation.forget()
+    microphone.speech_ended_at = None
+    microphone.queue(pcm)
+    utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, billy.pipeline.draft)
+    result = billy.pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
+    spoke_until = microphone.speech_ended_at
+    if result.answered_by != "billy" or result.first_sound_at is None or spoke_until is None:
+        raise RuntimeError(f"{question!r} was not answered by Billy himself: heard {result.heard!r}")
+    return {
+        "first_sound_s": result.first_sound_at - spoke_until,
+        "first_sound_after_handover_s": result.first_sound_at - utterance.handed_over_at,
+        "end_of_turn_wait_s": utterance.handed_over_at - spoke_until,
+    }
 
 
 def _whole_reply(events) -> str:
@@ -295,6 +324,11 @@ def _print_table(report: dict) -> None:
             f"{row['question']:<36} {s['first_sound_s']:>12.2f} ({s['first_sound_after_handover_s']:.2f}) "
             f"{q['first_sound_s']:>9.2f} ({q['first_sound_after_handover_s']:.2f}) {row['ratio_first_sound']:>6.2f}   "
             f"{s['last_sound_s']:>12.2f} {q['last_sound_s']:>11.2f}"
+        )
+    for row in report["own_answers"]["questions"]:
+        print(
+            f"{row['question']:<36} {row['first_sound_s']:>12.2f} ({row['first_sound_after_handover_s']:.2f})"
+            "   Billy's own answer, no model"
         )
     for mode, marks in report["milestones_s"].items():
         milestones = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in marks.items() if seconds is not None)
