@@ -50,44 +50,49 @@ async def remember(web: Web, request: Request, session: Session, form) -> Respon
     return back(session, "/people", f"Billy remembers it for {people.display_name(name)}.")
 
 
-async def edit(web: Web, request: Request, session: Session, form) -> Response:
+def _on_person(web: Web, session: Session, form, refused: str, act) -> Response:
+    """`act(people, name)` on the person the form names, its message shown; a PeopleError shown after `refused`."""
     people = _people(web)
     try:
-        people.edit(_known(people, form), form.get("memory_id", ""), form.get("text", ""))
+        said = act(people, _known(people, form))
     except PeopleError as error:
-        return back(session, "/people", f"Not changed: {error}")
-    return back(session, "/people", "Changed.")
+        return back(session, "/people", f"{refused}: {error}")
+    return back(session, "/people", said)
+
+
+async def edit(web: Web, request: Request, session: Session, form) -> Response:
+    def change(people: People, name: str) -> str:
+        people.edit(name, form.get("memory_id", ""), form.get("text", ""))
+        return "Changed."
+
+    return _on_person(web, session, form, "Not changed", change)
 
 
 async def forget(web: Web, request: Request, session: Session, form) -> Response:
-    people = _people(web)
-    try:
+    def forget_one(people: People, name: str) -> str:
         memory_id = form.get("memory_id", "")
-        forgotten = people.forget(_known(people, form), memory_id) if memory_id else []
-    except PeopleError as error:
-        return back(session, "/people", f"Not forgotten: {error}")
-    return back(session, "/people", "Forgotten." if forgotten else "There was no such memory.")
+        forgotten = people.forget(name, memory_id) if memory_id else []
+        return "Forgotten." if forgotten else "There was no such memory."
+
+    return _on_person(web, session, form, "Not forgotten", forget_one)
 
 
 async def talk_with(web: Web, request: Request, session: Session, form) -> Response:
     """As if they had said "I'm Sam": Billy talks with them (and uses their memories) from the next turn on."""
-    people = _people(web)
-    try:
-        name = _known(people, form)
-    except PeopleError as error:
-        return back(session, "/people", f"Not changed: {error}")
-    people.set_current(name)
-    return back(session, "/people", f"Billy talks with {people.display_name(name)} now.")
+
+    def make_current(people: People, name: str) -> str:
+        people.set_current(name)
+        return f"Billy talks with {people.display_name(name)} now."
+
+    return _on_person(web, session, form, "Not changed", make_current)
 
 
 async def delete(web: Web, request: Request, session: Session, form) -> Response:
-    people = _people(web)
-    try:
-        name = _known(people, form)
-    except PeopleError as error:
-        return back(session, "/people", f"Not deleted: {error}")
-    people.delete(name)
-    return back(session, "/people", f"{name} and their memories are deleted.")
+    def delete_them(people: People, name: str) -> str:
+        people.delete(name)
+        return f"{name} and their memories are deleted."
+
+    return _on_person(web, session, form, "Not deleted", delete_them)
 
 
 def routes(web: Web) -> list[Route]:
