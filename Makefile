@@ -89,7 +89,7 @@ check: setup-ansible
 	$(ANSIBLE) ansible-playbook ansible/site.yml --check --diff $(ANSIBLE_ARGS)
 
 test-ansible: setup-ansible
-	$(ANSIBLE) molecule test --all
+	$(ANSIBLE) sh scripts/molecule-test.sh $(PYTHON) out/molecule.log
 
 # --- The SD image (image/README.md); as root. Long and CPU-heavy: not part of `make test` ---
 IMAGE_OUT ?= out/image
