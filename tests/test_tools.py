@@ -108,6 +108,16 @@ def test_an_unknown_song_is_answered_not_crashed_on(tank_factory, llm, speak):
     assert not turn.result.failed_stage
 
 
+def test_a_call_the_model_wrote_as_text_is_run_and_never_read_aloud(tank_factory, llm, speak):
+    """Qwen's way through llama.cpp: the call as JSON text between tags, not a parsed call."""
+    written = '<tool_call> {"name": "play_song", "arguments": {"song": "bohemian rhapsody"}} </tool_call>'
+    llm.then(Reply(written))
+    tank = tank_factory()
+    turn = tank.ask(speak("Could you play some music for me?"))
+    assert turn.result.said.startswith("I don't know a song called bohemian rhapsody"), turn.result.said
+    assert "play_song" not in turn.result.said and not turn.result.failed_stage
+
+
 def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank_factory, llm, speak, stt_service):
     home = HomeAssistantStandIn(token="long-lived-token", speech="The kitchen light is now on.")
     try:

@@ -42,6 +42,7 @@ class ModelEntry:
     files: dict[str, str | None]  # name -> SHA-256, or None: pinned at the first fetch (see above)
     sources: tuple[Source, ...]
     chat: dict[str, Any]  # for an LLM: how to talk to it (billy.services.llm.profile); empty for other models
+    licence: str = ""  # said where the source does not say it itself (docs/MODELS.md)
 
 
 def load_catalogue() -> dict[str, ModelEntry]:
@@ -54,6 +55,7 @@ def load_catalogue() -> dict[str, ModelEntry]:
             files=dict(entry["files"]),
             sources=tuple(Source(source["type"], source) for source in entry["sources"]),
             chat=dict(entry.get("chat", {})),
+            licence=entry.get("licence", ""),
         )
         for name, entry in raw.items()
     }

@@ -9,41 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 
 from billy.services.client import ServiceError, auth_headers, error_message, kept_connection, no_answer
+from billy.services.llm import text_calls
+from billy.services.llm.events import CutOff, Event, Overtime, TextDelta, ToolCall
 from billy.services.llm.profile import FULL, ChatProfile
 
-
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class Overtime:
-    """The reply has written its budget of tokens (LLM_MAX_TOKENS): the sentence under way is to be its last."""
-
-
-@dataclass(frozen=True)
-class CutOff:
-    """The server stopped the reply at its token limit, in the middle of a sentence."""
+__all__ = ["ChatClient", "CutOff", "Event", "Overtime", "TextDelta", "ToolCall"]
 
 
 # Tokens a reply may write past its budget, asked of the server so that its last sentence can end whole.
 OVERTIME_TOKENS = 48
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    id: str
-    name: str
-    arguments: str  # JSON text as the model wrote it: may be malformed, the caller validates
-
-
-Event = TextDelta | Overtime | CutOff | ToolCall
 
 
 class ChatClient:
@@ -89,7 +67,10 @@ class ChatClient:
                     response.read()
                     raise ServiceError("llm", error_message(response))
                 written = 0
-                for event in _parse_stream(response.iter_lines()):
+                events = _parse_stream(response.iter_lines())
+                if "tools" in body:  # a call a small model wrote as text becomes a real one
+                    events = text_calls.recover(events, body["tools"])
+                for event in events:
                     yield event
                     if isinstance(event, TextDelta):
                         written += 1  # a streamed delta is a token, as Ollama, llama.cpp and OpenAI send them
