@@ -54,6 +54,9 @@ def _calls(events) -> list[tuple[str, dict]]:
         '{"function": "play_song", "parameters": {"title": "Fishsticks"}}',
         '{"type": "function", "function": {"name": "play_song", "arguments": "{\\"title\\": \\"Fishsticks\\"}"}}',
         '[{"name": "play_song", "arguments": {"title": "Fishsticks"}}]',
+        '{{"name": "play_song", "arguments": {"title": "Fishsticks"}}}',  # Qwen 1.5B through llama.cpp
+        '<tools>\n{"name": "play_song", "arguments": {"title": "Fishsticks"}}\n</tools>',
+        '{"name": "play_song", "arguments": {"title": "Fishsticks"}}}',
     ],
 )
 def test_a_call_written_as_text_becomes_a_call(reply):
@@ -84,6 +87,7 @@ def test_two_calls_in_one_reply_are_both_taken():
         ('{"name": "update_personality", "arguments": {"humor": true}}', "is not a integer"),
         ('{"name": "play_song", "arguments": {"title": "Fishsticks"}} and then some', "not JSON"),
         ('{"name": "play_song", "arguments": {"title": ', "not JSON"),
+        ('[}{"name": "play_song", "arguments": {"title": "Fishsticks"}}]', "not JSON"),
         ('{"name": "play_song", "arguments": {"title": "Fishsticks"}}\n{"name": "run_shell"}', "not a tool"),
     ],
 )

@@ -1,4 +1,4 @@
-"""`billy demo`, `billy bench`, `billy bench-wake`: for developers, on a machine without a fish."""
+"""`billy demo`, `billy bench`, `billy bench-brain`, `billy bench-wake`: for developers, on a machine without a fish."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_brain(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.devtools.brain_bench import run_brain_bench
+
+    run_brain_bench(Path(args.out), Path(args.models_dir), args.brain or None)
+    return 0
+
+
 def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.wake_bench import run_wake_bench
 
@@ -59,6 +66,12 @@ def add_commands(commands, settings: Settings) -> None:
     bench.add_argument("--models-dir", default=MODELS_DIR)
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+
+    brain = commands.add_parser("bench-brain", help="every catalogue brain: right answers, tool calls, speed, memory")
+    brain.add_argument("--out", default="out/bench-brain.json")
+    brain.add_argument("--models-dir", default=MODELS_DIR)
+    brain.add_argument("--brain", action="append", help="only this catalogue brain (again for more)")
+    brain.set_defaults(handler=cmd_bench_brain)
 
     wake = commands.add_parser("bench-wake", help="wake word: CPU, detections, false activations per hour")
     wake.add_argument("--out", default="out/bench-wake.json")

@@ -23,8 +23,8 @@ from billy.services.llm.events import Event, Overtime, TextDelta, ToolCall
 LOG = logging.getLogger(__name__)
 
 # How a reply that is a call begins, after any white space.
-CALL_OPENINGS = ("{", "[", "<tool_call>", "```")
-_WRAPPING = re.compile(r"</?tool_call>|```(?:json)?", re.IGNORECASE)
+CALL_OPENINGS = ("{", "[", "<tool_call>", "<tools>", "```")
+_WRAPPING = re.compile(r"</?tool_call>|</?tools>|```(?:json)?", re.IGNORECASE)
 _JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list}
 
 
@@ -55,8 +55,11 @@ def recover(events: Iterator[Event], tools: list[dict]) -> Iterator[Event]:
 
 
 def _calls(text: str, schemas: dict[str, dict]) -> Iterator[Event]:
+    text = _WRAPPING.sub(" ", text).strip()
+    if text.startswith("{{") and text.endswith("}}"):  # Qwen copies the braces its chat template escapes
+        text = text[1:-1]
     try:
-        calls = [_checked(found, schemas) for found in _objects(_WRAPPING.sub(" ", text))]
+        calls = [_checked(found, schemas) for found in _objects(text)]
         if not calls:
             raise NotACall("no JSON object in it")
     except NotACall as problem:
@@ -71,7 +74,8 @@ def _objects(text: str) -> list[Any]:
     found: list[Any] = []
     position = 0
     while position < len(text):
-        if text[position].isspace() or text[position] == ",":
+        # White space and commas between calls; a closing brace too many after one (Qwen writes "}}}").
+        if text[position].isspace() or (text[position] in ",}]" and found):
             position += 1
             continue
         try:
