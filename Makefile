@@ -30,8 +30,8 @@ test-fast: setup
 	$(PYTHON) -m pytest -m "not services and not broker and not browser and not slow" tests
 
 lint: setup
-	$(VENV)/bin/ruff check app tests
-	$(VENV)/bin/ruff format --check app tests
+	$(VENV)/bin/ruff check app tests scripts
+	$(VENV)/bin/ruff format --check app tests scripts
 	VENV=$(VENV) sh ansible/install-collections.sh && $(ANSIBLE) $(VENV)/bin/ansible-lint --profile production
 
 format: setup
