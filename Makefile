@@ -6,6 +6,8 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 QUESTION_LANGUAGE ?= en
+# A catalogue brain for the demo (`billy models list`); empty: the best this machine's memory holds.
+BRAIN ?=
 
 .PHONY: setup test test-python test-fast lint format settings-files demo bench bench-brain bench-wake soak fuzz clean setup-ansible \
 	deploy check test-ansible image image-pigen image-test
@@ -45,7 +47,7 @@ settings-files: setup
 # A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own,
 # QUESTION="What time is it?" has espeak-ng ask it ("|" between questions); QUESTION_LANGUAGE=de asks in German.
 demo: setup
-	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE)
+	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE) --brain "$(BRAIN)"
 
 # Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
 bench: setup

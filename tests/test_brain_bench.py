@@ -69,3 +69,12 @@ def test_a_short_bench_on_the_smallest_brain(models_dir, tmp_path):
     assert all(case["reply"] for case in row["questions_asked"])
     assert row["first_token_warm_s"] > 0 and row["first_token_cold_s"] > 0
     assert row["tokens_per_s"] > 0 and row["peak_rss_mib"] > 50
+
+
+def test_each_brain_is_offered_the_tools_its_profile_allows():
+    from billy.services.llm.profile import profile_for
+
+    tools = [{"type": "function", "function": {"name": name}} for name in ("play_song", "conversation_state")]
+    assert profile_for("smollm2-135m").offered(tools) == []
+    assert [tool["function"]["name"] for tool in profile_for("qwen2.5-coder-1.5b").offered(tools)] == ["play_song"]
+    assert profile_for("some-ollama-model:7b").offered(tools) == tools

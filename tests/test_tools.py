@@ -118,6 +118,15 @@ def test_a_call_the_model_wrote_as_text_is_run_and_never_read_aloud(tank_factory
     assert "play_song" not in turn.result.said and not turn.result.failed_stage
 
 
+def test_a_call_of_a_tool_nobody_offered_is_dropped_and_the_model_asked_again_without_tools(tank_factory, llm, speak):
+    llm.then(Reply('{"name": "calculate", "arguments": {"expression": "15 / 3"}}'), Reply("Five, says the fish."))
+    tank = tank_factory()
+    turn = tank.ask(speak("What is fifteen divided by three?"))
+    assert turn.result.said == "Five, says the fish." and not turn.result.failed_stage
+    first, again = (request["body"] for request in llm.requests[-2:])
+    assert first["tools"] and "tools" not in again and again["messages"] == first["messages"]
+
+
 def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank_factory, llm, speak, stt_service):
     home = HomeAssistantStandIn(token="long-lived-token", speech="The kitchen light is now on.")
     try:

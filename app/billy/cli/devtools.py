@@ -13,7 +13,7 @@ MODELS_DIR = ".cache/models"
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.demo import run_demo
 
-    results = run_demo(Path(args.out), Path(args.models_dir), args.question, args.language)
+    results = run_demo(Path(args.out), Path(args.models_dir), args.question, args.language, args.brain or None)
     for latency in results:
         print(f"heard:  {latency['heard']}")
         print(f"said:   {latency['said']}")
@@ -23,6 +23,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
             f"{latency['end_of_turn_wait_s']} s)"
         )
+    if results:
+        print(f"brain:  {results[0]['brain']} (peak memory of each process: {args.out}/memory.json)")
     print(f"results in {args.out}/")
     return 0 if all(r["first_sound_s"] is not None and not r["error"] for r in results) else 1
 
@@ -59,6 +61,7 @@ def add_commands(commands, settings: Settings) -> None:
         "default: a question in Billy's own voice",
     )
     demo.add_argument("--language", default="en", help="the language asked in: en, de, fr or nl")
+    demo.add_argument("--brain", default="", help="a catalogue brain; default: the best this machine's memory holds")
     demo.set_defaults(handler=cmd_demo)
 
     bench = commands.add_parser("bench", help="streaming vs sequential pipeline, same models, same run")

@@ -123,8 +123,8 @@ class Pipeline:
         wav = pcm.to_wav()
         return self.stt.ask(lambda client: client.hear(wav, self.language))
 
-    def think(self, messages: list[dict]) -> Iterator[TextDelta | ToolCall]:
-        tools = self.toolbox.schemas()
+    def think(self, messages: list[dict], offer_tools: bool = True) -> Iterator[TextDelta | ToolCall]:
+        tools = self.toolbox.schemas() if offer_tools else None
         return self.llm.stream(lambda client: client.stream(messages, tools))
 
     def synthesise(self, sentence: str) -> Iterator[tuple[int, np.ndarray]]:
@@ -205,19 +205,25 @@ class Pipeline:
         draft.start(self._voice, sentences, draft)
         reply = _WholeSentences(sentences, self.max_sentences)
         try:
-            for event in self.think(draft.messages):
-                if draft.stop.is_set() or reply.over:
-                    break  # closing the stream stops generation on the server
-                if isinstance(event, TextDelta):
-                    draft.marks.setdefault("first_token", time.monotonic())
-                    if reply.add(event.text):
-                        draft.marks.setdefault("first_sentence", time.monotonic())
-                elif isinstance(event, Overtime):
-                    reply.overtime = True
-                elif isinstance(event, CutOff):
-                    reply.cut_off = True
-                else:
-                    draft.tool_calls.append(event)
+            # A small model sometimes answers with a call of a tool nobody offered ("calculate"), which is
+            # dropped (services/llm/text_calls.py): then it is asked once more, with no tools to reach for.
+            for offer_tools in (True, False):
+                for event in self.think(draft.messages, offer_tools):
+                    if draft.stop.is_set() or reply.over:
+                        break  # closing the stream stops generation on the server
+                    if isinstance(event, TextDelta):
+                        draft.marks.setdefault("first_token", time.monotonic())
+                        if reply.add(event.text):
+                            draft.marks.setdefault("first_sentence", time.monotonic())
+                    elif isinstance(event, Overtime):
+                        reply.overtime = True
+                    elif isinstance(event, CutOff):
+                        reply.cut_off = True
+                    else:
+                        draft.tool_calls.append(event)
+                if "first_token" in draft.marks or draft.tool_calls or draft.stop.is_set():
+                    break
+                LOG.info("the model answered neither in words nor with a call it was offered: asking again")
             if not draft.stop.is_set():
                 reply.finish()
         except ServiceError as error:

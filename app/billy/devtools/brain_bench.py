@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,11 +27,10 @@ import yaml
 from billy.conversation.history import Conversation
 from billy.conversation.tools import ToolBox
 from billy.devtools.brain_checks import answer_problem, call_problem
-from billy.devtools.stack import ServiceProcess
+from billy.devtools.stack import peak_rss_mib, start_llama_server
 from billy.integrations.home_assistant import HomeAssistant
 from billy.media.songs import SongLibrary
 from billy.models.catalogue import load_catalogue
-from billy.models.fetch import fetch_model
 from billy.persona.library import PersonaLibrary
 from billy.persona.people import People
 from billy.services.llm.client import ChatClient, TextDelta, ToolCall
@@ -98,46 +96,41 @@ def _toolbox(state: Path) -> ToolBox:
     return toolbox
 
 
-def _peak_rss_mib(pid: int) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
 def bench_brain(name: str, models_dir: Path, logs: Path, cases: dict[str, list[dict]]) -> dict:
-    entry = load_catalogue()[name]
-    fetch_model(name, models_dir / name, offline=os.environ.get("BILLY_OFFLINE", "0") == "1")
-    (model_file,) = entry.files
-    command = [sys.executable, "-m", "billy", "llm-server", "--model", str(models_dir / name / model_file)]
-    server = ServiceProcess([*command, "--alias", name], "/health", logs / f"llm-{name}.log", timeout=600)
+    server = start_llama_server(models_dir, logs / f"llm-{name}.log", name)
     try:
         profile = profile_for(name)
         client = ChatClient(server.base_url, name, timeout=300, max_tokens=MAX_TOKENS, profile=profile)
         with tempfile.TemporaryDirectory() as state:
             toolbox = _toolbox(Path(state))
             conversation = Conversation(toolbox.persona, short_prompt=profile.short_prompt)
-            tools = toolbox.schemas() if profile.tools else []
+            tools = profile.offered(toolbox.schemas())
             questions = [_question(client, conversation, tools, case) for case in cases.get("questions", [])]
             tool_cases = [_tool_case(client, conversation, tools, case) for case in cases.get("tools", [])]
-        rss = _peak_rss_mib(server.process.pid)
+        rss = peak_rss_mib(server.process.pid)
     finally:
         server.stop()
     return _figures(name, questions, tool_cases, profile.tools, rss)
 
 
+def ask_as_billy(client: ChatClient, messages: list[dict], tools: list[dict]) -> Asked:
+    """As Billy's pipeline asks: once more without tools when the reply was neither words nor a valid call."""
+    asked = ask(client, messages, tools)
+    if tools and not asked.text.strip() and not asked.calls:
+        again = ask(client, messages, [])
+        again.first_token_s = None  # not a first token a person would wait for alone
+        return again
+    return asked
+
+
 def _question(client: ChatClient, conversation: Conversation, tools: list[dict], case: dict) -> dict:
-    asked = ask(client, conversation.messages_for(case["ask"]), tools)
+    asked = ask_as_billy(client, conversation.messages_for(case["ask"]), tools)
     problem = answer_problem(case, asked.text) if not asked.calls else f"called {asked.calls[0][0]}"
     return {"ask": case["ask"], "reply": asked.text.strip(), "calls": asked.calls, "problem": problem, **_timing(asked)}
 
 
 def _tool_case(client: ChatClient, conversation: Conversation, tools: list[dict], case: dict) -> dict:
-    asked = ask(client, conversation.messages_for(case["ask"]), tools)
+    asked = ask_as_billy(client, conversation.messages_for(case["ask"]), tools)
     problem = call_problem(case, asked.calls) if tools else "no tools offered"
     return {"ask": case["ask"], "reply": asked.text.strip(), "calls": asked.calls, "problem": problem, **_timing(asked)}
 

@@ -50,8 +50,8 @@ class ChatClient:
         body: dict = {"model": self.model, "messages": messages, "stream": True}
         body["max_tokens"] = self.max_tokens + OVERTIME_TOKENS
         body.update(self.profile.sampling)
-        if tools and self.profile.tools:
-            body["tools"] = tools
+        if offered := self.profile.offered(tools):
+            body["tools"] = offered
         if self.temperature is not None:
             body["temperature"] = self.temperature
         timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
@@ -82,8 +82,8 @@ class ChatClient:
     def warm_up(self, messages: list[dict], tools: list[dict] | None = None) -> None:
         """One token for this prompt, so the engine loads the model and caches the prompt's prefix."""
         body: dict = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1}
-        if tools and self.profile.tools:  # the same prefix as the turns' requests, or the cache is wasted
-            body["tools"] = tools
+        if offered := self.profile.offered(tools):  # the same prefix as the turns' requests, or the cache is wasted
+            body["tools"] = offered
         try:
             response = self._http.post(
                 f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout

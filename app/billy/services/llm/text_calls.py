@@ -56,8 +56,8 @@ def recover(events: Iterator[Event], tools: list[dict]) -> Iterator[Event]:
 
 def _calls(text: str, schemas: dict[str, dict]) -> Iterator[Event]:
     text = _WRAPPING.sub(" ", text).strip()
-    if text.startswith("{{") and text.endswith("}}"):  # Qwen copies the braces its chat template escapes
-        text = text[1:-1]
+    if text.startswith("{{"):  # Qwen copies the braces its chat template escapes, in every call it writes
+        text = text.replace("{{", "{").replace("}}", "}")
     try:
         calls = [_checked(found, schemas) for found in _objects(text)]
         if not calls:
