@@ -78,3 +78,12 @@ def test_each_brain_is_offered_the_tools_its_profile_allows():
     assert profile_for("smollm2-135m").offered(tools) == []
     assert [tool["function"]["name"] for tool in profile_for("qwen2.5-coder-1.5b").offered(tools)] == ["play_song"]
     assert profile_for("some-ollama-model:7b").offered(tools) == tools
+
+
+def test_a_machine_gets_the_best_brain_its_memory_holds_and_is_told_why():
+    from billy.models.brains import best_brain
+
+    assert best_brain(7800).brain == "qwen2.5-coder-1.5b"
+    pi_with_two_gib = best_brain(1850)  # a Pi 4 with 2 GiB: MemTotal about 1.8 GiB
+    assert pi_with_two_gib.brain != "qwen2.5-coder-1.5b" and "qwen2.5-coder-1.5b needs about" in pi_with_two_gib.reason
+    assert best_brain(300).brain == "smollm2-135m"

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from billy.conversation.history import Conversation
+from billy.conversation.pipeline import in_words
 from billy.conversation.tools import ToolBox
 from billy.devtools.brain_checks import answer_problem, call_problem
 from billy.devtools.stack import peak_rss_mib, start_llama_server
@@ -114,10 +115,10 @@ def bench_brain(name: str, models_dir: Path, logs: Path, cases: dict[str, list[d
 
 
 def ask_as_billy(client: ChatClient, messages: list[dict], tools: list[dict]) -> Asked:
-    """As Billy's pipeline asks: once more without tools when the reply was neither words nor a valid call."""
+    """As Billy's pipeline asks: once more for words when the reply was neither words nor a valid call."""
     asked = ask(client, messages, tools)
     if tools and not asked.text.strip() and not asked.calls:
-        again = ask(client, messages, [])
+        again = ask(client, in_words(messages), tools)
         again.first_token_s = None  # not a first token a person would wait for alone
         return again
     return asked
