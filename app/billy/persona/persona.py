@@ -22,6 +22,7 @@ TOOL_RULES = (
     "call smart_home_command for anything about lights, heating, devices or the house; "
     "call store_memory when the user asks you to remember something; call identify_user when the user tells you "
     "their name; call conversation_state only after you asked the user a question. "
+    "Questions about facts, numbers, days, or the user's own life are answered in words, never with a tool. "
     "Otherwise just answer."
 )
 
