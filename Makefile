@@ -6,8 +6,10 @@ PYTHON := $(VENV)/bin/python
 BILLY := $(VENV)/bin/billy
 QUESTION ?=
 QUESTION_LANGUAGE ?= en
+# A catalogue brain for the demo (`billy models list`); empty: the best this machine's memory holds.
+BRAIN ?=
 
-.PHONY: setup test test-python test-fast lint format settings-files demo bench bench-wake soak fuzz clean setup-ansible \
+.PHONY: setup test test-python test-fast lint format settings-files demo bench bench-brain bench-wake soak fuzz clean setup-ansible \
 	deploy check test-ansible image image-pigen image-test
 
 setup: $(VENV)/.setup-done
@@ -45,11 +47,16 @@ settings-files: setup
 # A conversation with Billy on this machine, offline: results in out/demo/. QUESTION=path.wav asks your own,
 # QUESTION="What time is it?" has espeak-ng ask it ("|" between questions); QUESTION_LANGUAGE=de asks in German.
 demo: setup
-	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE)
+	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE) --brain "$(BRAIN)"
 
 # Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
 bench: setup
 	$(BILLY) bench --out out/bench.json
+
+# Every catalogue brain side by side: right answers of 44 questions, right calls of 10 tool cases, first token
+# cold and warm, tokens/s, peak memory (out/bench-brain.json). Fetches the Qwen brains (1.6 GB) the first time.
+bench-brain: setup
+	$(BILLY) bench-brain --out out/bench-brain.json
 
 # 500 turns through `billy run --audio file` with the real STT and TTS and a scripted LLM, sampling each
 # process's RSS (figures in out/soak.json; fails if any grows 5 % or more after warm-up). About 40 minutes.

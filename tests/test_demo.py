@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from billy.devtools.demo import run_demo
+from billy.devtools.stack import GGUF_MODEL
 
 pytestmark = pytest.mark.services  # it starts its own speech services and language model
 
@@ -20,7 +21,8 @@ def _seconds(path: Path) -> float:
 
 
 def test_two_questions_and_a_timer_that_rings_between_them(models_dir: Path, tmp_path: Path) -> None:
-    results = run_demo(tmp_path, models_dir, "Set a timer for three seconds.|What time is it?", "en")
+    # The fast brain: this test is about the conversation's course; the default brain is chosen by memory.
+    results = run_demo(tmp_path, models_dir, "Set a timer for three seconds.|What time is it?", "en", GGUF_MODEL)
 
     assert [result["answered_by"] for result in results] == ["billy", "billy"], results
     assert "timer" in results[0]["said"].lower()

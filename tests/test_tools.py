@@ -108,6 +108,29 @@ def test_an_unknown_song_is_answered_not_crashed_on(tank_factory, llm, speak):
     assert not turn.result.failed_stage
 
 
+def test_a_call_the_model_wrote_as_text_is_run_and_never_read_aloud(tank_factory, llm, speak):
+    """Qwen's way through llama.cpp: the call as JSON text between tags, not a parsed call."""
+    written = '<tool_call> {"name": "play_song", "arguments": {"song": "bohemian rhapsody"}} </tool_call>'
+    llm.then(Reply(written))
+    tank = tank_factory()
+    turn = tank.ask(speak("Could you play some music for me?"))
+    assert turn.result.said.startswith("I don't know a song called bohemian rhapsody"), turn.result.said
+    assert "play_song" not in turn.result.said and not turn.result.failed_stage
+
+
+def test_a_call_of_a_tool_nobody_offered_is_dropped_and_the_model_asked_again_for_words(tank_factory, llm, speak):
+    called = Reply('{"name": "calculate", "arguments": {"expression": "15 / 3"}}')
+    llm.then(called, Reply("Five, says the fish.", when="answer in words"))
+    tank = tank_factory()
+    turn = tank.ask(speak("What is fifteen divided by three?"))
+    assert turn.result.said == "Five, says the fish." and not turn.result.failed_stage
+    first, again = (request["body"] for request in llm.requests[-2:])
+    # The same tools and the same messages but the last, so the engine's cached prompt prefix still serves.
+    assert first["tools"] and again["tools"] == first["tools"]
+    assert again["messages"][:-1] == first["messages"][:-1]
+    assert again["messages"][-1]["content"].startswith(first["messages"][-1]["content"])
+
+
 def test_smart_home_command_goes_to_home_assistant_and_its_answer_is_spoken(tank_factory, llm, speak, stt_service):
     home = HomeAssistantStandIn(token="long-lived-token", speech="The kitchen light is now on.")
     try:

@@ -1,4 +1,4 @@
-"""`billy demo`, `billy bench`, `billy bench-wake`: for developers, on a machine without a fish."""
+"""`billy demo`, `billy bench`, `billy bench-brain`, `billy bench-wake`: for developers, on a machine without a fish."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ MODELS_DIR = ".cache/models"
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.demo import run_demo
 
-    results = run_demo(Path(args.out), Path(args.models_dir), args.question, args.language)
+    results = run_demo(Path(args.out), Path(args.models_dir), args.question, args.language, args.brain or None)
     for latency in results:
         print(f"heard:  {latency['heard']}")
         print(f"said:   {latency['said']}")
@@ -23,6 +23,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
             f"{latency['end_of_turn_wait_s']} s)"
         )
+    if results:
+        print(f"brain:  {results[0]['brain']} (peak memory of each process: {args.out}/memory.json)")
     print(f"results in {args.out}/")
     return 0 if all(r["first_sound_s"] is not None and not r["error"] for r in results) else 1
 
@@ -31,6 +33,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.bench import run_bench
 
     run_bench(Path(args.out), Path(args.models_dir), args.runs)
+    return 0
+
+
+def cmd_bench_brain(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.devtools.brain_bench import run_brain_bench
+
+    run_brain_bench(Path(args.out), Path(args.models_dir), args.brain or None)
     return 0
 
 
@@ -52,6 +61,7 @@ def add_commands(commands, settings: Settings) -> None:
         "default: a question in Billy's own voice",
     )
     demo.add_argument("--language", default="en", help="the language asked in: en, de, fr or nl")
+    demo.add_argument("--brain", default="", help="a catalogue brain; default: the best this machine's memory holds")
     demo.set_defaults(handler=cmd_demo)
 
     bench = commands.add_parser("bench", help="streaming vs sequential pipeline, same models, same run")
@@ -59,6 +69,12 @@ def add_commands(commands, settings: Settings) -> None:
     bench.add_argument("--models-dir", default=MODELS_DIR)
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
     bench.set_defaults(handler=cmd_bench)
+
+    brain = commands.add_parser("bench-brain", help="every catalogue brain: right answers, tool calls, speed, memory")
+    brain.add_argument("--out", default="out/bench-brain.json")
+    brain.add_argument("--models-dir", default=MODELS_DIR)
+    brain.add_argument("--brain", action="append", help="only this catalogue brain (again for more)")
+    brain.set_defaults(handler=cmd_bench_brain)
 
     wake = commands.add_parser("bench-wake", help="wake word: CPU, detections, false activations per hour")
     wake.add_argument("--out", default="out/bench-wake.json")

@@ -15,6 +15,8 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
     for entry in load_catalogue().values():
         sources = ", then ".join(source.describe() for source in entry.sources)
         print(f"{entry.name:<18} {entry.kind:<8} {entry.description}\n{'':<18} sources: {sources}")
+        if entry.licence:
+            print(f"{'':<18} licence: {entry.licence}")
     return 0
 
 

@@ -68,14 +68,23 @@ def _voiced(words: str, language: str) -> bytes:
     return espeak(words, voice, speed, pitch)
 
 
-def run_demo(out_dir: Path, models_dir: Path, asked: str = "", language: str = "en") -> list[dict]:
+def run_demo(
+    out_dir: Path, models_dir: Path, asked: str = "", language: str = "en", brain: str | None = None
+) -> list[dict]:
+    """`brain`: a catalogue brain; None: the best this machine's memory holds (models/brains.py)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     questions = questions_from(asked, language)
     voice_dir = _voices(models_dir, out_dir / "voices", language)
-    with local_stack(models_dir, out_dir / "logs", language=language, voice_dir=voice_dir) as stack:
+    stack_of = local_stack(models_dir, out_dir / "logs", language=language, voice_dir=voice_dir, brain=brain)
+    with stack_of as stack:
         if questions is None:
             questions = [Question(DEFAULT_QUESTION, TtsClient(stack.tts.base_url).speak_wav(DEFAULT_QUESTION))]
-        return _converse(stack, out_dir, questions, language)
+        results = _converse(stack, out_dir, questions, language)
+        memory = {"brain": stack.llm_model, "peak_memory_mib": stack.peak_memory_mib()}
+    (out_dir / "memory.json").write_text(json.dumps(memory, indent=2) + "\n")
+    for result in results:
+        result["brain"] = memory["brain"]
+    return results
 
 
 def _voices(models_dir: Path, folder: Path, language: str) -> Path | None:

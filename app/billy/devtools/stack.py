@@ -22,13 +22,15 @@ from pathlib import Path
 import httpx
 
 from billy.models import defaults
-from billy.models.fetch import fetch_model
+from billy.models.brains import BY_SCORE, Choice, best_brain, memory_mib
+from billy.models.catalogue import find_model
+from billy.models.fetch import ModelUnavailableError, fetch_model
 
 LOG = logging.getLogger(__name__)
 OLLAMA_URL = "http://127.0.0.1:11434"
+# The fast brain: the tests' and the benchmark's, and every machine's when a bigger one cannot be had.
 GGUF_MODEL = "smollm2-135m"
-GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-GGUF_ALIAS = "smollm2-135m"
+GGUF_ALIAS = GGUF_MODEL
 
 
 def free_port() -> int:
@@ -107,10 +109,37 @@ def ollama_model() -> str | None:
     return tags[0]["name"] if tags else None
 
 
-def start_llama_server(models_dir: Path, log_path: Path) -> ServiceProcess:
-    fetch_model(GGUF_MODEL, models_dir / GGUF_MODEL, offline=True)
-    command = [sys.executable, "-m", "billy", "llm-server", "--model", str(models_dir / GGUF_MODEL / GGUF_FILE)]
-    return ServiceProcess([*command, "--alias", GGUF_ALIAS], "/health", log_path)
+def start_llama_server(models_dir: Path, log_path: Path, brain: str = GGUF_MODEL) -> ServiceProcess:
+    """llama.cpp's server with a catalogue brain, served under its catalogue name."""
+    fetch_model(brain, models_dir / brain)
+    (model_file,) = find_model(brain).files
+    command = [sys.executable, "-m", "billy", "llm-server", "--model", str(models_dir / brain / model_file)]
+    return ServiceProcess([*command, "--alias", brain], "/health", log_path, timeout=600)
+
+
+def chosen_brain(models_dir: Path, brain: str | None) -> Choice:
+    """`brain`, or the best the machine's memory holds; the fast one when a bigger one cannot be fetched."""
+    choice = Choice(brain, "chosen") if brain else best_brain(memory_mib())
+    try:
+        fetch_model(choice.brain, models_dir / choice.brain)
+    except ModelUnavailableError as error:
+        if choice.brain == BY_SCORE[-1]:
+            raise
+        LOG.warning("%s cannot be had (%s): Billy thinks with %s instead", choice.brain, error, BY_SCORE[-1])
+        return Choice(BY_SCORE[-1], f"{choice.brain} could not be fetched")
+    return choice
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """A process's peak resident memory (VmHWM), in MiB; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 @dataclass
@@ -121,6 +150,13 @@ class Stack:
     llm_model: str
     models_dir: Path
     stt_model: str = defaults.STT_MODEL
+    llm: ServiceProcess | None = None  # llama.cpp's server, when the stack started one (not Ollama's)
+
+    def peak_memory_mib(self) -> dict[str, float | None]:
+        """Each service's peak resident memory so far, and this process's (Billy's runtime, in the demo)."""
+        services = {"stt": self.stt, "tts": self.tts, "llm": self.llm}
+        memory = {name: peak_rss_mib(service.process.pid) for name, service in services.items() if service}
+        return {**memory, "billy": peak_rss_mib(os.getpid())}
 
     def environment(self) -> dict[str, str]:
         """Settings pointing Billy at this stack."""
@@ -145,10 +181,16 @@ def tts_service(
 
 @contextlib.contextmanager
 def local_stack(
-    models_dir: Path, logs: Path, deterministic: bool = False, language: str = "en", voice_dir: Path | None = None
+    models_dir: Path,
+    logs: Path,
+    deterministic: bool = False,
+    language: str = "en",
+    voice_dir: Path | None = None,
+    brain: str | None = GGUF_MODEL,
 ) -> Iterator[Stack]:
     """STT, TTS and an LLM for Billy on this machine. `language` other than English: whisper's multilingual
-    model listening for it; `voice_dir`: the voices to speak with (default: those in `models_dir`)."""
+    model listening for it; `voice_dir`: the voices to speak with (default: those in `models_dir`); `brain`: the
+    catalogue brain llama.cpp serves when no Ollama runs here (None: the best that fits, models/brains.py)."""
     fetch_default_models(models_dir)
     started: list[ServiceProcess] = []
     try:
@@ -164,10 +206,11 @@ def local_stack(
             LOG.info("using the Ollama already running on %s with %s", OLLAMA_URL, model)
             yield Stack(stt, tts, f"{OLLAMA_URL}/v1", model, models_dir, stt_name)
             return
-        LOG.info("no Ollama on %s: starting llama.cpp's server with %s", OLLAMA_URL, GGUF_MODEL)
-        llm = start_llama_server(models_dir, logs / "llm.log")
+        choice = chosen_brain(models_dir, brain)
+        LOG.info("no Ollama on %s: starting llama.cpp's server with %s (%s)", OLLAMA_URL, choice.brain, choice.reason)
+        llm = start_llama_server(models_dir, logs / "llm.log", choice.brain)
         started.append(llm)
-        yield Stack(stt, tts, llm.base_url, GGUF_ALIAS, models_dir, stt_name)
+        yield Stack(stt, tts, llm.base_url, choice.brain, models_dir, stt_name, llm)
     finally:
         for service in reversed(started):
             service.stop()

@@ -42,6 +42,8 @@ class ModelEntry:
     files: dict[str, str | None]  # name -> SHA-256, or None: pinned at the first fetch (see above)
     sources: tuple[Source, ...]
     chat: dict[str, Any]  # for an LLM: how to talk to it (billy.services.llm.profile); empty for other models
+    licence: str = ""  # said where the source does not say it itself (docs/MODELS.md)
+    memory_mib: int = 0  # a brain's peak resident memory when served, as `make bench-brain` measured it
 
 
 def load_catalogue() -> dict[str, ModelEntry]:
@@ -54,6 +56,8 @@ def load_catalogue() -> dict[str, ModelEntry]:
             files=dict(entry["files"]),
             sources=tuple(Source(source["type"], source) for source in entry["sources"]),
             chat=dict(entry.get("chat", {})),
+            licence=entry.get("licence", ""),
+            memory_mib=int(entry.get("memory_mib", 0)),
         )
         for name, entry in raw.items()
     }

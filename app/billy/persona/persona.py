@@ -19,7 +19,10 @@ DEFAULT_PERSONA = resources.files(__package__).joinpath("default_persona.ini")
 TOOL_RULES = (
     "Tools: call update_personality only when the user asks you to change a trait; call play_song only when the "
     "user asks for a song; call switch_persona only when the user asks for another persona; "
-    "call smart_home_command for anything about lights, heating, devices or the house. "
+    "call smart_home_command for anything about lights, heating, devices or the house; "
+    "call store_memory when the user asks you to remember something; call identify_user when the user tells you "
+    "their name; call conversation_state only after you asked the user a question. "
+    "Questions about facts, numbers, days, or the user's own life are answered in words, never with a tool. "
     "Otherwise just answer."
 )
 

@@ -9,41 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 
 from billy.services.client import ServiceError, auth_headers, error_message, kept_connection, no_answer
+from billy.services.llm import text_calls
+from billy.services.llm.events import CutOff, Event, Overtime, TextDelta, ToolCall
 from billy.services.llm.profile import FULL, ChatProfile
 
-
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class Overtime:
-    """The reply has written its budget of tokens (LLM_MAX_TOKENS): the sentence under way is to be its last."""
-
-
-@dataclass(frozen=True)
-class CutOff:
-    """The server stopped the reply at its token limit, in the middle of a sentence."""
+__all__ = ["ChatClient", "CutOff", "Event", "Overtime", "TextDelta", "ToolCall"]
 
 
 # Tokens a reply may write past its budget, asked of the server so that its last sentence can end whole.
 OVERTIME_TOKENS = 48
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    id: str
-    name: str
-    arguments: str  # JSON text as the model wrote it: may be malformed, the caller validates
-
-
-Event = TextDelta | Overtime | CutOff | ToolCall
 
 
 class ChatClient:
@@ -72,8 +50,8 @@ class ChatClient:
         body: dict = {"model": self.model, "messages": messages, "stream": True}
         body["max_tokens"] = self.max_tokens + OVERTIME_TOKENS
         body.update(self.profile.sampling)
-        if tools and self.profile.tools:
-            body["tools"] = tools
+        if offered := self.profile.offered(tools):
+            body["tools"] = offered
         if self.temperature is not None:
             body["temperature"] = self.temperature
         timeout = httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
@@ -89,7 +67,10 @@ class ChatClient:
                     response.read()
                     raise ServiceError("llm", error_message(response))
                 written = 0
-                for event in _parse_stream(response.iter_lines()):
+                events = _parse_stream(response.iter_lines())
+                if "tools" in body:  # a call a small model wrote as text becomes a real one
+                    events = text_calls.recover(events, body["tools"])
+                for event in events:
                     yield event
                     if isinstance(event, TextDelta):
                         written += 1  # a streamed delta is a token, as Ollama, llama.cpp and OpenAI send them
@@ -101,8 +82,8 @@ class ChatClient:
     def warm_up(self, messages: list[dict], tools: list[dict] | None = None) -> None:
         """One token for this prompt, so the engine loads the model and caches the prompt's prefix."""
         body: dict = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1}
-        if tools and self.profile.tools:  # the same prefix as the turns' requests, or the cache is wasted
-            body["tools"] = tools
+        if offered := self.profile.offered(tools):  # the same prefix as the turns' requests, or the cache is wasted
+            body["tools"] = offered
         try:
             response = self._http.post(
                 f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout

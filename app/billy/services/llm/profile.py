@@ -21,6 +21,15 @@ class ChatProfile:
     tools: bool = True
     max_sentences: int = 0  # Billy stops the reply after this many whole sentences; 0: no cap
     sampling: dict[str, Any] = field(default_factory=dict)  # merged into each /chat/completions request
+    # Tools a model misuses, not offered to it. Qwen 1.5B answers "Which day comes after Monday?" with
+    # conversation_state and no words; without it, Billy still waits for an answer when he asked a question.
+    left_out: frozenset[str] = frozenset()
+
+    def offered(self, tools: list[dict] | None) -> list[dict]:
+        """The tools this model is offered of `tools`: none when it takes none, else all but those left out."""
+        if not tools or not self.tools:
+            return []
+        return [tool for tool in tools if tool["function"]["name"] not in self.left_out]
 
 
 FULL = ChatProfile()
@@ -36,4 +45,5 @@ def profile_for(model: str) -> ChatProfile:
         tools=bool(chat.get("tools", True)),
         max_sentences=int(chat.get("max_sentences", 0)),
         sampling=dict(chat.get("sampling", {})),
+        left_out=frozenset(chat.get("left_out", ())),
     )
