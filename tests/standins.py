@@ -55,6 +55,7 @@ class ScriptedLlm(StandIn):
         self.script: deque[Reply] = deque()
         self.default = Reply("Blub. I am a fish.")
         self.finished_at: list[float] = []  # time.monotonic() when each streamed reply was complete
+        self.answering_at: list[float] = []  # time.monotonic() when each streamed reply began
         self.hung_up: list[dict] = []  # requests whose client closed the stream before its end (cancelled)
         self.warm_ups: list[dict] = []  # non-streaming one-token requests (Billy warming the engine up)
         self._last: tuple[_Step, Reply] | None = None  # the last streamed request's step and the reply it got
@@ -174,6 +175,7 @@ class _LlmHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        standin.answering_at.append(time.monotonic())
         try:
             self._send(_chunk(standin.model, {"role": "assistant", "content": ""}))
             words = reply.text.split(" ") if reply.text else []

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 
 from billy.devtools.bench import MILESTONES, run_bench
+from billy.devtools.stack import GGUF_MODEL
 
 
 def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp_path):
     out = tmp_path / "bench.json"
-    report = run_bench(
+    summary = run_bench(
         out,
         models_dir,
         runs=1,
@@ -21,8 +22,13 @@ def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp
         # however it is punctuated.
         paused_questions=(("I was wondering", "if fish can sleep at night."),),
         own_questions=("What time is it?",),
+        brains=(GGUF_MODEL,),  # the bigger brains are the long run's: make bench
     )
-    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
+    report = summary["brains"][GGUF_MODEL]
+    (row,) = summary["side_by_side"]
+    # The body answers at the hand-over, before the first word: "I heard you".
+    assert 0 < row["first_motion_s"] < row["first_sound_s"], row
     assert report["first_sound_after_speech_end_s"] > 0
     own = report["own_answers"]["questions"]
     assert [row["question"] for row in own] == ["What time is it?"] and own[0]["first_sound_s"] > 0

@@ -121,3 +121,15 @@ def test_a_reply_past_its_token_budget_ends_with_a_whole_sentence(tank_factory, 
     cut = tank.ask(speak("And then?"))
     assert cut.result.said == RIVER and not cut.result.failed_stage
     assert llm.requests[0]["body"]["max_tokens"] == 16 + 48
+
+
+def test_the_tail_flaps_when_the_turn_is_handed_over_before_the_brain_answers(tank_factory, llm, speak):
+    # A brain that takes a while to start (a bigger model, cold): the body says "I heard you" at once.
+    llm.then(Reply("Hello there.", hang=3.0))
+    tank = tank_factory()
+    turn = tank.ask(speak(QUESTION))
+    motion, sound = turn.result.first_motion_at, turn.result.first_sound_at
+    assert motion is not None and sound is not None and motion < sound
+    tail = [m.t for m in tank.timeline.moves() if m.part == "tail" and m.value > 0]
+    assert tail and tail[0] < sound, "the tail did not move before Billy's first sound"
+    assert tail[0] < llm.answering_at[0], "the flap waited for the brain"

@@ -18,7 +18,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"heard:  {latency['heard']}")
         print(f"said:   {latency['said']}")
         print(
-            f"        answered by {latency['answered_by'] or 'the language model'}; first sound "
+            f"        answered by {latency['answered_by'] or 'the language model'}; "
+            f"first motion {latency['first_motion_s']} s, first sound "
             f"{latency['first_sound_s']} s after the question's last voiced sample "
             f"({latency['first_sound_after_handover_s']} s after the listener's hand-over, which waited "
             f"{latency['end_of_turn_wait_s']} s)"

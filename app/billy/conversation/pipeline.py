@@ -39,6 +39,7 @@ LOG = logging.getLogger(__name__)
 # Whisper's usual inventions on silence or noise: treated as "nothing heard".
 NOT_SPEECH = {"", "you", "thank you.", "thanks for watching!", "[blank_audio]", "(silence)", "."}
 WARM_UP_TEXT = "Hello."
+HEARD_YOU_FLAP_S = 0.2
 
 
 @dataclass
@@ -52,6 +53,7 @@ class TurnResult:
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
+    first_motion_at: float | None = None  # the "I heard you" flap at the hand-over
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
     last_sound_at: float | None = None
 
@@ -276,6 +278,15 @@ class Pipeline:
         result = TurnResult()
         self.player.reset_marks()
         self.on_state("thinking")
+        # The body answers at once, whatever the brain takes: a second of thinking never looks dead.
+        thinking = threading.Event()
+        threading.Thread(target=self._heard_you, args=(result, thinking, interrupt), daemon=True).start()
+        try:
+            return self._answer(utterance, draft, result, interrupt)
+        finally:
+            thinking.set()
+
+    def _answer(self, utterance: Pcm, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
         draft.transcribed.wait()
         result.heard, result.language, result.marks = draft.heard, draft.language, draft.marks
         if "stt" in draft.failures:
@@ -303,7 +314,7 @@ class Pipeline:
 
     def _play_answer(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
         result.answered_by = draft.answer.by
-        self._play_draft(draft, result, interrupt, interludes=False)
+        self._play_draft(draft, result, interrupt)
         result.said = " ".join(draft.spoken)
         if "tts" in draft.failures:
             return self._fail(result, "tts", interrupt)
@@ -325,7 +336,7 @@ class Pipeline:
         return self._play_reply(draft, result, interrupt)
 
     def _play_reply(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
-        self._play_draft(draft, result, interrupt, interludes=True)
+        self._play_draft(draft, result, interrupt)
         result.said = " ".join(draft.spoken)
         result.tool_calls = draft.tool_calls
         if result.interrupted:
@@ -350,23 +361,18 @@ class Pipeline:
         self.conversation.remember([draft.messages[-1], assistant, *tool_messages])
         return self._finish(result)
 
-    def _play_draft(self, draft: Draft, result: TurnResult, interrupt: threading.Event, interludes: bool) -> None:
+    def _play_draft(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> None:
         """Play the draft's audio as it comes; return once its workers are done."""
-        finished = threading.Event()
-        if interludes:
-            threading.Thread(target=self._tail_interludes, args=(finished, interrupt), daemon=True).start()
-        try:
-            self._play_queue(draft.audio, interrupt, result)
-        finally:
-            finished.set()
+        self._play_queue(draft.audio, interrupt, result)
         draft.join()
 
-    def _tail_interludes(self, finished: threading.Event, interrupt: threading.Event) -> None:
-        """While Billy thinks (nothing to play yet), a tail flap now and then shows he heard."""
-        while not finished.wait(1.0):
-            if self.player.first_sound_at is not None or interrupt.is_set():
-                return
-            self.fish.flap_tail(0.2)
+    def _heard_you(self, result: TurnResult, thinking: threading.Event, interrupt: threading.Event) -> None:
+        """A tail flap the moment the turn is handed over ("I heard you"), then one a second while Billy
+        thinks, until he makes a sound."""
+        while not (thinking.is_set() or interrupt.is_set() or self.player.first_sound_at is not None):
+            result.first_motion_at = result.first_motion_at or time.monotonic()
+            self.fish.flap_tail(HEARD_YOU_FLAP_S)
+            thinking.wait(1.0)
 
     def _play_queue(self, audio: queue.Queue, interrupt: threading.Event, result: TurnResult) -> None:
         speaking = False
@@ -426,7 +432,7 @@ class Pipeline:
         draft = Draft(heard="")
         draft.stop.include(interrupt)
         draft.start(self._voice, _sentences_of(text), draft)
-        self._play_draft(draft, result, interrupt, interludes=False)
+        self._play_draft(draft, result, interrupt)
         result.said = " ".join(filter(None, [result.said, *draft.spoken]))
         if "tts" in draft.failures:
             self._fail(result, "tts", interrupt)

@@ -22,6 +22,9 @@ __all__ = ["ChatClient", "CutOff", "Event", "Overtime", "TextDelta", "ToolCall"]
 
 # Tokens a reply may write past its budget, asked of the server so that its last sentence can end whole.
 OVERTIME_TOKENS = 48
+# A cold 1.5B brain reads the persona and tools (about 1,500 tokens) in 40 s on two x86 cores, longer on a Pi:
+# the warm-up waits for it once at start, so that no question does.
+WARM_UP_TIMEOUT_S = 600
 
 
 class ChatClient:
@@ -86,7 +89,10 @@ class ChatClient:
             body["tools"] = offered
         try:
             response = self._http.post(
-                f"{self.base_url}/chat/completions", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers=auth_headers(self.api_key),
+                timeout=max(self.timeout, WARM_UP_TIMEOUT_S),
             )
         except httpx.HTTPError as error:
             raise no_answer("llm", self.base_url, error) from None
