@@ -49,7 +49,8 @@ settings-files: setup
 demo: setup
 	$(BILLY) demo --out out/demo --question "$(QUESTION)" --language $(QUESTION_LANGUAGE) --brain "$(BRAIN)"
 
-# Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json.
+# Streaming vs sequential pipeline on the same models, printed side by side and written to out/bench.json: the
+# fast brain, then the best this machine holds.
 bench: setup
 	$(BILLY) bench --out out/bench.json
 
