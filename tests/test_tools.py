@@ -91,7 +91,8 @@ def test_play_song_moves_the_tail_on_the_drum_hits(tank_factory, llm, speak):
 
     # A flap is due once the song's clock has passed its beat: the hit's own block, or the next one when the
     # hit falls inside a block (the plan is read at each block's start).
-    flaps = moved_in("tail")
+    # The tail's "I heard you" flaps at the hand-over end before the song: they fall in block 0 or earlier.
+    flaps = [block for block in moved_in("tail") if block > 0]
     assert len(flaps) == len(DRUM_HITS), flaps
     assert all(block_of(hit) <= flap <= block_of(hit) + 1 for flap, hit in zip(flaps, DRUM_HITS, strict=True)), flaps
     assert block_of(3.0) in moved_in("head")

@@ -23,6 +23,7 @@ from billy.audio.pcm import Pcm
 from billy.body.fish import Fish
 from billy.conversation.answer import Answer
 from billy.conversation.draft import Draft
+from billy.conversation.heard_you import HeardYou
 from billy.conversation.history import Conversation
 from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
 from billy.conversation.stages import Stage
@@ -39,7 +40,6 @@ LOG = logging.getLogger(__name__)
 # Whisper's usual inventions on silence or noise: treated as "nothing heard".
 NOT_SPEECH = {"", "you", "thank you.", "thanks for watching!", "[blank_audio]", "(silence)", "."}
 WARM_UP_TEXT = "Hello."
-HEARD_YOU_FLAP_S = 0.2
 
 
 @dataclass
@@ -112,6 +112,8 @@ class Pipeline:
         self.stt, self.llm, self.tts = stt, llm, tts
         self.player = player
         self.fish = fish
+        self._heard_you = HeardYou(fish)  # a turn's own, started at its hand-over; none under way before
+        self._heard_you.over()
         self.sounds = sounds
         self.conversation = conversation
         self.toolbox = toolbox
@@ -279,12 +281,13 @@ class Pipeline:
         self.player.reset_marks()
         self.on_state("thinking")
         # The body answers at once, whatever the brain takes: a second of thinking never looks dead.
-        thinking = threading.Event()
-        threading.Thread(target=self._heard_you, args=(result, thinking, interrupt), daemon=True).start()
+        self._heard_you = HeardYou(self.fish)
+        self._heard_you.start(interrupt)
         try:
             return self._answer(utterance, draft, result, interrupt)
         finally:
-            thinking.set()
+            self._heard_you.over()
+            result.first_motion_at = self._heard_you.first_motion_at
 
     def _answer(self, utterance: Pcm, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
         draft.transcribed.wait()
@@ -366,14 +369,6 @@ class Pipeline:
         self._play_queue(draft.audio, interrupt, result)
         draft.join()
 
-    def _heard_you(self, result: TurnResult, thinking: threading.Event, interrupt: threading.Event) -> None:
-        """A tail flap the moment the turn is handed over ("I heard you"), then one a second while Billy
-        thinks, until he makes a sound."""
-        while not (thinking.is_set() or interrupt.is_set() or self.player.first_sound_at is not None):
-            result.first_motion_at = result.first_motion_at or time.monotonic()
-            self.fish.flap_tail(HEARD_YOU_FLAP_S)
-            thinking.wait(1.0)
-
     def _play_queue(self, audio: queue.Queue, interrupt: threading.Event, result: TurnResult) -> None:
         speaking = False
         try:
@@ -383,6 +378,7 @@ class Pipeline:
                     continue
                 if not speaking:
                     speaking = True
+                    self._heard_you.over()
                     self.on_state("speaking")
                     self.fish.head_out()
                 rate, samples = item
@@ -421,6 +417,7 @@ class Pipeline:
     def _sing(self, song: Song, interrupt: threading.Event) -> None:
         if interrupt.is_set():
             return
+        self._heard_you.over()
         self.on_state("playing_song")
         LOG.info("singing %s", song.title)
         self.on_song(song.name)
@@ -440,6 +437,7 @@ class Pipeline:
         return True
 
     def _play_clip(self, clip: Pcm, interrupt: threading.Event) -> None:
+        self._heard_you.over()
         self.fish.head_out()
         try:
             self.player.play(clip.samples, clip.rate, interrupt)
