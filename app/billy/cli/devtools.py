@@ -32,8 +32,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.bench import run_bench
+    from billy.devtools.stack import GGUF_MODEL
 
-    run_bench(Path(args.out), Path(args.models_dir), args.runs)
+    brains = tuple(args.brain) if args.brain else (GGUF_MODEL, None)
+    run_bench(Path(args.out), Path(args.models_dir), args.runs, brains=brains)
     return 0
 
 
@@ -69,6 +71,11 @@ def add_commands(commands, settings: Settings) -> None:
     bench.add_argument("--out", default="out/bench.json")
     bench.add_argument("--models-dir", default=MODELS_DIR)
     bench.add_argument("--runs", type=int, default=3, help="runs per question and pipeline (median reported)")
+    bench.add_argument(
+        "--brain",
+        action="append",
+        help="only this catalogue brain (again for more); default: the fast one and the best this machine holds",
+    )
     bench.set_defaults(handler=cmd_bench)
 
     brain = commands.add_parser("bench-brain", help="every catalogue brain: right answers, tool calls, speed, memory")
