@@ -44,6 +44,9 @@ SAID = {
         "Remember that I hate anchovies": "BillyRemember",
         "What do you remember about me?": "BillyRecall",
         "Forget that": "BillyForget",
+        "What's in the news today?": "BillyNews",
+        "What's the weather like?": "HassGetWeather",
+        "Is it going to rain today?": "BillyWeather",
     },
     "de": {
         "Wie spät ist es?": "HassGetCurrentTime",
@@ -54,6 +57,8 @@ SAID = {
         "Ich bin Sam": "BillyIdentify",
         "Merk dir, dass ich Jazz mag": "BillyRemember",
         "Was weißt du über mich?": "BillyRecall",
+        "Was sind die Nachrichten heute?": "BillyNews",
+        "Wie ist das Wetter heute?": "HassGetWeather",
     },
     "fr": {
         "Quelle heure est-il ?": "HassGetCurrentTime",
@@ -63,6 +68,8 @@ SAID = {
         "Je suis Sam": "BillyIdentify",
         "Souviens-toi que j'aime le jazz": "BillyRemember",
         "Que sais-tu sur moi ?": "BillyRecall",
+        "Donne-moi les actualités": "BillyNews",
+        "Quel temps fait-il ?": "HassGetWeather",
     },
     "nl": {
         "Hoe laat is het?": "HassGetCurrentTime",
@@ -72,6 +79,8 @@ SAID = {
         "Ik ben Sam": "BillyIdentify",
         "Onthoud dat ik van jazz hou": "BillyRemember",
         "Wat weet je over mij?": "BillyRecall",
+        "Wat is het nieuws vandaag?": "BillyNews",
+        "Hoe is het weer vandaag?": "HassGetWeather",
     },
 }
 NOT_BILLYS = ["What is the capital of France?", "Turn on the kitchen light", "I'm hungry", "Tell me a joke"]

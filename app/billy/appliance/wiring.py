@@ -28,10 +28,12 @@ from billy.hearing.listening import Listener
 from billy.hearing.wakeword import wake_word_watcher
 from billy.integrations.home_assistant import HomeAssistant
 from billy.integrations.mqtt.link import MqttLink
+from billy.integrations.weather import Weather
 from billy.integrations.wyoming.clients import WyomingStt, WyomingTts
 from billy.intents.answering import OwnIntents
 from billy.intents.asked import Abilities
 from billy.intents.matcher import IntentMatcher
+from billy.intents.news import NewsDesk
 from billy.intents.timers import Timer, TimerBoard
 from billy.languages import language_code
 from billy.media.playback import Player
@@ -108,6 +110,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         else HomeAssistant(settings.ha_host, settings.ha_token, settings.ha_lang, settings.stage_timeout_seconds)
     )
     toolbox = ToolBox(personas, settings.allow_update_personality_ini, songs, home_assistant)
+    toolbox.news = news_desk(settings, home_assistant)
     # A small local model gets a short prompt and a capped reply (its fallback, if any, gets the same prompt).
     profile = profile_for(settings.local_llm_model) if settings.use_local_models else FULL
     pipeline = Pipeline(
@@ -145,11 +148,26 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     toolbox.set_user = lambda name: setattr(billy, "user", name)
     if own_intents is not None:
         own_intents.abilities = abilities_of(billy)
+        own_intents.abilities.news = toolbox.news
         own_intents.matcher.warm_up(own_intents.default_language)
     if watcher is not None:
         billy.wake_word = watcher
         watcher.start(billy.press, billy.stopping)  # a detection is a button press
     return billy
+
+
+def news_desk(settings: Settings, home_assistant: HomeAssistant | None) -> NewsDesk:
+    """The news and the weather, for Billy's own intents and the get_news_digest tool."""
+    timeout = settings.news_request_timeout_seconds
+    weather = Weather(
+        settings.weather_location,
+        settings.open_meteo_forecast_url,
+        settings.open_meteo_geocoding_url,
+        timeout,
+        fahrenheit=settings.weather_units == "fahrenheit",
+    )
+    elsewhere = home_assistant is not None and home_assistant.configured
+    return NewsDesk(settings.news_feeds, weather, timeout, default_language(settings), weather_elsewhere=elsewhere)
 
 
 def default_language(settings: Settings) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from billy.integrations.home_assistant import HomeAssistant
+from billy.intents.news import NewsDesk
+from billy.intents.phrasebook import Phrasebook
 from billy.media.songs import Song, SongError, SongLibrary
 from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, PeopleError
@@ -21,6 +23,8 @@ from billy.services.client import ServiceError
 from billy.services.llm.client import ToolCall
 
 LOG = logging.getLogger(__name__)
+# get_news_digest's categories (the original's names; its sports scores are not read here).
+DIGESTS = {"headlines": lambda desk: desk.news, "weather": lambda desk: desk.forecast}
 
 
 class ToolError(ValueError):
@@ -48,6 +52,7 @@ class ToolBox:
         self.people: People | None = None
         self.user: Callable[[], str] = lambda: ""
         self.set_user: Callable[[str], None] = lambda name: None
+        self.news: NewsDesk | None = None  # the news and the weather (intents/news.py), given by the wiring
 
     def schemas(self) -> list[dict]:
         traits = {
@@ -97,6 +102,15 @@ class ToolBox:
                     ["memory"],
                 ),
             ]
+        if self.news is not None:
+            schemas.append(
+                _function(
+                    "get_news_digest",
+                    "Read out the latest news headlines or today's weather.",
+                    {"category": {"type": "string", "enum": list(DIGESTS), "description": "what to read out"}},
+                    ["category"],
+                )
+            )
         if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
             schemas.append(
                 _function(
@@ -171,6 +185,13 @@ class ToolBox:
                 json.dumps({"error": str(error)}), "I couldn't reach the house. Home Assistant isn't answering."
             )
         return ToolOutcome(json.dumps({"home_assistant": answer}), answer)
+
+    def _get_news_digest(self, arguments: dict) -> ToolOutcome:
+        category = arguments.get("category", "headlines")
+        if category not in DIGESTS:
+            raise ToolError(f"get_news_digest: 'category' must be one of {', '.join(DIGESTS)}")
+        said = DIGESTS[category](self.news)(Phrasebook(self.news.language), self.persona)
+        return ToolOutcome(json.dumps({category: said}), said)
 
     def _conversation_state(self, arguments: dict) -> ToolOutcome:
         expects = arguments.get("expects_follow_up")

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 
 from billy.conversation.answer import Answer
-from billy.intents import body, clock, memory
+from billy.intents import body, clock, memory, news
 from billy.intents.asked import Abilities, Asked
 from billy.intents.matcher import LANGUAGES, IntentMatcher, Match
 from billy.intents.phrasebook import Phrasebook
 
 LOG = logging.getLogger(__name__)
-HANDLERS = {**clock.HANDLERS, **body.HANDLERS, **memory.HANDLERS}
+HANDLERS = {**clock.HANDLERS, **body.HANDLERS, **memory.HANDLERS, **news.HANDLERS}
 # Intents whose handler only reads (the clock, a timer's time left, his name, what he remembers): their answer
 # may be worked out and voiced on a draft, during the end-of-turn silence, as the model's reply is.
 READ_ONLY = frozenset({"HassGetCurrentTime", "HassGetCurrentDate", "HassTimerStatus", "BillyName", "BillyRecall"})
@@ -58,7 +58,7 @@ class OwnIntents:
         language = language if language in LANGUAGES else self.default_language
         lists = {"song": self._song_words(), "persona": self.abilities.personas.names()}
         match = self.matcher.match(heard, language, lists)
-        return match if match is not None and _takes(match) else None
+        return match if match is not None and _takes(match, self.abilities) else None
 
     def _song_words(self) -> list[str]:
         """What a song may be asked for by: its folder's name, its title, its keywords."""
@@ -68,9 +68,14 @@ class OwnIntents:
         return [word for word in dict.fromkeys(words) if word]
 
 
-def _takes(match: Match) -> bool:
+def _takes(match: Match, abilities: Abilities) -> bool:
     """A few matches are not Billy's after all: a delayed command is Home Assistant's ("turn off the oven in 5
-    minutes"), and "I'm hungry" is not a name (whisper writes names with a capital)."""
+    minutes"), "I'm hungry" is not a name (whisper writes names with a capital), and the weather is Home
+    Assistant's when Billy has no place of his own (`NewsDesk.takes_weather`)."""
+    if match.intent in news.HANDLERS and abilities.news is None:
+        return False
+    if match.intent in news.WEATHER_INTENTS and not abilities.news.takes_weather():
+        return False
     if match.intent == "HassStartTimer" and "conversation_command" in match.slots:
         return False
     if match.intent == "BillyIdentify":

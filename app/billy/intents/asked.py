@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from billy.conversation.answer import Answer
 from billy.intents.matcher import Match
@@ -32,6 +33,7 @@ class Abilities:
     user: Callable[[], str]  # who is talking
     set_user: Callable[[str], None]
     now: Callable[[], datetime] = datetime.now
+    news: Any = None  # the news and weather (intents/news.py NewsDesk); None: Billy leaves them to others
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Recognising what Billy can do himself in what he heard, with the matcher Home Assistant itself uses (hassil).
 
 For each language Billy speaks, the sentences are Home Assistant's own (`home-assistant-intents`) for the intents
-Billy handles like Home Assistant does (the time and date, timers), then Billy's own templates
+Billy handles like Home Assistant does (the time and date, timers, the weather), then Billy's own templates
 (`intents/sentences/<language>.yaml`: songs, stop, volume, the microphone, personas, his name, who is talking,
 remembering and forgetting). A language is loaded the first time it is heard (a second or so on a Pi) and kept.
 Matching is a pure function of the words, so a draft may ask it during the end-of-turn silence.
@@ -28,6 +28,7 @@ HOME_ASSISTANT_INTENTS = (
     "HassTimerStatus",
     "HassPauseTimer",
     "HassUnpauseTimer",
+    "HassGetWeather",
 )
 LANGUAGES = ("en", "de", "fr", "nl")  # those with Billy's own sentences and answers
 # Slot lists Home Assistant fills from its entities; Billy's timers need none of them.

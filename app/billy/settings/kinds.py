@@ -197,6 +197,23 @@ class Url(Kind):
 
 
 @dataclass(frozen=True)
+class UrlList(Kind):
+    """http(s) addresses separated by commas or spaces (no address holds either unencoded)."""
+
+    python_type: ClassVar[type] = tuple
+
+    def parse(self, name: str, text: str) -> tuple[str, ...]:
+        urls = tuple(filter(None, (part.strip() for part in text.replace(",", " ").split(" "))))
+        for url in urls:
+            if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
+                raise self.refuse(name, text, f"has {url!r}, not an address")
+        return urls
+
+    def allowed(self) -> str:
+        return "addresses starting with http:// or https://, separated by commas, or empty"
+
+
+@dataclass(frozen=True)
 class WyomingUri(Kind):
     def parse(self, name: str, text: str) -> str:
         if text and not (text.startswith("tcp://") and text.rsplit(":", 1)[-1].isdigit()):

@@ -35,6 +35,7 @@ from billy.settings.kinds import (
     NameOrFile,
     Text,
     Url,
+    UrlList,
     VoiceMap,
     Whole,
     WyomingUri,
@@ -116,12 +117,13 @@ LISTENING = "Listening"
 WAKE = "Wake word"
 VOICE = "Voice and models"
 HOME = "Home Assistant and MQTT"
+NEWS = "News and weather"
 CLOUD = "Hybrid and cloud"
 SERVICES = "Where the services are"
 TUNING = "Speech services"
 BEHAVIOUR = "Behaviour"
 MACHINE = "The machine"
-GROUPS = (FISH, LISTENING, WAKE, VOICE, HOME, CLOUD, SERVICES, TUNING, BEHAVIOUR, MACHINE)
+GROUPS = (FISH, LISTENING, WAKE, VOICE, HOME, NEWS, CLOUD, SERVICES, TUNING, BEHAVIOUR, MACHINE)
 EVERY_UNIT = UNITS
 PORT = Whole(1, 65535)
 
@@ -262,6 +264,21 @@ SCHEMA: tuple[Setting, ...] = (
             "The address Home Assistant's \"Visit\" link on Billy's device opens", (RUNTIME,), OWNER,
             role_default="http://{{ billy_os_mdns_name | default('billy') }}.local{{ '' if billy_app_web_port | "
             "int == 80 else ':' ~ billy_app_web_port }}/"),
+    # -- news and weather --------------------------------------------------------------------------------------
+    Setting("NEWS_FEEDS", UrlList(), "", NEWS, "News feeds",
+            "RSS or Atom feeds Billy reads headlines from (\"what's in the news?\"), separated by commas",
+            (RUNTIME,), OWNER),
+    Setting("NEWS_REQUEST_TIMEOUT_SECONDS", Decimal(1, 30), "6", NEWS, "News wait",
+            "Seconds a feed or the weather may take before Billy says he can't reach it", (RUNTIME,), OWNER),
+    Setting("WEATHER_LOCATION", Text(), "", NEWS, "Weather place",
+            "Where Billy's weather is for: a place (\"Utrecht\", \"Springfield, Illinois\") or latitude,longitude; "
+            "empty: Home Assistant's weather, if any", (RUNTIME,), OWNER),
+    Setting("WEATHER_UNITS", Choice(("celsius", "fahrenheit")), "celsius", NEWS, "Temperatures in",
+            "The unit Billy says temperatures in", (RUNTIME,), OWNER),
+    Setting("OPEN_METEO_FORECAST_URL", Url(), "https://api.open-meteo.com/v1/forecast", NEWS, "Forecast address",
+            "Open-Meteo's forecast API (no key needed), or a self-hosted one", (RUNTIME,)),
+    Setting("OPEN_METEO_GEOCODING_URL", Url(), "https://geocoding-api.open-meteo.com/v1/search", NEWS,
+            "Place search address", "Open-Meteo's geocoding API, which finds a place's coordinates", (RUNTIME,)),
     # -- hybrid and cloud ---------------------------------------------------------------------------------------
     Setting("USE_LOCAL_MODELS", Flag(), "true", CLOUD, "Local models",
             "true: hear, think and speak on this Billy; false: send all three to OpenAI", (RUNTIME,), OWNER,
