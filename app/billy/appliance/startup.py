@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from billy.appliance.doctor import run_check, stage_checks
@@ -33,4 +35,12 @@ def wait_for_services(billy: Billy, poll_seconds: float = 1.0) -> bool:
 def announce_ready(billy: Billy) -> None:
     """Say "ready" once, when the services answer: an owner hears that Billy can be talked to."""
     ready = billy.sounds.get("ready")
+    if billy.settings.flap_on_boot:  # the original's FLAP_ON_BOOT: two flaps as the sound plays
+        threading.Thread(target=_flap_twice, args=(billy,), name="flap-on-boot", daemon=True).start()
     billy.pipeline.player.play(ready.samples, ready.rate, billy.interrupt)
+
+
+def _flap_twice(billy: Billy) -> None:
+    for _ in range(2):
+        billy.fish.flap_tail()
+        time.sleep(0.15)

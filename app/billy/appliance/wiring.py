@@ -23,6 +23,7 @@ from billy.conversation.pipeline import Pipeline
 from billy.conversation.stages import stage
 from billy.conversation.steps import before_llm_steps
 from billy.conversation.tools import ToolBox
+from billy.hearing.eagerness import scaled
 from billy.hearing.end_of_turn import load_end_of_turn
 from billy.hearing.listening import Listener
 from billy.hearing.wakeword import wake_word_watcher
@@ -42,6 +43,7 @@ from billy.media.sounds import SoundBank
 from billy.models import defaults
 from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, about
+from billy.persona.persona import Persona
 from billy.services.llm.client import ChatClient
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
@@ -128,18 +130,18 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     pipeline.max_sentences = profile.max_sentences
     own_intents = OwnIntents(IntentMatcher(), default_language(settings)) if settings.billy_intents else None
     pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant, own_intents, personas.persona)
+    waits = (settings.end_of_speech_ms, settings.end_of_turn_complete_ms, settings.end_of_turn_incomplete_ms)
     end_of_turn = load_end_of_turn(
-        settings.end_of_turn,
-        settings.models_dir,
-        settings.end_of_speech_ms,
-        settings.end_of_turn_complete_ms,
-        settings.end_of_turn_incomplete_ms,
+        settings.end_of_turn, settings.models_dir, *(scaled(wait, settings.turn_eagerness) for wait in waits)
     )
     listener = Listener(
         microphone, end_of_turn, settings.vad_threshold, settings.max_utterance_seconds, settings.silence_threshold
     )
     personas.on_switch.append(lambda persona: use_persona_voice(tts, settings, persona.voice))
     use_persona_voice(tts, settings, personas.persona.voice)
+    personas.on_switch.append(lambda persona: setattr(fish, "articulation", articulation_of(persona, settings)))
+    fish.articulation = articulation_of(personas.persona, settings)
+    fish.head_retract_delay = settings.head_retract_delay_seconds
     billy = Billy(settings, microphone, pipeline, listener, fish, sounds, personas, songs, operations.BY_NAME)
     billy.people = People(state_dir, settings.default_user)
     billy.timers = TimerBoard(state_dir, lambda timer: billy.enqueue("ring", ring_arguments(timer, billy.timers)))
@@ -206,6 +208,19 @@ def ring_arguments(timer: Timer, timers: TimerBoard) -> dict:
         "language": timer.language,
         "late": late,
     }
+
+
+def articulation_of(persona: Persona, settings: Settings) -> float:
+    """How readily the mouth moves: the persona's `mouth_articulation` (its [META], as the original's v2 personas
+    carry it), else MOUTH_ARTICULATION."""
+    own = persona.meta.get("mouth_articulation", "").strip()
+    if not own:
+        return settings.mouth_articulation
+    try:
+        return max(0.0, min(10.0, float(own)))
+    except ValueError:
+        LOG.warning("persona mouth_articulation=%r is not a number 0-10: MOUTH_ARTICULATION decides", own)
+        return settings.mouth_articulation
 
 
 def use_persona_voice(tts, settings: Settings, voice: str) -> None:

@@ -18,7 +18,8 @@ from billy.body.pins import Channel, Wiring, wiring
 from billy.body.pins import make_pin_factory as make_pin_factory  # where the runtime, demo and tests find it
 from billy.body.timeline import MotionTimeline
 
-MOUTH_OPEN_LEVEL = 0.015  # RMS fraction of full scale above which the mouth opens
+MOUTH_OPEN_LEVEL = 0.015  # RMS fraction of full scale above which the mouth opens, at MOUTH_ARTICULATION 5
+DEFAULT_ARTICULATION = 5
 MAX_ON_SECONDS = {"mouth": 2.0, "head": 30.0, "tail": 1.5}
 LOG = logging.getLogger(__name__)
 
@@ -46,6 +47,13 @@ class OneWayMotor:
         self._device.close()
 
 
+def mouth_open_level(articulation: float) -> float:
+    """The loudness that opens the mouth at MOUTH_ARTICULATION `articulation` (the original's 0-10): each two and a
+    half steps up halve it, so 10 opens on a quarter of the loudness 5 needs (every syllable), 0 on four times
+    (only the loud ones)."""
+    return MOUTH_OPEN_LEVEL * 2 ** ((DEFAULT_ARTICULATION - max(0.0, min(10.0, articulation))) / 2.5)
+
+
 def _motor(channel: Channel, pin_factory):
     if channel.backward is None:
         return OneWayMotor(channel.forward, pin_factory)
@@ -63,6 +71,9 @@ class Fish:
         self.mouth = _motor(self.wiring.mouth, pin_factory)
         self.head = _motor(self.wiring.head, pin_factory)
         self.tail = _motor(self.wiring.tail, pin_factory) if self.wiring.tail else None
+        self.articulation = DEFAULT_ARTICULATION  # MOUTH_ARTICULATION, or the persona's mouth_articulation
+        self.head_retract_delay = 0.0  # HEAD_RETRACT_DELAY_SECONDS: the head stays out this long after speech
+        self._retract: threading.Timer | None = None
         self._on_since: dict[str, float] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -103,16 +114,43 @@ class Fish:
 
     def follow(self, loudness: float) -> None:
         """Mouth open while the sound is loud, closed in the gaps: called for every played block."""
-        self._drive("mouth", min(1.0, 0.6 + loudness * 4) if loudness >= MOUTH_OPEN_LEVEL else 0.0)
+        self._drive("mouth", min(1.0, 0.6 + loudness * 4) if loudness >= mouth_open_level(self.articulation) else 0.0)
 
     def close_mouth(self) -> None:
         self._drive("mouth", 0.0)
 
     def head_out(self) -> None:
-        self._drive("head", 0.8)
+        with self._lock:
+            self._cancel_retract()
+            self._drive("head", 0.8)
 
     def head_back(self) -> None:
-        self._drive("head", 0.0)
+        with self._lock:
+            self._cancel_retract()
+            self._drive("head", 0.0)
+
+    def head_back_after_speech(self) -> None:
+        """The head back once Billy has finished speaking: after `head_retract_delay` seconds, as the original
+        does, so it does not bob between one answer and the next; speaking again meanwhile keeps it out."""
+        if self.head_retract_delay <= 0:
+            self.head_back()
+            return
+        with self._lock:
+            self._cancel_retract()
+            self._retract = threading.Timer(self.head_retract_delay, self._retract_now)
+            self._retract.daemon = True
+            self._retract.start()
+
+    def _retract_now(self) -> None:
+        with self._lock:
+            if not self._stop.is_set():  # not after close(): the motors are released
+                self._drive("head", 0.0)
+            self._retract = None
+
+    def _cancel_retract(self) -> None:
+        if self._retract is not None:
+            self._retract.cancel()
+            self._retract = None
 
     def tail_out(self) -> bool:
         """Start a tail flap; False (nothing moves) while the modern fish's shared motor has the head out."""
@@ -147,6 +185,7 @@ class Fish:
 
     def stop_all(self) -> None:
         with self._lock:
+            self._cancel_retract()
             for part in ("mouth", "head", "tail"):
                 self._drive(part, 0.0)
 

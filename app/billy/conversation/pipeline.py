@@ -387,7 +387,7 @@ class Pipeline:
         finally:
             if interrupt.is_set():
                 result.interrupted = True
-            self.fish.stop_all() if result.interrupted else self.fish.head_back()
+            self.fish.stop_all() if result.interrupted else self.fish.head_back_after_speech()
             result.first_sound_at = result.first_sound_at or self.player.first_sound_at
             result.last_sound_at = self.player.last_sound_at
 
@@ -442,7 +442,7 @@ class Pipeline:
         try:
             self.player.play(clip.samples, clip.rate, interrupt)
         finally:
-            self.fish.head_back()
+            self.fish.head_back_after_speech()
 
     def _fail(self, result: TurnResult, stage: str, interrupt: threading.Event) -> TurnResult:
         result.failed_stage = stage

@@ -24,14 +24,10 @@ DEFAULT_TTS_VOICE = "en_US-joe-medium"
 # Settings of the original and the fork that do nothing here, with the reason an owner gets in the log.
 UNUSED = {
     "DEBUG_MODE_INCLUDE_DELTA": "there are no Realtime API deltas to print",
-    "TURN_EAGERNESS": "the end of a turn is found by local voice activity detection (END_OF_SPEECH_MS)",
-    "HEAD_RETRACT_DELAY_SECONDS": "the head comes back when Billy stops talking",
-    "MOUTH_ARTICULATION": "the mouth follows the loudness of the sound played",
     "MIC_GAIN": "set the capture level with alsamixer",
     "AEC_ENABLED": "Billy does not listen while he talks",
     "PORCUPINE_ACCESS_KEY": "Porcupine is a cloud-licensed wake word engine; wake words here are local",
     "FLASK_PORT": "the web UI is billy-web.service",
-    "FLAP_ON_BOOT": "no flap at boot",
     "MOCKFISH": "use BILLY_GPIO=mock",
     "WIFI_COUNTRY": "set Wi-Fi with Raspberry Pi Imager or the image's first-boot file",
     "REALTIME_AI_PROVIDER": "no Realtime API: each stage has a local engine and an optional OpenAI fallback",

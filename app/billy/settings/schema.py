@@ -20,6 +20,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from billy.hearing import eagerness
 from billy.hearing.wake_models import EVERY_BUILTIN, OWN_MODEL_SUFFIX
 from billy.models import defaults
 from billy.settings import original
@@ -141,6 +142,14 @@ SCHEMA: tuple[Setting, ...] = (
             (RUNTIME,), OWNER),
     Setting("BILLY_VOLUME", Whole(0, 100), "80", FISH, "Volume", "How loud Billy is when he starts, 0 to 100",
             (RUNTIME,), OWNER, featured=True),
+    Setting("MOUTH_ARTICULATION", Whole(0, 10), "5", FISH, "Mouth articulation",
+            "How readily the mouth moves with the words, 0 (only loud syllables) to 10 (every one); a persona's "
+            "mouth_articulation wins", (RUNTIME,), OWNER),
+    Setting("HEAD_RETRACT_DELAY_SECONDS", Decimal(0, 10), "0", FISH, "Head stays out",
+            "Seconds the head stays out after Billy stops talking (the original's 1.5 keeps it from bobbing between "
+            "answers); 0: back at once", (RUNTIME,), OWNER),
+    Setting("FLAP_ON_BOOT", Flag(), "false", FISH, "Flap when ready",
+            "Billy flaps his tail when he is ready after starting, beside his ready sound", (RUNTIME,), OWNER),
     Setting("MIC_PREFERENCE", Text(), "", FISH, "Microphone",
             "Part of the microphone's name (arecord -l), or usbpath:1-1.3 for the one on that USB port; empty: "
             "the system's default", (RUNTIME,), OWNER),
@@ -178,6 +187,9 @@ SCHEMA: tuple[Setting, ...] = (
             "Milliseconds of silence that end a question that sounds finished", (RUNTIME,), OWNER),
     Setting("END_OF_TURN_INCOMPLETE_MS", Whole(100, 10000), "2000", LISTENING, "Pause mid-sentence",
             "Milliseconds Billy waits when you stop mid-sentence (\"What is the capital of ...\")",
+            (RUNTIME,), OWNER),
+    Setting("TURN_EAGERNESS", Choice(tuple(eagerness.FACTORS)), "medium", LISTENING, "Turn eagerness",
+            "How soon Billy answers when you stop: high waits 0.6 of the three pauses above, low 1.5 of them",
             (RUNTIME,), OWNER),
     Setting("RUN_MODE", Choice(("normal", "dory")), "normal", LISTENING, "Conversation",
             "normal: Billy listens again after each answer; dory: one answer, then the conversation ends",
