@@ -100,6 +100,7 @@ class Billy:
         self.answered_by: Counter[str] = Counter()  # who answered the turns since start: the dashboard's
         self.button = None  # the gpiozero Button, once wired: its state is part of the status
         self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
+        self.status_led = None  # the StatusLed when STATUS_LED_ENABLED (body/status_led.py)
         self._mic_level_lock = threading.Lock()  # one reading at a time: the web page's meter may be open twice
         pipeline.on_state = self.set_state
         pipeline.on_song = lambda name: self.reporter.publish_song_last(name)
@@ -166,6 +167,8 @@ class Billy:
 
     def set_mic_muted(self, muted: bool) -> None:
         self.mic_muted = muted
+        if self.status_led is not None:
+            self.status_led.muted = muted
 
     @property
     def user(self) -> str:
@@ -249,6 +252,8 @@ class Billy:
             self.link.stop()
         if self.button is not None:
             self.button.close()
+        if self.status_led is not None:
+            self.status_led.close()
         self.fish.close()
 
     @property

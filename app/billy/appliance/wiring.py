@@ -17,6 +17,7 @@ from billy.audio.devices import Microphone, Speaker
 from billy.audio.file_device import SpoolAudio
 from billy.body.fish import Fish, make_button
 from billy.body.pins import describe_pin_factory, make_pin_factory, wiring
+from billy.body.status_led import make_status_led
 from billy.body.timeline import MotionTimeline
 from billy.conversation.history import Conversation
 from billy.conversation.pipeline import Pipeline
@@ -271,6 +272,10 @@ def start_billy(
     billy = _build_billy(settings, microphone, speaker, fish)
     billy.link = attach_mqtt(billy, settings)
     billy.button = make_button(settings.button_pin, billy.press, pin_factory)
+    billy.status_led = make_status_led(settings, pin_factory)
+    if billy.status_led is not None:
+        billy.state_observers.append(billy.status_led.set_state)
+        billy.pipeline.player.song_observers.append(billy.status_led.show_song)
     billy.timers.on_change.append(lambda timers: billy.reporter.publish_timers(timers))
     billy.reporter.publish_timers(billy.timers.timers())
     billy.timers.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,6 +44,8 @@ class Player:
         self.volume = volume  # 0..100, applied in software so every sound card and the file device obey it
         self.first_sound_at: float | None = None
         self.last_sound_at: float | None = None
+        # Told the song when one starts and None when it ends (the status LED shows its led_color).
+        self.song_observers: list[Callable[[Song | None], None]] = []
 
     def reset_marks(self) -> None:
         self.first_sound_at = self.last_sound_at = None
@@ -133,7 +136,11 @@ class Player:
 
         mouth = plan.mouth if plan.mouth is not None else song.full.samples
         mouth_rate = plan.mouth_rate or song.full.rate
+        for observer in self.song_observers:
+            observer(song)
         try:
             return self._play(song.full.samples, song.full.rate, interrupt, song.info.gain, mouth, mouth_rate, on_block)
         finally:
             self.fish.stop_all()
+            for observer in self.song_observers:
+                observer(None)

@@ -13,7 +13,7 @@ or stereo, 24 or 48 kHz). Its settings come from `metadata.ini` (section `[SONG]
 - v2 adds `title`, `keywords` (comma separated; both found when asked by name), `tail_moves` (`start:duration`
   windows in which the tail flaps on every beat, drums or not), `mouth_mutes` (`start:duration` windows with
   the mouth shut), `mouth_articulation` (0-10, how wide the mouth opens; 5 is normal), `enabled` (false hides
-  the song) and `led_color` (no LED here: read and ignored).
+  the song) and `led_color` ("#rrggbb": the status LED pulses it while the song plays).
 
 Songs live in `custom_songs/` and `songs/` under Billy's state folder; a name in `custom_songs/` wins, as in
 the original.
@@ -59,6 +59,7 @@ class SongInfo:
     half_tempo_tail_flap: bool = False
     mouth_threshold: float = 1500.0
     mouth_articulation: int = 5
+    led_color: str = ""  # "#rrggbb", for the status LED (body/status_led.py parses it)
     enabled: bool = True
     format: str = "none"  # "ini", "txt" or "none" (no metadata: every default)
 
@@ -162,6 +163,7 @@ def read_info(folder: Path) -> SongInfo:
         half_tempo_tail_flap=raw.get("half_tempo_tail_flap", "false").strip().lower() in TRUE_WORDS,
         mouth_threshold=_float(raw, "mouth_threshold", 1500.0, folder),
         mouth_articulation=min(10, max(0, articulation)),
+        led_color=raw.get("led_color", "").strip()[:16],
         enabled=raw.get("enabled", "true").strip().lower() in TRUE_WORDS,
         format=kind,
     )

@@ -34,8 +34,8 @@ UNUSED = {
     "XAI_API_KEY": "xAI is not a supported fallback",
     "XAI_MODEL": "xAI is not a supported fallback",
     "BILLY_PINS": "the pin layout is chosen at deploy time",
-    "STATUS_LED_PIN": "there is no status LED support",
-    "STATUS_LED_ENABLED": "there is no status LED support",
+    "STATUS_LED_DMA_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by DMA",
+    "STATUS_LED_PWM_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by the PWM block",
 }
 
 
