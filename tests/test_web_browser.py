@@ -408,6 +408,31 @@ def test_body_tests_speaker_live_microphone_meter_and_button(bench: Bench) -> No
     bench.tank.wait_idle()  # the press started a turn with nothing said: Billy answers it and is idle again
 
 
+def test_the_microphone_calibrated_from_the_body_page_and_saved(bench: Bench) -> None:
+    sign_up(bench)
+    bench.open("/body")
+    rate = 16000
+    room = np.random.default_rng(3).normal(0, 0.002 * 32768, 6 * rate).astype(np.int16)  # a quiet fridge
+    bench.tank.microphone.queue(wav_bytes(room, rate))
+    bench.page.click("button:has-text('1. Measure the room')")
+    voice_step = bench.page.locator("button:has-text('2. Measure your voice')")
+    voice_step.wait_for(timeout=TIMEOUT_MS)
+    wait_until(lambda: bench.tank.microphone.idle, what="the rest of the room heard by the live meter")
+    # A steady voice at 0.05 of full scale (-26 dBFS): 6 dB under the -20 dBFS the proposal aims for.
+    voice = (np.sin(2 * np.pi * 220 * np.arange(6 * rate) / rate) * 0.05 * 32768 * 2**0.5).astype(np.int16)
+    bench.tank.microphone.queue(wav_bytes(voice, rate))
+    voice_step.click()
+    proposal = bench.page.locator("#proposal")
+    proposal.wait_for(timeout=TIMEOUT_MS)
+    assert "MIC_GAIN 6," in proposal.inner_text(), proposal.inner_text()
+    bench.shot("calibration")
+    bench.page.click("button:has-text('Save them')")
+    assert "Saved MIC_GAIN, SILENCE_THRESHOLD; restarted billy." in bench.flash()
+    saved = (bench.stage.config_dir / "local.env").read_text()
+    floor = int(re.search(r'SILENCE_THRESHOLD="(\d+)"', saved)[1])
+    assert 'MIC_GAIN="6"' in saved and 0.002 * 2 * 32767 < floor < 0.05 * 2 / 3 * 32767, saved  # over the room
+
+
 def test_logs_shown_filtered_and_downloaded(bench: Bench) -> None:
     sign_up(bench)
     bench.open("/logs")

@@ -24,6 +24,7 @@ from billy.audio.devices import Microphone
 from billy.audio.pcm import loudness
 from billy.body.fish import Fish
 from billy.conversation.pipeline import Pipeline
+from billy.hearing.calibration import Levels
 from billy.hearing.listening import Listener
 from billy.media.songs import SongLibrary
 from billy.media.sounds import SoundBank
@@ -157,6 +158,19 @@ class Billy:
                     raise busy  # a turn started: the microphone is the listener's now
                 pieces.append(self.microphone.read(chunk))
         return round(float(loudness(np.concatenate(pieces))), 4)
+
+    def measure_mic(self, seconds: float) -> dict:
+        """The microphone's levels over `seconds` (calibration: the room, then the owner's voice), with the gain
+        already applied to them; only while Billy is idle, like the meter."""
+        chunk = int(self.microphone.rate * MIC_LEVEL_SECONDS / MIC_LEVEL_CHUNKS)
+        with self._mic_level_lock:
+            pieces = []
+            for _ in range(max(1, round(seconds * self.microphone.rate / chunk))):
+                if not self.idle or self.state != "idle":
+                    raise LookupError("Billy is busy with the microphone; try again when he is idle")
+                pieces.append(self.microphone.read(chunk))
+        levels = Levels.of(np.concatenate(pieces))
+        return {"floor": levels.floor, "peak": levels.peak, "mic_gain_db": self.settings.mic_gain}
 
     def set_trait(self, name: str, value: int) -> None:
         """Like a spoken change: in memory now, in persona.ini only if ALLOW_UPDATE_PERSONALITY_INI."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from billy.appliance.billy import Billy
 
 Arguments = dict[str, Any]
+MAX_MEASURE_SECONDS = 10
 LOG = logging.getLogger(__name__)
 
 
@@ -69,6 +70,13 @@ def _say_fields(fields: Mapping[str, Any]) -> Arguments:
 
 def _name_field(fields: Mapping[str, Any]) -> Arguments:
     return {"name": _text(fields, "name", "the name")}
+
+
+def _seconds_field(fields: Mapping[str, Any]) -> Arguments:
+    seconds = fields.get("seconds", 3)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0.5 <= seconds <= MAX_MEASURE_SECONDS:
+        raise OperationRefused(f"seconds must be a number from 0.5 to {MAX_MEASURE_SECONDS}, got {seconds!r:.40}")
+    return {"seconds": float(seconds)}
 
 
 def _motor_field(fields: Mapping[str, Any]) -> Arguments:
@@ -142,6 +150,10 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("pulse", run=lambda billy, arguments: billy.fish.pulse(arguments["motor"]), control=_motor_field),
     Operation("mic_level", run=lambda billy, _: {"level": billy.mic_level()}, control=_nothing),
+    # Calibration (hearing/calibration.py): the room's or the owner's levels over a few seconds.
+    Operation(
+        "mic_measure", run=lambda billy, arguments: billy.measure_mic(arguments["seconds"]), control=_seconds_field
+    ),
     Operation("reload_persona", run=lambda billy, _: billy.persona.reload(), control=_nothing),
     Operation(
         "persona",

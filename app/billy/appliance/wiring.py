@@ -15,6 +15,7 @@ from billy.appliance.control import ControlServer, socket_path
 from billy.appliance.startup import announce_ready, wait_for_services
 from billy.audio.devices import Microphone, Speaker
 from billy.audio.file_device import SpoolAudio
+from billy.audio.gain import with_gain
 from billy.body.fish import Fish, make_button
 from billy.body.pins import describe_pin_factory, make_pin_factory, wiring
 from billy.body.status_led import make_status_led
@@ -100,6 +101,7 @@ def build_clients(settings: Settings):
 
 def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, fish: Fish) -> Billy:
     stt, llm, tts = build_clients(settings)
+    microphone = with_gain(microphone, settings.mic_gain)  # MIC_GAIN, before anything listens
     watcher = wake_word_watcher(settings, microphone)
     if watcher is not None:  # the watcher reads the microphone; the Listener reads what it hands on
         microphone, speaker = watcher.tap, watcher.speaker(speaker)

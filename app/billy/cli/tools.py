@@ -1,11 +1,14 @@
-"""An owner's tools: `billy models`, `billy sounds render`, `billy say`, `billy doctor`."""
+"""An owner's tools: `billy models`, `billy sounds render`, `billy say`, `billy calibrate`, `billy doctor`."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
 from pathlib import Path
 
+from billy.settings.local import CONFIG_DIR
 from billy.settings.read import Settings
 
 
@@ -67,6 +70,42 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """The room, then the owner's voice, measured by the running Billy; MIC_GAIN and SILENCE_THRESHOLD proposed
+    and, with --save (or a yes), written to local.env."""
+    from billy.appliance.control import ControlClient, ControlError, socket_path
+    from billy.hearing.calibration import CalibrationError, Levels, propose
+    from billy.settings import local
+
+    control = ControlClient(socket_path(settings.billy_state_dir), timeout=args.seconds + 10)
+    measured = {}
+    try:
+        for what, ask in (("room", "Stay quiet"), ("voice", "Now talk to Billy as you usually would")):
+            print(f"{ask} for {args.seconds:g} seconds ...", flush=True)
+            measured[what] = control.request("mic_measure", seconds=args.seconds)
+        room, voice = (Levels(measured[what]["floor"], measured[what]["peak"]) for what in ("room", "voice"))
+        proposal = propose(measured["room"]["mic_gain_db"], room, voice)
+    except (ControlError, CalibrationError) as error:
+        print(f"billy calibrate: {error}", file=sys.stderr)
+        return 1
+    gain = measured["room"]["mic_gain_db"]
+    print(f"room {_dbfs(room.floor)}, your voice {_dbfs(voice.peak)} (with MIC_GAIN {gain:g} dB)")
+    for name, value in proposal.settings().items():
+        print(f"proposed {name}={value}")
+    if not args.save and not (sys.stdin.isatty() and input("Save them? [y/N] ").strip().lower() in ("y", "yes")):
+        return 0
+    result = local.apply_changes(proposal.settings(), Path(args.config_dir), source="billy calibrate")
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if result.units:
+        print(f"saved; restart to use them: {' '.join(result.units)}")
+    return 1 if result.problems else 0
+
+
+def _dbfs(level: float) -> str:
+    return f"{20 * math.log10(max(level, 1e-6)):.0f} dBFS"
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from billy.appliance.doctor import doctor
 
@@ -93,6 +132,11 @@ def add_commands(commands, settings: Settings) -> None:
     )
     fetch.set_defaults(handler=cmd_models_fetch)
 
+    calibrate = commands.add_parser("calibrate", help="measure the room and your voice; propose the microphone's gain")
+    calibrate.add_argument("--seconds", type=float, default=3.0, help="seconds of each measurement (0.5 to 10)")
+    calibrate.add_argument("--save", action="store_true", help="write the proposal to local.env without asking")
+    calibrate.add_argument("--config-dir", default=str(CONFIG_DIR), help="where local.env is")
+    calibrate.set_defaults(handler=cmd_calibrate)
     commands.add_parser("doctor", help="check the services, sound cards, GPIO, MQTT and Home Assistant").set_defaults(
         handler=cmd_doctor
     )

@@ -51,7 +51,7 @@ def role_default(setting: Setting) -> object:
         return kind.read(setting.name, text)
     if isinstance(kind, Whole) and text:
         return int(text)
-    if isinstance(kind, Decimal) and not isinstance(kind, Whole) and text:
+    if isinstance(kind, Decimal) and kind.role_type == "float" and text:
         return float(text)
     return text
 

@@ -181,6 +181,22 @@ class Whole(Decimal):
 
 
 @dataclass(frozen=True)
+class GainDb(Decimal):
+    """The original's MIC_GAIN: "max" (the sound card's capture level as it is set: no gain in software) or a
+    software gain in decibels."""
+
+    role_type: ClassVar[str] = "str"
+
+    def parse(self, name: str, text: str) -> float:
+        if text.lower() in ("", "max"):
+            return 0.0
+        return super().parse(name, text.removesuffix("dB").removesuffix("db").strip())
+
+    def allowed(self) -> str:
+        return f"max (no software gain) or decibels from {self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
 class Url(Kind):
     """An http(s) address; `base`: an API's base, whose trailing slash is dropped (paths are added to it)."""
 

@@ -30,6 +30,7 @@ from billy.settings.kinds import (
     Decimal,
     FilePath,
     Flag,
+    GainDb,
     Host,
     Kind,
     Name,
@@ -183,6 +184,9 @@ SCHEMA: tuple[Setting, ...] = (
     # -- listening ---------------------------------------------------------------------------------------------
     Setting("MIC_TIMEOUT_SECONDS", Decimal(0.5, 300), "5", LISTENING, "Listen for",
             "Seconds of silence after which Billy stops listening and the conversation ends", (RUNTIME,), OWNER),
+    Setting("MIC_GAIN", GainDb(-20, 30), "max", LISTENING, "Microphone gain",
+            "Decibels added to the microphone in software (a quiet USB microphone wants 10-20); max: none, the "
+            "sound card's level as set; `billy calibrate` proposes one", (RUNTIME,), OWNER),
     Setting("SILENCE_THRESHOLD", Decimal(0, 32767), "0", LISTENING, "Loudness floor",
             "Sound quieter than this never counts as speech (the original's RMS on the 0-32767 scale); 0: off",
             (RUNTIME,), OWNER),
