@@ -90,6 +90,24 @@ def test_the_wake_phrase_from_someone_else_stops_billy_talking(tank_factory, llm
     assert len(watcher.detections) == 1, why
 
 
+def test_with_aec_off_the_wake_word_waits_until_billy_has_finished(tank_factory, llm, speak):
+    """AEC_ENABLED=false, the original's default: no canceller, so nothing is heard while he talks."""
+    llm.then(Reply("Let me tell you about the river where I grew up. It was long and wide and full of friends."))
+    tank = tank_factory({**WAKE, "AEC_ENABLED": "false"}, loopback=True)
+    assert tank.billy.wake_word.canceller is None
+    wake = _raised(speak("Okay Nabu."), RAISED_VOICE_DB)
+    _ask_after_the_wake_up_clip(tank, speak("Tell me about the river."))
+    wait_until(lambda: tank.billy.state == "speaking", "speech")
+    mark = tank.speaker.mark()
+    wait_until(lambda: _talked_for(tank, mark, 1.0), "a second of his reply")
+    tank.microphone.queue(wake)  # as loud as the call that stops him with the canceller on
+    turn = tank.wait_turn(0)
+    assert not turn.result.interrupted and not tank.billy.wake_word.detections
+    tank.wait_idle()
+    tank.microphone.queue(wake)  # he has finished: the same call wakes him
+    wait_until(lambda: tank.billy.wake_word.detections, "the wake word once he is quiet")
+
+
 def test_an_unknown_wake_word_model_is_a_clear_error(tank_factory):
     from billy.settings.kinds import ConfigError
 

@@ -99,7 +99,7 @@ def wake_word_watcher(settings: Settings, microphone: Microphone) -> WakeWordWat
     if not settings.wake_word_enabled:
         return None
     detector, reference = detector_from_settings(settings), detector_from_settings(settings)
-    canceller = EchoCanceller(FRAME_SAMPLES, MIC_RATE, ECHO_TAIL_S)
+    canceller = EchoCanceller(FRAME_SAMPLES, MIC_RATE, ECHO_TAIL_S) if settings.aec_enabled else None
     return WakeWordWatcher(microphone, detector, reference, canceller, settings.wake_word_cooldown_seconds)
 
 
@@ -198,7 +198,7 @@ class WakeWordWatcher:
         microphone: Microphone,
         detector: WakeWordDetector,
         reference: WakeWordDetector,
-        canceller: EchoCanceller,
+        canceller: EchoCanceller | None,
         cooldown_s: float,
     ) -> None:
         self.microphone = microphone
@@ -318,6 +318,8 @@ class WakeWordWatcher:
         if first > 0:  # used: keep only what later frames need
             self._played_audio = self._played_audio[first:]
             self._played_from += first / MIC_RATE
+        if self.canceller is None:  # AEC_ENABLED=false: as the original without its canceller, deaf while he talks
+            return np.zeros(FRAME_SAMPLES, np.int16) if played.any() else frame
         left = self.canceller.cancel(frame, played)
         if played.any():
             self.echo.add(frame, left)

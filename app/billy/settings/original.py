@@ -24,7 +24,6 @@ DEFAULT_TTS_VOICE = "en_US-joe-medium"
 # Settings of the original and the fork that do nothing here, with the reason an owner gets in the log.
 UNUSED = {
     "DEBUG_MODE_INCLUDE_DELTA": "there are no Realtime API deltas to print",
-    "AEC_ENABLED": "Billy does not listen while he talks",
     "PORCUPINE_ACCESS_KEY": "Porcupine is a cloud-licensed wake word engine; wake words here are local",
     "FLASK_PORT": "the web UI is billy-web.service",
     "MOCKFISH": "use BILLY_GPIO=mock",

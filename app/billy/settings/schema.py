@@ -229,6 +229,10 @@ SCHEMA: tuple[Setting, ...] = (
             "How sure the detector must be, 0 to 1; 0 keeps the model's own", (RUNTIME,), OWNER),
     Setting("WAKE_WORD_COOLDOWN_SECONDS", Decimal(0, 60), "4", WAKE, "Wake pause",
             "Seconds after a wake before the next one counts", (RUNTIME,), OWNER),
+    Setting("AEC_ENABLED", Flag(), "true", WAKE, "Wake word while he talks",
+            "true: an echo canceller takes Billy's own voice out, so the wake word stops him mid-answer; false: "
+            "the wake word is not heard while he talks (the original's default), only the button stops him",
+            (RUNTIME,), OWNER),
     # -- voice and models --------------------------------------------------------------------------------------
     Setting("LOCAL_TTS_VOICE", Name(), defaults.VOICE, VOICE, "Voice",
             "The piper voice Billy speaks with (billy models list)", (RUNTIME, TTS), OWNER,
