@@ -27,10 +27,11 @@ from billy.web.auth import LOGIN_ATTEMPTS
 
 PAGES = ["/", "/settings", "/persona", "/songs", "/sounds", "/models", "/body", "/logs", "/system", "/events"]
 PAGES += ["/dashboard/turns", "/dashboard/health", "/logs/download", "/logs/stream", "/settings/overrides"]
-PAGES += ["/body/mic", "/people"]
+PAGES += ["/body/mic", "/people", "/notes"]
 POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
+POSTS += ["/notes/upload", "/notes/delete"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -368,6 +369,25 @@ def test_an_oversize_upload_is_refused(owner: httpx.Client, stage: WebStage) -> 
     page = owner.post("/songs/upload", data={"csrf": token}, files={"files": ("bomb.zip", bomb)}, follow_redirects=True)
     assert any("unpacks to more than" in message for message in flash(page)), flash(page)
     assert not any((stage.state_dir / "songs").glob("*/full.wav"))
+
+
+def test_notes_uploaded_listed_and_removed_and_only_into_their_folder(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/notes"))
+    notes = b"The green bin goes out on Tuesday evening at seven."
+    files = [("files", ("house.md", notes, "text/markdown")), ("files", ("../../escape.txt", b"Out of bounds."))]
+    page = owner.post("/notes/upload", data={"csrf": token}, files=files, follow_redirects=True)
+    assert "Added house.md (1 passage), escape.txt (1 passage)." in flash(page), flash(page)
+    assert "house.md" in page.text and (stage.state_dir / "knowledge" / "house.md").read_bytes() == notes
+    assert not (stage.state_dir.parent / "escape.txt").exists()  # the name's folders are dropped
+    page = owner.post(
+        "/notes/upload", data={"csrf": token}, files={"files": ("run.sh", b"#!/bin/sh")}, follow_redirects=True
+    )
+    assert any("a .txt, .md or .pdf file" in message for message in flash(page)), flash(page)
+    page = owner.post("/notes/delete", data={"csrf": token, "name": "house.md"}, follow_redirects=True)
+    assert "Removed house.md." in flash(page) and not (stage.state_dir / "knowledge" / "house.md").exists()
+    page = owner.post("/notes/delete", data={"csrf": token, "name": "../web/password.json"}, follow_redirects=True)
+    assert any("no file called" in message for message in flash(page)), flash(page)
+    assert (stage.state_dir / "web" / "password.json").exists()
 
 
 def test_health_answers_without_telling_anything(stage: WebStage) -> None:

@@ -38,6 +38,7 @@ from billy.intents.asked import Abilities
 from billy.intents.matcher import IntentMatcher
 from billy.intents.news import NewsDesk
 from billy.intents.timers import Timer, TimerBoard
+from billy.knowledge import Knowledge
 from billy.languages import language_code
 from billy.media.playback import Player
 from billy.media.songs import SongLibrary
@@ -149,6 +150,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     billy.people = People(state_dir, settings.default_user)
     billy.timers = TimerBoard(state_dir, lambda timer: billy.enqueue("ring", ring_arguments(timer, billy.timers)))
     pipeline.conversation.about = lambda: about(billy.people, billy.user)
+    pipeline.conversation.notes = Knowledge(state_dir).notes_for
     toolbox.people, toolbox.user = billy.people, lambda: billy.user
     toolbox.set_user = lambda name: setattr(billy, "user", name)
     if own_intents is not None:

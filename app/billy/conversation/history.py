@@ -15,6 +15,8 @@ class Conversation:
         self.short_prompt = short_prompt  # a small model's profile (billy.services.llm.profile)
         # Who is talking and what they asked Billy to remember (persona/people.py), for the prompt.
         self.about: Callable[[], str] = lambda: ""
+        # The owner's notes that answer this question, if any (billy/knowledge.py), given by the wiring.
+        self.notes: Callable[[str], str] = lambda question: ""
         self._turns: deque[list[dict]] = deque(maxlen=max_turns)
 
     def messages_for(self, user_text: str, language: str = "") -> list[dict]:
@@ -27,6 +29,8 @@ class Conversation:
         system = self.persona.system_prompt(self.short_prompt)
         if told := self.about():
             system += f"\n{told}"
+        if notes := self.notes(user_text):
+            system += f"\n{notes}"
         if language and language != "en":
             system += f"\nAlways answer in {language_name(language)}, the language the user speaks."
         return [

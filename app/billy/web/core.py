@@ -33,6 +33,7 @@ NAV = [
     ("/persona", "Persona"),
     ("/people", "People"),
     ("/songs", "Songs"),
+    ("/notes", "Notes"),
     ("/sounds", "Sounds"),
     ("/models", "Models"),
     ("/body", "Body test"),

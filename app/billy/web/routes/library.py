@@ -1,4 +1,4 @@
-"""Songs, sounds and models: what Billy has to play and to think with, and how to add to it."""
+"""Songs, notes, sounds and models: what Billy has to play, to know and to think with, and how to add to it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from billy.knowledge import MAX_FILE_BYTES, Knowledge, KnowledgeError
 from billy.media.songs import SongLibrary
 from billy.media.sounds import CLIPS, render_clips
 from billy.models.catalogue import load_catalogue
@@ -55,6 +56,33 @@ async def songs_delete(web: Web, request: Request, session: Session, form) -> Re
     except uploads.UploadError as error:
         return back(session, "/songs", f"Not deleted: {error}")
     return back(session, "/songs", f"Song {form.get('name')} deleted.")
+
+
+async def notes_page(web: Web, request: Request, session: Session) -> Response:
+    documents = await anyio.to_thread.run_sync(Knowledge(web.state_dir).documents)
+    return render(web, request, "notes.html", session, documents=documents, max_mb=MAX_FILE_BYTES // 2**20)
+
+
+async def notes_upload(web: Web, request: Request, session: Session, form) -> Response:
+    knowledge, added = Knowledge(web.state_dir), []
+    try:
+        for upload in form.getlist("files"):
+            if getattr(upload, "filename", ""):
+                data = await upload.read()
+                count = await anyio.to_thread.run_sync(knowledge.add, upload.filename, data)
+                added.append(f"{Path(upload.filename).name} ({count} passage{'' if count == 1 else 's'})")
+    except KnowledgeError as error:
+        return back(session, "/notes", f"Not added: {error}")
+    return back(session, "/notes", f"Added {', '.join(added)}." if added else "Choose a file first.")
+
+
+async def notes_delete(web: Web, request: Request, session: Session, form) -> Response:
+    name = form.get("name", "")
+    try:
+        await anyio.to_thread.run_sync(Knowledge(web.state_dir).remove, name)
+    except KnowledgeError as error:
+        return back(session, "/notes", f"Not removed: {error}")
+    return back(session, "/notes", f"Removed {name}.")
 
 
 async def sounds_page(web: Web, request: Request, session: Session) -> Response:
@@ -108,6 +136,9 @@ def routes(web: Web) -> list[Route]:
         Route("/songs/upload", action(web, songs_upload, max_bytes=upload), methods=["POST"]),
         Route("/songs/play", action(web, songs_play), methods=["POST"]),
         Route("/songs/delete", action(web, songs_delete), methods=["POST"]),
+        Route("/notes", page(web, notes_page), methods=["GET"]),
+        Route("/notes/upload", action(web, notes_upload, max_bytes=MAX_FILE_BYTES * 4), methods=["POST"]),
+        Route("/notes/delete", action(web, notes_delete), methods=["POST"]),
         Route("/sounds", page(web, sounds_page), methods=["GET"]),
         Route("/sounds/play", action(web, sounds_play), methods=["POST"]),
         Route("/sounds/regenerate", action(web, sounds_regenerate), methods=["POST"]),
