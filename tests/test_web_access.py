@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from own_wake_fixtures import micro_files
 from waiting import wait_until
 from web_stage import PASSWORD, WebStage, start_web, write_journal
 
@@ -31,7 +32,7 @@ PAGES += ["/body/mic", "/people", "/notes"]
 POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
-POSTS += ["/notes/upload", "/notes/delete"]
+POSTS += ["/notes/upload", "/notes/delete", "/sounds/wake-word", "/sounds/wake-word/delete"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -388,6 +389,31 @@ def test_notes_uploaded_listed_and_removed_and_only_into_their_folder(owner: htt
     page = owner.post("/notes/delete", data={"csrf": token, "name": "../web/password.json"}, follow_redirects=True)
     assert any("no file called" in message for message in flash(page)), flash(page)
     assert (stage.state_dir / "web" / "password.json").exists()
+
+
+def test_an_own_wake_word_uploaded_tried_and_offered_only_by_its_own_path(owner: httpx.Client, stage) -> None:
+    token = csrf_of(owner.get("/sounds"))
+    files = [("files", (name, data)) for name, data in micro_files("hey_fish").items()]
+    page = owner.post("/sounds/wake-word", data={"csrf": token}, files=files, follow_redirects=True)
+    assert "Wake word hey_fish loads and runs: choose it below to use it." in flash(page), flash(page)
+    model = stage.state_dir / "wakewords" / "hey_fish" / "hey_fish.json"
+    assert f'name="WAKE_WORD_MODEL" value="{model}"' in page.text
+    broken = owner.post(
+        "/sounds/wake-word", data={"csrf": token}, files={"files": ("x.onnx", b"junk")}, follow_redirects=True
+    )
+    assert any("does not load and run" in message for message in flash(broken)), flash(broken)
+    use = {
+        "csrf": token,
+        "WAKE_WORD_ENABLED": "true",
+        "WAKE_WORD_BACKEND": "microwakeword",
+        "WAKE_WORD_MODEL": str(model),
+    }
+    owner.post("/settings", data=use)
+    assert f'WAKE_WORD_MODEL="{model}"' in (stage.config_dir / "local.env").read_text()
+    forged = {**use, "WAKE_WORD_MODEL": "/etc/billy/secrets.json"}  # a path the page never offered
+    page = owner.post("/settings", data=forged, follow_redirects=True)
+    assert any("is not one of the choices offered" in message for message in flash(page)), flash(page)
+    assert "/etc/billy/secrets.json" not in (stage.config_dir / "local.env").read_text()
 
 
 def test_health_answers_without_telling_anything(stage: WebStage) -> None:

@@ -34,7 +34,8 @@ import numpy as np
 from billy.audio.devices import MIC_RATE, Microphone, Speaker
 from billy.audio.echo_canceller import EchoCanceller
 from billy.audio.pcm import resample
-from billy.hearing.wake_models import BUILTIN, OWN_MODEL_SUFFIX
+from billy.hearing.onnx_wakeword import OnnxWakeWord
+from billy.hearing.wake_models import BUILTIN, OWN_MODEL_SUFFIXES
 from billy.settings.kinds import ConfigError
 from billy.settings.read import Settings
 
@@ -64,7 +65,12 @@ class WakeWordDetector:
         else:
             from pyopen_wakeword import Model, OpenWakeWord, OpenWakeWordFeatures
 
-            self._model = OpenWakeWord.from_builtin(Model(model)) if builtin else OpenWakeWord.from_model(model)
+            if builtin:
+                self._model = OpenWakeWord.from_builtin(Model(model))
+            elif model.endswith(".onnx"):
+                self._model = OnnxWakeWord(Path(model))
+            else:
+                self._model = OpenWakeWord.from_model(model)
             self._features = OpenWakeWordFeatures.from_builtin()
             self.threshold = threshold or 0.5
 
@@ -86,11 +92,11 @@ def detector_from_settings(settings: Settings) -> WakeWordDetector:
     """WAKE_WORD_MODEL is a bundled model's name or the path of the owner's own model file."""
     backend, model = settings.wake_word_backend, settings.wake_word_model
     if model not in BUILTIN[backend]:
-        suffix = OWN_MODEL_SUFFIX[backend]
-        if not (model.endswith(suffix) and Path(model).is_file()):
+        suffixes = OWN_MODEL_SUFFIXES[backend]
+        if not (model.endswith(suffixes) and Path(model).is_file()):
             raise ConfigError(
                 f"WAKE_WORD_MODEL={model!r} is not valid for WAKE_WORD_BACKEND={backend}: use one of "
-                f"{', '.join(BUILTIN[backend])}, or the path of your own model's {suffix} file"
+                f"{', '.join(BUILTIN[backend])}, or the path of your own model's {' or '.join(suffixes)} file"
             )
     return WakeWordDetector(backend, model, settings.wake_word_threshold)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from billy.hearing import eagerness
-from billy.hearing.wake_models import EVERY_BUILTIN, OWN_MODEL_SUFFIX
+from billy.hearing.wake_models import EVERY_BUILTIN, EVERY_OWN_SUFFIX
 from billy.models import defaults
 from billy.settings import original
 from billy.settings.kinds import (
@@ -67,6 +67,7 @@ class Offer(enum.Enum):
 
     VOICES = "piper voices: the catalogue's and those installed"
     STT_MODELS = "whisper models: the catalogue's and those installed"
+    WAKE_MODELS = "wake word models: the bundled ones and those uploaded"
 
 
 @dataclass(frozen=True)
@@ -221,10 +222,10 @@ SCHEMA: tuple[Setting, ...] = (
             featured=True),
     Setting("WAKE_WORD_BACKEND", Choice(("microwakeword", "openwakeword")), "microwakeword", WAKE, "Detector",
             "The wake-word detector: microwakeword or openwakeword", (RUNTIME,), OWNER),
-    Setting("WAKE_WORD_MODEL", NameOrFile(EVERY_BUILTIN, tuple(OWN_MODEL_SUFFIX.values())), "okay_nabu", WAKE,
+    Setting("WAKE_WORD_MODEL", NameOrFile(EVERY_BUILTIN, EVERY_OWN_SUFFIX), "okay_nabu", WAKE,
             "Wake phrase",
-            "A bundled model (openwakeword also has hey_rhasspy) or, from the inventory, your own model file",
-            (RUNTIME,), OWNER),
+            "A bundled model (openwakeword also has hey_rhasspy), one uploaded on the Sounds page, or, from the "
+            "inventory, your own model file", (RUNTIME,), OWNER, offer=Offer.WAKE_MODELS),
     Setting("WAKE_WORD_THRESHOLD", Decimal(0, 1), "0", WAKE, "Wake sensitivity",
             "How sure the detector must be, 0 to 1; 0 keeps the model's own", (RUNTIME,), OWNER),
     Setting("WAKE_WORD_COOLDOWN_SECONDS", Decimal(0, 60), "4", WAKE, "Wake pause",

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from billy.hearing.own_wake_words import own_wake_models
 from billy.models.catalogue import load_catalogue
 from billy.settings.kinds import ConfigError, Flag
 from billy.settings.local import apply_changes, check_value, effective_values, may_set, read_overrides
@@ -44,6 +45,8 @@ def offered(setting: Setting, settings: Settings, current: str) -> tuple[str, ..
     if setting.offer is Offer.VOICES:
         installed = (path.stem for path in settings.tts_voice_dir.rglob("*.onnx")) if settings.tts_voice_dir else ()
         choices = (*_catalogue("piper"), *installed)
+    elif setting.offer is Offer.WAKE_MODELS:
+        choices = (*choices, *(str(path) for path in own_wake_models(settings.billy_state_dir)))
     elif setting.offer is Offer.STT_MODELS:
         folder = settings.models_dir
         installed = (path.parent.name for path in folder.glob("*/model.bin")) if folder.is_dir() else ()

@@ -9,6 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from billy.hearing.own_wake_words import MAX_BYTES as MAX_WAKE_BYTES
+from billy.hearing.own_wake_words import (
+    WakeWordUploadError,
+    add_own_model,
+    backend_of,
+    own_wake_models,
+    remove_own_model,
+)
 from billy.knowledge import MAX_FILE_BYTES, Knowledge, KnowledgeError
 from billy.media.songs import SongLibrary
 from billy.media.sounds import CLIPS, render_clips
@@ -88,7 +96,30 @@ async def notes_delete(web: Web, request: Request, session: Session, form) -> Re
 async def sounds_page(web: Web, request: Request, session: Session) -> Response:
     folder = web.state_dir / "sounds"
     clips = [(name, text, (folder / f"{name}.wav").is_file()) for name, text in CLIPS.items()]
-    return render(web, request, "sounds.html", session, clips=clips)
+    wake_words = [(path, backend_of(path)) for path in own_wake_models(web.state_dir)]
+    return render(web, request, "sounds.html", session, clips=clips, wake_words=wake_words)
+
+
+async def wake_word_upload(web: Web, request: Request, session: Session, form) -> Response:
+    """An owner's own wake word model: kept only once it loads and runs (hearing/own_wake_words.py)."""
+    files = {}
+    for upload in form.getlist("files"):
+        if getattr(upload, "filename", ""):
+            files[upload.filename] = await upload.read()
+    try:
+        model = await anyio.to_thread.run_sync(add_own_model, web.state_dir, files)
+    except WakeWordUploadError as error:
+        return back(session, "/sounds", f"Not added: {error}")
+    return back(session, "/sounds", f"Wake word {model.parent.name} loads and runs: choose it below to use it.")
+
+
+async def wake_word_delete(web: Web, request: Request, session: Session, form) -> Response:
+    name = form.get("name", "")
+    try:
+        await anyio.to_thread.run_sync(remove_own_model, web.state_dir, name)
+    except WakeWordUploadError as error:
+        return back(session, "/sounds", f"Not removed: {error}")
+    return back(session, "/sounds", f"Removed the wake word {name}.")
 
 
 async def sounds_play(web: Web, request: Request, session: Session, form) -> Response:
@@ -141,6 +172,8 @@ def routes(web: Web) -> list[Route]:
         Route("/notes/delete", action(web, notes_delete), methods=["POST"]),
         Route("/sounds", page(web, sounds_page), methods=["GET"]),
         Route("/sounds/play", action(web, sounds_play), methods=["POST"]),
+        Route("/sounds/wake-word", action(web, wake_word_upload, max_bytes=MAX_WAKE_BYTES + 2**20), methods=["POST"]),
+        Route("/sounds/wake-word/delete", action(web, wake_word_delete), methods=["POST"]),
         Route("/sounds/regenerate", action(web, sounds_regenerate), methods=["POST"]),
         Route("/models", page(web, models_page), methods=["GET"]),
         Route("/models/fetch", action(web, models_fetch), methods=["POST"]),
