@@ -186,6 +186,8 @@ def test_without_a_place_the_weather_is_home_assistants_if_there_is_one(news, tm
 def test_a_model_that_calls_tools_gets_the_same_digest(news, tmp_path):
     toolbox = ToolBox(PersonaLibrary(tmp_path), False, SongLibrary(tmp_path), None)
     assert "get_news_digest" not in [schema["function"]["name"] for schema in toolbox.schemas()]
+    toolbox.news = _desk(news, (), location="")
+    assert "get_news_digest" not in [schema["function"]["name"] for schema in toolbox.schemas()]  # nothing to read
     toolbox.news = _desk(news, ("tech.atom",))
     outcome = toolbox.run(ToolCall("call-1", "get_news_digest", '{"category": "weather"}'))
     assert all(value in outcome.speech for value in RAIN_IN_UTRECHT)

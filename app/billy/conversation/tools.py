@@ -102,7 +102,7 @@ class ToolBox:
                     ["memory"],
                 ),
             ]
-        if self.news is not None:
+        if self.news is not None and self.news.has_sources():  # nothing to read: no tool in the prompt
             schemas.append(
                 _function(
                     "get_news_digest",

@@ -62,6 +62,10 @@ class NewsDesk:
         }
         return book.say("weather" if today.place else "weather_here", persona, **values)
 
+    def has_sources(self) -> bool:
+        """Whether there is anything to read: feeds, or a place for the weather."""
+        return bool(self.feeds) or self.weather.configured
+
     def takes_weather(self) -> bool:
         """Whether Billy answers the weather himself (else Home Assistant, which may have its own)."""
         return self.weather.configured or not self.weather_elsewhere
