@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from billy.audio.pcm import Pcm
 from billy.conversation.answer import Answer
+from billy.conversation.heard_you import HeardYou
 from billy.services.client import ServiceError
 from billy.services.llm.client import ToolCall
 
@@ -42,6 +43,7 @@ class Draft:
         # The LLM waits for this: set when the turn sounds complete, when it is handed over, or on cancel.
         self.go_ahead = threading.Event()
         self.think_early = True  # may the listener let the model start during the end-of-turn silence
+        self.heard_you: HeardYou | None = None  # the body's "I heard you", given by the pipeline
         if heard is not None:
             self.transcribed.set()
         self.marks: dict[str, float] = {}  # time.monotonic() of each stage's milestone

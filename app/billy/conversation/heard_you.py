@@ -1,4 +1,5 @@
-"""The body's "I heard you": a tail flap the moment a turn is handed over, then one a second while Billy thinks.
+"""The body's "I heard you": a tail flap the moment the model starts on a turn that sounds complete (during the
+end-of-turn silence), or at the hand-over at the latest, then one a second while Billy thinks.
 
 A bigger brain takes a second or more before its first word; a fish that sits still meanwhile looks dead. The
 flaps stop when Billy makes any sound (`over()`), which also ends a flap under way at once: the voice wants the
@@ -19,9 +20,15 @@ class HeardYou:
         self.fish = fish
         self.first_motion_at: float | None = None
         self._over = threading.Event()
+        self._started = False
         self._lock = threading.Lock()  # a flap's end and `over()` never cross: no stale tail_back in a song
 
-    def start(self, interrupt: threading.Event) -> None:
+    def start(self, interrupt) -> None:
+        """Begin flapping until `over()` or `interrupt` (anything with is_set()); a second start does nothing."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
         threading.Thread(target=self._flap, args=(interrupt,), name="heard-you", daemon=True).start()
 
     def over(self) -> None:

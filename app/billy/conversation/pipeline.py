@@ -53,7 +53,7 @@ class TurnResult:
     interrupted: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
     first_sound_at: float | None = None
-    first_motion_at: float | None = None  # the "I heard you" flap at the hand-over
+    first_motion_at: float | None = None  # the "I heard you" flap: as the model starts, at the hand-over at last
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
     last_sound_at: float | None = None
 
@@ -155,8 +155,11 @@ class Pipeline:
     # -- drafting: the work that makes no sound ---------------------------------------------------------
 
     def draft(self, utterance: Pcm) -> Draft:
-        """Start on the reply to `utterance` (transcribe, think, voice) without a sound, a move or a state."""
+        """Start on the reply to `utterance` (transcribe, think, voice) without a sound or a state. The one move
+        it may make is the "I heard you" flap, once the turn sounds complete and the model starts on it (before
+        the hand-over); the user going on stops it with the draft."""
         draft = Draft(utterance)
+        draft.heard_you = HeardYou(self.fish)
         draft.marks["drafted"] = time.monotonic()
         # With a step before the LLM that may answer (Home Assistant's intents) the model waits for that step's
         # verdict: a home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
@@ -197,6 +200,7 @@ class Pipeline:
         if draft.stop.is_set():
             draft.audio.put(END)
             return
+        draft.heard_you.start(draft.stop)  # the body says "I heard you" as the brain starts
         self._think_and_voice(draft)
 
     def _foreseen(self, draft: Draft) -> Answer | None:
@@ -280,8 +284,9 @@ class Pipeline:
         result = TurnResult()
         self.player.reset_marks()
         self.on_state("thinking")
-        # The body answers at once, whatever the brain takes: a second of thinking never looks dead.
-        self._heard_you = HeardYou(self.fish)
+        # The body answers at once, whatever the brain takes: a second of thinking never looks dead. The draft's
+        # flap may have begun already, when the turn sounded complete.
+        self._heard_you = draft.heard_you or HeardYou(self.fish)
         self._heard_you.start(interrupt)
         try:
             return self._answer(utterance, draft, result, interrupt)
