@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from own_wake_fixtures import classifier
+
 from billy.media.songs import SongLibrary
 from billy.persona.library import PersonaLibrary
 from billy.settings.importer import read_env_file
@@ -105,3 +107,23 @@ def test_the_shipped_default_persona_is_replaced_without_force(tmp_path):
     lines = billy_import(source, etc, state)
     assert any(line.startswith("took: persona.ini") for line in lines)
     assert "sarcastic singing fish" in (state / "persona.ini").read_text()
+
+
+def test_the_owners_openwakeword_model_comes_in_as_his_own_wake_word(tmp_path):
+    source, etc, state = write_install(tmp_path / "install"), tmp_path / "etc", tmp_path / "state"
+    (source / "hey_billy.onnx").write_bytes(classifier(0.0))
+    with (source / ".env").open("a") as env:
+        env.write("WAKE_WORD_ENABLED=true\nWAKE_WORD_BACKEND=openwakeword\n")
+        env.write("WAKE_WORD_OPENWAKEWORD_MODEL_PATH=hey_billy.onnx\nWAKE_WORD_OPENWAKEWORD_THRESHOLD=0.6\n")
+    first = billy_import(source, etc, state)
+    kept = state / "wakewords" / "hey_billy" / "hey_billy.onnx"
+    assert f"took: hey_billy.onnx -> {kept} (it loads and runs)" in first, first
+    settings = load_settings(read_env_file(etc / "local.env"))
+    assert (settings.wake_word_backend, settings.wake_word_model) == ("openwakeword", str(kept))
+    assert settings.wake_word_enabled and settings.wake_word_threshold == 0.6
+    assert not [line for line in billy_import(source, etc, state) if line.startswith("took: ")]
+
+    (source / "hey_billy.onnx").write_bytes(b"not a model")  # a broken one is named and left
+    broken = billy_import(source, tmp_path / "etc2", tmp_path / "state2")
+    assert any(line.startswith("left: hey_billy.onnx: hey_billy.onnx does not load and run") for line in broken)
+    assert "WAKE_WORD_MODEL" not in read_env_file(tmp_path / "etc2" / "local.env")

@@ -2,11 +2,12 @@
 
 From the install folder it takes `.env` (into `/etc/billy/local.env`, the local overrides every Billy unit
 reads after its own file, so Ansible never overwrites them), `persona.ini`, `personas/<name>/`, the user
-profiles with their memories (`profiles/<name>.ini`), songs
-(`custom_songs/<name>/` and `sounds/songs/<name>/`) and wake-up clips (`sounds/wake-up/*.wav` and
-`custom/<i>.wav`) into Billy's state folder. Everything is checked first: a setting with the app's own parser,
-a persona by reading it, a song and a clip by decoding their WAVs. It prints what it took, what it converted
-(an original name for something this Billy spells differently) and what it left, with why.
+profiles with their memories (`profiles/<name>.ini`), songs (`custom_songs/<name>/` and
+`sounds/songs/<name>/`), wake-up clips (`sounds/wake-up/*.wav` and `custom/<i>.wav`) and the owner's own
+openWakeWord model (`hey_billy.onnx`) into Billy's state folder. Everything is checked first: a setting with the
+app's own parser, a persona by reading it, a song and a clip by decoding their WAVs, a wake word model by
+running it. It prints what it took, what it converted (an original name for something this Billy spells
+differently) and what it left, with why.
 
 Only what is missing is written, so a second run reports nothing to do. A file or setting Billy already has
 with another value (a persona changed by voice, a setting changed in the web UI) is kept and reported, unless
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from billy.audio.pcm import AudioFormatError, read_wav
+from billy.hearing.own_wake_words import WakeWordUploadError, add_own_model
+from billy.hearing.wake_models import OWN_MODELS_FOLDER
 from billy.persona.people import PeopleError, profile_name
 from billy.persona.persona import DEFAULT_PERSONA, Persona, PersonaError
 from billy.settings import local as local_settings
@@ -95,7 +98,7 @@ class Importer:
         env_file = self.source / ".env"
         if not env_file.is_file():
             return
-        found = read_env_file(env_file)
+        found = self._own_wake_word(read_env_file(env_file))
         conversions = original_settings.conversions(found)
         unused = original_settings.unused(found)
         wanted: dict[str, str] = {}
@@ -129,6 +132,38 @@ class Importer:
         self.etc_dir.mkdir(parents=True, exist_ok=True)
         local_settings.write_overrides(merged, self.etc_dir)
         self.report.took.append(f".env: {', '.join(changed)} -> {target}")
+
+    def _own_wake_word(self, found: dict[str, str]) -> dict[str, str]:
+        """The original's own openWakeWord model (WAKE_WORD_OPENWAKEWORD_MODEL_PATH, "hey_billy.onnx" in the
+        install folder), kept as Billy's own wake word once it loads and runs, and the original's settings for
+        it in this Billy's names. The settings without it as they were found."""
+        found = dict(found)
+        named = found.pop("WAKE_WORD_OPENWAKEWORD_MODEL_PATH", "") or "hey_billy.onnx"
+        threshold = found.pop("WAKE_WORD_OPENWAKEWORD_THRESHOLD", "")
+        model = (self.source / named).resolve()
+        wanted = found.get("WAKE_WORD_BACKEND", "").lower() == "openwakeword"
+        if not model.is_file() or not model.is_relative_to(self.source.resolve()):
+            if wanted:
+                self.report.left.append(f"WAKE_WORD_OPENWAKEWORD_MODEL_PATH (.env): no {named} in {self.source}")
+            return found
+        data = model.read_bytes()
+        kept = self.state_dir / OWN_MODELS_FOLDER / model.stem / model.name
+        if kept.is_file() and kept.read_bytes() == data:
+            self.report.unchanged += 1
+        else:
+            try:
+                kept = add_own_model(self.state_dir, {model.name: data})
+            except WakeWordUploadError as error:
+                self.report.left.append(f"{named}: {error}")
+                return found
+            for path in [kept.parent, *kept.parent.iterdir()]:
+                self._own(path, self.owner, self.owner)
+            self.report.took.append(f"{named} -> {kept} (it loads and runs)")
+        if wanted:
+            found["WAKE_WORD_MODEL"] = str(kept)
+            if threshold:
+                found["WAKE_WORD_THRESHOLD"] = threshold
+        return found
 
     # -- personas, songs, clips ---------------------------------------------------------------------
 
