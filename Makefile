@@ -76,9 +76,10 @@ fuzz: setup
 		tests/test_mqtt.py::test_fuzzed_payloads_are_ignored_and_the_link_stays_up \
 		tests/test_mqtt.py::test_the_link_process_keeps_its_memory_under_fuzz
 # The wake word, each detector side by side: CPU while idle-listening, detections on spoken wake phrases
-# (piper and espeak-ng voices, clean and with noise), false activations per hour of speech without it.
+# (piper and espeak-ng voices, clean and with noise), false activations per hour of speech without it. Your own
+# model too: make bench-wake WAKE_MODEL=/var/lib/billy/wakewords/hey_billy/hey_billy.onnx WAKE_PHRASE="Hey Billy."
 bench-wake: setup
-	$(BILLY) bench-wake --out out/bench-wake.json
+	$(BILLY) bench-wake --out out/bench-wake.json $(if $(WAKE_MODEL),--model "$(WAKE_MODEL)" --phrase "$(WAKE_PHRASE)")
 
 clean:
 	rm -rf out .cache .pytest_cache

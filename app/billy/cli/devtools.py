@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from billy.settings.read import Settings
@@ -49,7 +50,11 @@ def cmd_bench_brain(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench_wake(args: argparse.Namespace, settings: Settings) -> int:
     from billy.devtools.wake_bench import run_wake_bench
 
-    run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds)
+    own = Path(args.model) if args.model else None
+    if own is not None and not args.phrase:
+        print('billy bench-wake: --model needs --phrase, the words it wakes on ("Hey Billy.")', file=sys.stderr)
+        return 2
+    run_wake_bench(Path(args.out), Path(args.models_dir), args.speech_seconds, own, args.phrase)
     return 0
 
 
@@ -88,4 +93,8 @@ def add_commands(commands, settings: Settings) -> None:
     wake.add_argument("--out", default="out/bench-wake.json")
     wake.add_argument("--models-dir", default=MODELS_DIR)
     wake.add_argument("--speech-seconds", type=float, default=3600, help="speech without the wake word")
+    wake.add_argument(
+        "--model", default="", help="your own model too: its file (.onnx, .tflite or microWakeWord .json)"
+    )
+    wake.add_argument("--phrase", default="", help="with --model: the words it wakes on, for the voices to say")
     wake.set_defaults(handler=cmd_bench_wake)
