@@ -132,3 +132,25 @@ def test_a_whole_billy_shows_his_states_and_a_songs_colour(tmp_path, tank_factor
     tank.billy.set_mic_muted(True)
     assert led.look() == LOOKS["muted"]
     wait_until(lambda: decode_ws2812(device.read_bytes())[-1:] == [[(90, 0, 0)]], "the muted colour written")
+
+
+def test_the_body_test_shows_each_look_through_the_control_socket(tmp_path, tank_factory):
+    from billy.appliance.control import ControlClient, ControlError, ControlServer, socket_path
+
+    device = tmp_path / "spidev0.0"
+    device.touch()
+    env = {"STATUS_LED_ENABLED": "true", "STATUS_LED_BRIGHTNESS": "1", "STATUS_LED_SPI_DEVICE": str(device)}
+    tank = tank_factory(env, state_dir=tmp_path / "state")
+    server = ControlServer(tank.billy, socket_path(tmp_path / "state")).start()
+    try:
+        control = ControlClient(socket_path(tmp_path / "state"))
+        control.request("led", name="error")
+        assert tank.billy.status_led.look() == LOOKS["error"]
+        wait_until(lambda: [(255, 0, 0)] in decode_ws2812(device.read_bytes()), "the error red on the wire")
+        with pytest.raises(ControlError, match="no LED look called 'disco'"):
+            control.request("led", name="disco")
+    finally:
+        server.stop()
+    plain = tank_factory(state_dir=tmp_path / "plain")
+    with pytest.raises(LookupError, match="there is no status LED"):
+        plain.billy.show_led("error")

@@ -159,6 +159,12 @@ class Billy:
                 pieces.append(self.microphone.read(chunk))
         return round(float(loudness(np.concatenate(pieces))), 4)
 
+    def show_led(self, name: str) -> None:
+        """The body test: the status LED shows one of its looks for a few seconds."""
+        if self.status_led is None:
+            raise LookupError("there is no status LED: set STATUS_LED_ENABLED=true (and its kind and pin)")
+        self.status_led.preview(name)
+
     def measure_mic(self, seconds: float) -> dict:
         """The microphone's levels over `seconds` (calibration: the room, then the owner's voice), with the gain
         already applied to them; only while Billy is idle, like the meter."""

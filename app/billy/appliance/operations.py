@@ -149,6 +149,7 @@ OPERATIONS: tuple[Operation, ...] = (
         control=_nothing,
     ),
     Operation("pulse", run=lambda billy, arguments: billy.fish.pulse(arguments["motor"]), control=_motor_field),
+    Operation("led", run=lambda billy, arguments: billy.show_led(arguments["name"]), control=_name_field),
     Operation("mic_level", run=lambda billy, _: {"level": billy.mic_level()}, control=_nothing),
     # Calibration (hearing/calibration.py): the room's or the owner's levels over a few seconds.
     Operation(

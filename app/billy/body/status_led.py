@@ -34,6 +34,7 @@ OFF: Colour = (0, 0, 0)
 FRAME_SECONDS = 0.02  # 50 redraws a second: a smooth pulse
 SPI_HZ = 2_400_000  # three SPI bits per WS2812 bit of 1.25 us
 SPI_IOC_WR_MAX_SPEED_HZ = 0x40046B04  # _IOW('k', 4, __u32) in linux/spi/spidev.h
+PREVIEW_SECONDS = 3.0
 RESET_BYTES = 32  # the line held low for 107 us (> the WS2812's 50 us reset, > the newer parts' 80 us)
 
 
@@ -151,6 +152,7 @@ class StatusLed:
         self.song_colour: Colour | None = None  # the song playing's led_color, if it has one
         self._state, self.since = "starting", time.monotonic()  # since: when the state began (time.monotonic())
         self._shown: Colour | None = None
+        self._preview: tuple[str, float] | None = None  # (look, until): the body test showing one look
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="status-led", daemon=True)
@@ -168,9 +170,18 @@ class StatusLed:
         """A song starts (its led_color, if any, pulses instead of the rainbow) or ends (None)."""
         self.song_colour = parse_colour(song.info.led_color) if song is not None else None
 
+    def preview(self, name: str, seconds: float = PREVIEW_SECONDS) -> None:
+        """Show one look for a few seconds whatever Billy is doing (the web page's body test)."""
+        if name not in LOOKS:
+            raise LookupError(f"no LED look called {name!r}: the looks are {', '.join(LOOKS)}")
+        with self._lock:
+            self._preview, self.since = (name, time.monotonic() + seconds), time.monotonic()
+
     def look(self) -> Look:
         with self._lock:
-            state, song = self._state, self.song_colour
+            state, song, preview = self._state, self.song_colour, self._preview
+        if preview is not None and time.monotonic() < preview[1]:
+            return LOOKS[preview[0]]
         if self.muted and state != "playing_song":
             return LOOKS["muted"]
         if state == "playing_song" and song is not None:

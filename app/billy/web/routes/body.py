@@ -101,6 +101,9 @@ async def body_post(web: Web, request: Request, session: Session, form) -> Respo
         return await ask(web, session, "/body", f"Pulsed the {motor} motor.", "pulse", motor=motor)
     if test == "speaker":
         return await ask(web, session, "/body", "Playing a test tone.", "speaker_test")
+    if test == "led":
+        name = form.get("look", "")
+        return await ask(web, session, "/body", f"The LED shows {name} for a few seconds.", "led", name=name)
     if test == "calibrate":
         return await _calibrate(web, session, form)
     if test == "mic":
