@@ -397,7 +397,7 @@ def test_an_own_wake_word_uploaded_tried_and_offered_only_by_its_own_path(owner:
     page = owner.post("/sounds/wake-word", data={"csrf": token}, files=files, follow_redirects=True)
     assert "Wake word hey_fish loads and runs: choose it below to use it." in flash(page), flash(page)
     model = stage.state_dir / "wakewords" / "hey_fish" / "hey_fish.json"
-    assert f'name="WAKE_WORD_MODEL" value="{model}"' in page.text
+    assert f'name="WAKE_WORD_MODEL" value="{model}"' in page.text and page.text.count('id="wake-words"') == 1
     broken = owner.post(
         "/sounds/wake-word", data={"csrf": token}, files={"files": ("x.onnx", b"junk")}, follow_redirects=True
     )

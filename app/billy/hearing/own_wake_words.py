@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from billy.folders import put_folder
 from billy.hearing.wake_models import OWN_MODELS_FOLDER
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -56,20 +56,8 @@ def add_own_model(state_dir: Path, files: dict[str, bytes]) -> Path:
     stem = Path(model_name).stem
     if not NAME.match(stem):
         raise WakeWordUploadError(f"{model_name!r}: name the model with letters, digits, _ and - (at most 40)")
-    folder = state_dir / OWN_MODELS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    trial = Path(tempfile.mkdtemp(prefix=".upload-", dir=folder))
-    try:
-        for name, data in names.items():
-            (trial / name).write_bytes(data)
-        try_model(trial / model_name)
-        target = folder / stem
-        if target.exists():
-            shutil.rmtree(target)
-        trial.rename(target)
-    finally:
-        shutil.rmtree(trial, ignore_errors=True)
-    return target / model_name
+    folder = put_folder(state_dir / OWN_MODELS_FOLDER, stem, names, lambda staging: try_model(staging / model_name))
+    return folder / model_name
 
 
 def remove_own_model(state_dir: Path, name: str) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from billy.audio.pcm import AudioFormatError, read_wav
+from billy.folders import put_folder
 
 SONG_FILES = ("full.wav", "vocals.wav", "drums.wav", "metadata.txt")
 SONG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -75,18 +75,7 @@ def save_song(songs_dir: Path, name: str, files: dict[str, bytes]) -> Path:
                 read_wav(data)
             except AudioFormatError as error:
                 raise UploadError(f"{file_name}: {error}") from None
-    songs_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=songs_dir, prefix=".upload-"))
-    try:
-        for file_name, data in files.items():
-            (staging / file_name).write_bytes(data)
-        target = songs_dir / name
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return put_folder(songs_dir, name, files)
 
 
 def delete_song(songs_dir: Path, name: str) -> None:
