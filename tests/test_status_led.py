@@ -135,6 +135,7 @@ def test_a_whole_billy_shows_his_states_and_a_songs_colour(tmp_path, tank_factor
 
 
 def test_the_body_test_shows_each_look_through_the_control_socket(tmp_path, tank_factory):
+    from billy.appliance.body_test import show_led
     from billy.appliance.control import ControlClient, ControlError, ControlServer, socket_path
 
     device = tmp_path / "spidev0.0"
@@ -153,4 +154,4 @@ def test_the_body_test_shows_each_look_through_the_control_socket(tmp_path, tank
         server.stop()
     plain = tank_factory(state_dir=tmp_path / "plain")
     with pytest.raises(LookupError, match="there is no status LED"):
-        plain.billy.show_led("error")
+        show_led(plain.billy, "error")

@@ -14,17 +14,13 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 
-import numpy as np
-
 from billy.appliance.memory import release_freed_memory
 from billy.appliance.states import BUSY, STATES
 from billy.appliance.turn import Turn
 from billy.appliance.work import WorkQueue
 from billy.audio.devices import Microphone
-from billy.audio.pcm import loudness
 from billy.body.fish import Fish
 from billy.conversation.pipeline import Pipeline
-from billy.hearing.calibration import Levels
 from billy.hearing.listening import Listener
 from billy.media.songs import SongLibrary
 from billy.media.sounds import SoundBank
@@ -34,8 +30,6 @@ from billy.settings.read import Settings
 RECENT_TURNS = 10  # what the status (the web page's dashboard) shows
 # Who answered a turn, as the dashboard counts them: Billy's own intents, Home Assistant, or the model.
 ANSWERED_BY = {"billy": "Billy himself", "home assistant": "Home Assistant", "": "the model"}
-MIC_LEVEL_SECONDS = 0.5
-MIC_LEVEL_CHUNKS = 10  # read in short pieces, so a press during a reading shares the microphone for 50 ms at most
 LOG = logging.getLogger(__name__)
 
 
@@ -102,7 +96,7 @@ class Billy:
         self.button = None  # the gpiozero Button, once wired: its state is part of the status
         self.wake_word = None  # the WakeWordWatcher when WAKE_WORD_ENABLED
         self.status_led = None  # the StatusLed when STATUS_LED_ENABLED (body/status_led.py)
-        self._mic_level_lock = threading.Lock()  # one reading at a time: the web page's meter may be open twice
+        self.mic_reading = threading.Lock()  # one body-test reading at a time (appliance/body_test.py)
         pipeline.on_state = self.set_state
         pipeline.on_song = lambda name: self.reporter.publish_song_last(name)
 
@@ -146,37 +140,6 @@ class Billy:
         if name != "tone" and not (self.sounds.directory / f"{name}.wav").is_file():
             raise LookupError(f"no clip called {name!r} in {self.sounds.directory}")
         self.enqueue("clip", {"name": name})
-
-    def mic_level(self) -> float:
-        """Loudness (RMS, 0..1 of full scale) of half a second of microphone, for the wiring test's meter."""
-        busy = LookupError("Billy is busy with the microphone; try again when he is idle")
-        chunk = int(self.microphone.rate * MIC_LEVEL_SECONDS / MIC_LEVEL_CHUNKS)
-        with self._mic_level_lock:
-            pieces = []
-            for _ in range(MIC_LEVEL_CHUNKS):
-                if not self.idle or self.state != "idle":
-                    raise busy  # a turn started: the microphone is the listener's now
-                pieces.append(self.microphone.read(chunk))
-        return round(float(loudness(np.concatenate(pieces))), 4)
-
-    def show_led(self, name: str) -> None:
-        """The body test: the status LED shows one of its looks for a few seconds."""
-        if self.status_led is None:
-            raise LookupError("there is no status LED: set STATUS_LED_ENABLED=true (and its kind and pin)")
-        self.status_led.preview(name)
-
-    def measure_mic(self, seconds: float) -> dict:
-        """The microphone's levels over `seconds` (calibration: the room, then the owner's voice), with the gain
-        already applied to them; only while Billy is idle, like the meter."""
-        chunk = int(self.microphone.rate * MIC_LEVEL_SECONDS / MIC_LEVEL_CHUNKS)
-        with self._mic_level_lock:
-            pieces = []
-            for _ in range(max(1, round(seconds * self.microphone.rate / chunk))):
-                if not self.idle or self.state != "idle":
-                    raise LookupError("Billy is busy with the microphone; try again when he is idle")
-                pieces.append(self.microphone.read(chunk))
-        levels = Levels.of(np.concatenate(pieces))
-        return {"floor": levels.floor, "peak": levels.peak, "mic_gain_db": self.settings.mic_gain}
 
     def set_trait(self, name: str, value: int) -> None:
         """Like a spoken change: in memory now, in persona.ini only if ALLOW_UPDATE_PERSONALITY_INI."""

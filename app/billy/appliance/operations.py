@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from billy.appliance import performances
+from billy.appliance import body_test, performances
 from billy.appliance.status import status_of
 from billy.integrations.mqtt import commands
 from billy.integrations.mqtt.commands import InvalidPayload
@@ -149,11 +149,13 @@ OPERATIONS: tuple[Operation, ...] = (
         control=_nothing,
     ),
     Operation("pulse", run=lambda billy, arguments: billy.fish.pulse(arguments["motor"]), control=_motor_field),
-    Operation("led", run=lambda billy, arguments: billy.show_led(arguments["name"]), control=_name_field),
-    Operation("mic_level", run=lambda billy, _: {"level": billy.mic_level()}, control=_nothing),
+    Operation("led", run=lambda billy, arguments: body_test.show_led(billy, arguments["name"]), control=_name_field),
+    Operation("mic_level", run=lambda billy, _: {"level": body_test.mic_level(billy)}, control=_nothing),
     # Calibration (hearing/calibration.py): the room's or the owner's levels over a few seconds.
     Operation(
-        "mic_measure", run=lambda billy, arguments: billy.measure_mic(arguments["seconds"]), control=_seconds_field
+        "mic_measure",
+        run=lambda billy, arguments: body_test.measure_mic(billy, arguments["seconds"]),
+        control=_seconds_field,
     ),
     Operation("reload_persona", run=lambda billy, _: billy.persona.reload(), control=_nothing),
     Operation(
