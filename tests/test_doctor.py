@@ -47,6 +47,16 @@ def test_the_active_stages_follow_use_local_models_and_fallbacks():
         {"USE_LOCAL_MODELS": "false", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     )
     assert "stt openai" in cloud["stages"] and "stt" not in cloud and _status(cloud["openai"]) == "FAIL"
+    grok = _doctor(
+        {
+            "USE_LOCAL_MODELS": "false",
+            "REALTIME_AI_PROVIDER": "xai",
+            "XAI_API_KEY": "xai-test",
+            "XAI_BASE_URL": "http://127.0.0.1:9/v1",
+        }
+    )
+    assert "llm xai http://127.0.0.1:9/v1;" in grok["stages"] and "stt http://127.0.0.1:9/v1;" in grok["stages"]
+    assert _status(grok["xai"]) == "FAIL" and grok["exit"] == "1"
 
 
 def test_sound_cards_are_found_by_preference_or_named_as_missing(tmp_path):

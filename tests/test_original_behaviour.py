@@ -15,6 +15,7 @@ from billy.appliance.wiring import articulation_of
 from billy.body.fish import Fish, make_pin_factory
 from billy.body.timeline import MotionTimeline
 from billy.persona.persona import Persona
+from billy.settings.envfile import read_env_file
 from billy.settings.kinds import ConfigError
 from billy.settings.original import log_original_settings
 from billy.settings.read import load_settings
@@ -42,6 +43,46 @@ def test_the_originals_body_and_turn_settings_are_used_not_named_unused(caplog):
         load_settings({"TURN_EAGERNESS": "eager"})
     with pytest.raises(ConfigError, match="MOUTH_ARTICULATION"):
         load_settings({"MOUTH_ARTICULATION": "11"})
+
+
+# Every setting issue 25 lists, as an owner's v2.3 `.env` has them (its web page writes the file this way).
+ORIGINAL_DOTENV = """\
+OPENAI_API_KEY=sk-owner
+TURN_EAGERNESS=medium
+FOLLOW_UP_RETRY_LIMIT=1
+HEAD_RETRACT_DELAY_SECONDS=0.5
+MOUTH_ARTICULATION=5
+MIC_GAIN=max
+AEC_ENABLED=false
+FLAP_ON_BOOT=true
+STATUS_LED_ENABLED=true
+STATUS_LED_BACKEND=spi
+STATUS_LED_PIN=18
+STATUS_LED_COUNT=1
+STATUS_LED_BRIGHTNESS=0.35
+DEFAULT_USER=guest
+REALTIME_AI_PROVIDER=xai
+XAI_API_KEY=xai-owner
+XAI_MODEL=grok-voice-latest
+PORCUPINE_ACCESS_KEY=pv-owner
+"""
+
+
+def test_an_original_env_names_only_porcupine_unused_and_maps_xais_voice_model(tmp_path, caplog):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(ORIGINAL_DOTENV)
+    environ = read_env_file(dotenv)
+    caplog.set_level(logging.INFO, logger="billy.settings.original")
+    log_original_settings(environ)
+    lines = [record.getMessage() for record in caplog.records]
+    assert [line.split()[0] for line in lines if "not used" in line] == ["PORCUPINE_ACCESS_KEY"], lines
+    assert "XAI_MODEL=grok-voice-latest is the original's name; using grok-3-mini" in lines
+    settings = load_settings(environ)  # every value is valid here
+    assert (settings.realtime_ai_provider, settings.xai_model, settings.status_led_backend) == (
+        "xai",
+        "grok-3-mini",
+        "spi",
+    )
 
 
 # (END_OF_SPEECH_MS, END_OF_TURN_COMPLETE_MS, END_OF_TURN_INCOMPLETE_MS) at their defaults 600, 400 and 2000

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from billy.services.client import ServiceError, auth_headers
+from billy.services.llm.cloud import chosen_brain, speech_in_cloud
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
 from billy.settings.read import Settings
@@ -63,20 +64,27 @@ def check_llm(base_url: str, model: str, api_key: str = "") -> str:
 
 def _stages(settings: Settings) -> list[tuple[str, str]]:
     """(stage, where) for each stage Billy uses first, with its fallback named."""
-    if not settings.use_local_models:
-        return [(name, f"openai {settings.openai_base_url}") for name in ("stt", "llm", "tts")]
     local = {"stt": settings.stt_url, "llm": settings.llm_url, "tts": settings.tts_url}
+    if not settings.use_local_models:
+        brain = chosen_brain(settings)
+        cloud_speech = f"openai {settings.openai_base_url}" if speech_in_cloud(settings) else None
+        return [
+            ("stt", cloud_speech or local["stt"]),
+            ("llm", f"{brain.provider} {brain.base_url}"),
+            ("tts", cloud_speech or local["tts"]),
+        ]
+    fallbacks = {"stt": settings.stt_fallback, "llm": settings.llm_fallback, "tts": settings.tts_fallback}
     return [
-        (name, local[name] + (" then openai" if getattr(settings, f"{name}_fallback") == "openai" else ""))
+        (name, local[name] + (f" then {fallbacks[name]}" if fallbacks[name] != "none" else ""))
         for name in ("stt", "llm", "tts")
     ]
 
 
 def stage_checks(settings: Settings) -> list[tuple[str, Callable[[], str]]]:
-    """The health of each stage Billy uses first (the local service, or OpenAI without local models)."""
+    """The health of each stage Billy uses first (the local service, or the cloud without local models)."""
     if not settings.use_local_models:
-        key, base = settings.openai_api_key, settings.openai_base_url
-        return [("openai", lambda: check_llm(base, settings.openai_model, key))]
+        brain = chosen_brain(settings)
+        return [(brain.provider, lambda: check_llm(brain.base_url, brain.model, brain.api_key))]
     stt, tts = SttClient(settings.stt_url), TtsClient(settings.tts_url)
     return [
         ("stt", lambda: f"model {stt.health()['model']} ({settings.stt_url})"),

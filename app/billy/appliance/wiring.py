@@ -48,10 +48,10 @@ from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, about
 from billy.persona.persona import Persona
 from billy.services.llm.client import ChatClient
+from billy.services.llm.cloud import CloudBrain, chosen_brain, cloud_brain, speech_in_cloud
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
-from billy.settings.kinds import ConfigError
 from billy.settings.original import log_original_settings, openai_tts_voice
 from billy.settings.read import Settings
 
@@ -59,22 +59,48 @@ LOG = logging.getLogger(__name__)
 
 
 def _openai(settings: Settings, stage_name: str) -> None:
-    if not settings.openai_api_key:
-        raise ConfigError(f"{stage_name} uses OpenAI but OPENAI_API_KEY is empty: set it, or use local models")
+    cloud_brain(settings, "openai").require_key(stage_name)
 
 
 def build_clients(settings: Settings):
     """The three stages with their fallbacks, as the settings ask ("hybrid" is just configuration)."""
     key, base, timeout = settings.openai_api_key, settings.openai_base_url, settings.stage_timeout_seconds
     openai_stt = SttClient(base, defaults.OPENAI_STT_MODEL, key, timeout)
-    openai_llm = ChatClient(base, settings.openai_model, key, settings.llm_timeout_seconds, settings.llm_max_tokens)
     openai_tts = TtsClient(base, settings.voice, defaults.OPENAI_TTS_MODEL, key, timeout)
+    local_stt, local_llm, local_tts = _local_clients(settings)
     if not settings.use_local_models:
-        _openai(settings, "USE_LOCAL_MODELS=false")
-        return stage("stt", openai_stt), stage("llm", openai_llm), stage("tts", openai_tts)
-    for name in ("stt", "llm", "tts"):
+        brain = chosen_brain(settings)
+        brain.require_key("USE_LOCAL_MODELS=false")
+        if not speech_in_cloud(settings):
+            LOG.info(
+                "%s thinks; hearing and speaking stay on this Billy (%s has no speech API)",
+                brain.provider,
+                brain.provider,
+            )
+            return stage("stt", local_stt), stage("llm", _cloud_llm(settings, brain)), stage("tts", local_tts)
+        return stage("stt", openai_stt), stage("llm", _cloud_llm(settings, brain)), stage("tts", openai_tts)
+    for name in ("stt", "tts"):
         if getattr(settings, f"{name}_fallback") == "openai":
             _openai(settings, f"{name.upper()}_FALLBACK=openai")
+    llm_fallback = None
+    if settings.llm_fallback != "none":
+        brain = cloud_brain(settings, settings.llm_fallback)
+        brain.require_key(f"LLM_FALLBACK={settings.llm_fallback}")
+        llm_fallback = _cloud_llm(settings, brain)
+    return (
+        stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
+        stage("llm", local_llm, llm_fallback),
+        stage("tts", local_tts, openai_tts if settings.tts_fallback == "openai" else None),
+    )
+
+
+def _cloud_llm(settings: Settings, brain: CloudBrain) -> ChatClient:
+    return ChatClient(brain.base_url, brain.model, brain.api_key, settings.llm_timeout_seconds, settings.llm_max_tokens)
+
+
+def _local_clients(settings: Settings):
+    """This Billy's own ears, brain and voice (or the Wyoming servers named for them)."""
+    timeout = settings.stage_timeout_seconds
     local_stt = (
         WyomingStt(settings.stt_wyoming_uri, timeout)
         if settings.stt_wyoming_uri
@@ -93,11 +119,7 @@ def build_clients(settings: Settings):
         if settings.tts_wyoming_uri
         else TtsClient(settings.tts_url, settings.local_tts_voice, defaults.OPENAI_TTS_MODEL, "", timeout)
     )
-    return (
-        stage("stt", local_stt, openai_stt if settings.stt_fallback == "openai" else None),
-        stage("llm", local_llm, openai_llm if settings.llm_fallback == "openai" else None),
-        stage("tts", local_tts, openai_tts if settings.tts_fallback == "openai" else None),
-    )
+    return local_stt, local_llm, local_tts
 
 
 def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, fish: Fish) -> Billy:

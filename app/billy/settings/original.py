@@ -1,7 +1,7 @@
 """Settings an owner of the original Billy B-Assistant (or its local-models fork) already has in `.env`.
 
 Values that name something only the original had are mapped to what this Billy uses, and said so once in the
-log: the Realtime API's model names (OpenAI's chat API serves the fallback here), the Realtime voices that
+log: the Realtime API's model names (OpenAI's and xAI's chat APIs serve the cloud brain here), the Realtime voices that
 OpenAI's speech API lacks, and the fork's `LOCAL_STT_MODEL=base` / `LOCAL_TTS_VOICE=default`. Known settings of
 the original that this Billy has no use for are named at start, never silently dropped.
 """
@@ -20,6 +20,10 @@ REALTIME_ONLY_VOICES = {"ballad": "fable", "verse": "echo", "marin": "coral", "c
 WHISPER_SIZES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large")
 DEFAULT_STT_MODEL = "tiny.en"
 DEFAULT_TTS_VOICE = "en_US-joe-medium"
+# The original's REALTIME_AI_PROVIDER values: the clouds that may think for Billy.
+CLOUD_PROVIDERS = ("openai", "xai")
+# xAI's voice-agent models (the original's XAI_MODEL) have no chat API; this is the chat model that stands in.
+XAI_CHAT_MODEL = "grok-3-mini"
 
 # Settings of the original and the fork that do nothing here, with the reason an owner gets in the log.
 UNUSED = {
@@ -28,9 +32,6 @@ UNUSED = {
     "FLASK_PORT": "the web UI is billy-web.service",
     "MOCKFISH": "use BILLY_GPIO=mock",
     "WIFI_COUNTRY": "set Wi-Fi with Raspberry Pi Imager or the image's first-boot file",
-    "REALTIME_AI_PROVIDER": "no Realtime API: each stage has a local engine and an optional OpenAI fallback",
-    "XAI_API_KEY": "xAI is not a supported fallback",
-    "XAI_MODEL": "xAI is not a supported fallback",
     "BILLY_PINS": "the pin layout is chosen at deploy time",
     "STATUS_LED_DMA_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by DMA",
     "STATUS_LED_PWM_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by the PWM block",
@@ -42,6 +43,11 @@ def openai_chat_model(name: str) -> str:
     if "realtime" not in name:
         return name
     return "gpt-4o-mini" if "mini" in name else "gpt-4o"
+
+
+def xai_chat_model(name: str) -> str:
+    """An xAI voice model (`grok-voice-latest`, the original's default) -> a Grok chat model."""
+    return XAI_CHAT_MODEL if "voice" in name.lower() else name
 
 
 def openai_tts_voice(name: str) -> str:
@@ -63,6 +69,7 @@ def local_tts_voice(name: str) -> str:
 
 MAPPINGS = {
     "OPENAI_MODEL": openai_chat_model,
+    "XAI_MODEL": xai_chat_model,
     "VOICE": openai_tts_voice,
     "LOCAL_STT_MODEL": local_stt_model,
     "LOCAL_TTS_VOICE": local_tts_voice,
