@@ -29,7 +29,12 @@ from billy.settings.read import Settings
 
 RECENT_TURNS = 10  # what the status (the web page's dashboard) shows
 # Who answered a turn, as the dashboard counts them: Billy's own intents, Home Assistant, or the model.
-ANSWERED_BY = {"billy": "Billy himself", "home assistant": "Home Assistant", "": "the model"}
+ANSWERED_BY = {
+    "billy": "Billy himself",
+    "home assistant": "Home Assistant",
+    "": "the model",
+    "realtime": "the cloud's Realtime voice",
+}
 LOG = logging.getLogger(__name__)
 
 

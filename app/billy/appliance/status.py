@@ -23,4 +23,18 @@ def status_of(billy: Billy) -> dict:
         "turns": [turn.summary() for turn in billy.recent_turns],
         "answered_by": dict(billy.answered_by),
         "timers": [{"name": t.name, "left_s": round(t.left(now)), "paused": t.paused} for t in timers],
+        "cloud": _cloud(billy),
+    }
+
+
+def _cloud(billy: Billy) -> dict | None:
+    """BRAIN=realtime: the Realtime voice's provider, whether it is up (else why not), and today's usage."""
+    brain = billy.pipeline.realtime
+    if brain is None:
+        return None
+    return {
+        "provider": brain.voice.provider,
+        "model": brain.voice.model,
+        "down_because": brain.down_because,
+        "usage_today": brain.usage.summary(),
     }

@@ -22,6 +22,7 @@ from billy.body.status_led import make_status_led
 from billy.body.timeline import MotionTimeline
 from billy.conversation.history import Conversation
 from billy.conversation.pipeline import Pipeline
+from billy.conversation.realtime_turn import RealtimeBrain
 from billy.conversation.stages import stage
 from billy.conversation.steps import before_llm_steps
 from billy.conversation.tools import ToolBox
@@ -48,7 +49,7 @@ from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, about
 from billy.persona.persona import Persona
 from billy.services.llm.client import ChatClient
-from billy.services.llm.cloud import CloudBrain, chosen_brain, cloud_brain, speech_in_cloud
+from billy.services.llm.cloud import CloudBrain, chosen_brain, cloud_brain, realtime_voice, speech_in_cloud
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
@@ -154,6 +155,8 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         text_only=settings.text_only_mode,
     )
     pipeline.max_sentences = profile.max_sentences
+    if settings.brain == "realtime":
+        pipeline.realtime = RealtimeBrain(realtime_voice(settings))
     own_intents = OwnIntents(IntentMatcher(), default_language(settings)) if settings.billy_intents else None
     pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant, own_intents, personas.persona)
     waits = (settings.end_of_speech_ms, settings.end_of_turn_complete_ms, settings.end_of_turn_incomplete_ms)

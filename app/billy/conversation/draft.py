@@ -18,6 +18,8 @@ from billy.conversation.heard_you import HeardYou
 from billy.services.client import ServiceError
 from billy.services.llm.client import ToolCall
 
+END = object()  # the last item of a draft's queues (sentences, audio)
+
 
 class AnyOf:
     """Set when any of its events is: the draft's own cancel and, once a turn plays it, that turn's interrupt."""
@@ -53,6 +55,11 @@ class Draft:
         self.failures: dict[str, ServiceError] = {}  # by stage: stt, llm, tts
         self.audio: queue.Queue = queue.Queue()  # (rate, samples) blocks, then END
         self.spoken: list[str] = []  # sentences voiced (or logged, in text-only mode)
+        # A Realtime draft (conversation/realtime_turn.py): the cloud hears, thinks and speaks in one, runs its
+        # functions as it goes (their songs are sung after).
+        self.realtime = False
+        self.songs: list = []
+        self.expects_reply: bool | None = None
         self._workers: list[threading.Thread] = []
         self._on_transcribed: list[Callable[[], None]] = []
 

@@ -22,9 +22,10 @@ import numpy as np
 from billy.audio.pcm import Pcm
 from billy.body.fish import Fish
 from billy.conversation.answer import Answer
-from billy.conversation.draft import Draft
+from billy.conversation.draft import END, Draft
 from billy.conversation.heard_you import HeardYou
 from billy.conversation.history import Conversation
+from billy.conversation.realtime_turn import RealtimeBrain
 from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
 from billy.conversation.stages import Stage
 from billy.conversation.tools import ToolBox, ToolError
@@ -35,7 +36,6 @@ from billy.services.client import ServiceError
 from billy.services.llm.client import CutOff, Overtime, TextDelta, ToolCall
 from billy.services.stt.client import Heard
 
-END = object()
 LOG = logging.getLogger(__name__)
 # Whisper's usual inventions on silence or noise: treated as "nothing heard".
 NOT_SPEECH = {"", "you", "thank you.", "thanks for watching!", "[blank_audio]", "(silence)", "."}
@@ -125,6 +125,8 @@ class Pipeline:
         self.before_llm: list[TurnStep] = []
         # A small model's reply ends after this many sentences (billy.services.llm.profile); 0: never.
         self.max_sentences = 0
+        # BRAIN=realtime: the cloud's Realtime voice answers while it is up (conversation/realtime_turn.py).
+        self.realtime: RealtimeBrain | None = None
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
@@ -161,6 +163,9 @@ class Pipeline:
         draft = Draft(utterance)
         draft.heard_you = HeardYou(self.fish)
         draft.marks["drafted"] = time.monotonic()
+        if self.realtime is not None and self.realtime.takes_turn():
+            self.realtime.start(draft, self.conversation, self.toolbox)
+            return draft
         # With a step before the LLM that may answer (Home Assistant's intents) the model waits for that step's
         # verdict: a home command must not cost an LLM request, nor compete with Home Assistant for the CPU.
         # Steps that only shape the reply (the voice of the language heard) do not hold the model back.
@@ -295,6 +300,10 @@ class Pipeline:
             result.first_motion_at = self._heard_you.first_motion_at
 
     def _answer(self, utterance: Pcm, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        if draft.realtime:
+            return self._play_realtime(draft, result, interrupt)
+        if self.realtime is not None:
+            self.realtime.answered_locally()
         draft.transcribed.wait()
         result.heard, result.language, result.marks = draft.heard, draft.language, draft.marks
         if "stt" in draft.failures:
@@ -327,6 +336,25 @@ class Pipeline:
         if "tts" in draft.failures:
             return self._fail(result, "tts", interrupt)
         return self._answered(result)
+
+    def _play_realtime(self, draft: Draft, result: TurnResult, interrupt: threading.Event) -> TurnResult:
+        """The cloud's reply played as it streams; its functions ran as it went, their songs sung after."""
+        draft.go_ahead.set()
+        self._play_draft(draft, result, interrupt)
+        result.heard, result.said, result.marks = draft.heard, " ".join(draft.spoken), draft.marks
+        result.tool_calls, result.expects_reply = draft.tool_calls, draft.expects_reply
+        result.answered_by = "realtime"
+        if result.interrupted:
+            return self._finish(result)
+        if "llm" in draft.failures:
+            LOG.warning("the Realtime turn failed after %r: %s", result.said, draft.failures["llm"])
+            return self._fail(result, "llm", interrupt)
+        self.conversation.remember(
+            [{"role": "user", "content": result.heard}, {"role": "assistant", "content": result.said}]
+        )
+        for song in draft.songs:
+            self._sing(song, interrupt)
+        return self._finish(result)
 
     def _answered(self, result: TurnResult) -> TurnResult:
         """A turn a step answered: the model hears of it in the history, as if it had answered itself."""

@@ -329,6 +329,13 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("REALTIME_AI_PROVIDER", Choice(original.CLOUD_PROVIDERS), "openai", CLOUD, "Cloud brain",
             "Whose model thinks when USE_LOCAL_MODELS=false: openai, or xai (Grok; Billy's ears and voice then stay "
             "local unless the OpenAI key is set)", (RUNTIME,), OWNER, featured=True),
+    Setting("BRAIN", Choice(("local", "realtime")), "local", CLOUD, "Brain",
+            "local: the pipeline above (this Billy's models, or the cloud's chat per USE_LOCAL_MODELS); realtime: "
+            "REALTIME_AI_PROVIDER's Realtime voice hears, thinks and speaks in one, and the pipeline answers while "
+            "it is down", (RUNTIME,), OWNER, featured=True),
+    Setting("REALTIME_MODEL", Text(), "", CLOUD, "Realtime model",
+            "The Realtime model for BRAIN=realtime; empty: gpt-realtime-mini (openai) or grok-voice-latest (xai)",
+            (RUNTIME,), OWNER),
     Setting("XAI_API_KEY", Text(), "", CLOUD, "xAI key",
             "Only for REALTIME_AI_PROVIDER=xai or LLM_FALLBACK=xai", (RUNTIME,), OWNER, secret=True,
             secret_for=("XAI_BASE_URL",)),

@@ -1,4 +1,5 @@
-"""The cloud brains an owner can pay for: OpenAI's or xAI's chat API, both OpenAI-compatible.
+"""The cloud brains an owner can pay for: OpenAI's or xAI's chat API (both OpenAI-compatible), or their Realtime
+voice (BRAIN=realtime).
 
 The original chose its cloud with `REALTIME_AI_PROVIDER` (openai|xai) and `XAI_API_KEY`/`XAI_MODEL`; here the
 same settings choose which cloud thinks when `USE_LOCAL_MODELS=false`, and `LLM_FALLBACK` may name either. Only
@@ -10,9 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from billy.services.realtime.link import RealtimeVoice
 from billy.settings.kinds import ConfigError
-from billy.settings.original import CLOUD_PROVIDERS
+from billy.settings.original import CLOUD_PROVIDERS, REALTIME_ONLY_VOICES
 from billy.settings.read import Settings
+
+# Each provider's Realtime model when REALTIME_MODEL is empty (the original's defaults), and its voices.
+REALTIME_MODELS = {"openai": "gpt-realtime-mini", "xai": "grok-voice-latest"}
+REALTIME_VOICES = {
+    "openai": ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"),
+    "xai": ("rex", "ara", "sal", "eve", "leo"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,3 +63,18 @@ def chosen_brain(settings: Settings) -> CloudBrain:
 def speech_in_cloud(settings: Settings) -> bool:
     """With USE_LOCAL_MODELS=false: do OpenAI's ears and voice serve too? Yes with OpenAI, or any OpenAI key."""
     return chosen_brain(settings).speaks or bool(settings.openai_api_key)
+
+
+def realtime_voice(settings: Settings) -> RealtimeVoice:
+    """REALTIME_AI_PROVIDER's Realtime API, beside its chat API (https -> wss), with Billy's voice there."""
+    brain = chosen_brain(settings)
+    brain.require_key("BRAIN=realtime")
+    url = "ws" + brain.base_url.removeprefix("http") + "/realtime"
+    voices = REALTIME_VOICES[brain.provider]
+    # VOICE was mapped for OpenAI's speech API (ballad -> fable); the Realtime API has the original's voices.
+    chosen = {speech: realtime for realtime, speech in REALTIME_ONLY_VOICES.items()}.get(settings.voice, settings.voice)
+    voice = chosen if chosen in voices else voices[0]
+    model = settings.realtime_model or REALTIME_MODELS[brain.provider]
+    return RealtimeVoice(
+        brain.provider, url, model, brain.api_key, brain.key_setting, voice, settings.llm_timeout_seconds
+    )

@@ -1,0 +1,246 @@
+"""A Realtime API on a real WebSocket, as OpenAI documents it (xAI's follows it): session.update, audio appended
+and committed, the question's transcription, response audio and transcript deltas, function calls and their
+outputs, response.cancel, error events, usage in response.done. Behind it: the real STT service hears the
+question and the real TTS service voices the scripted reply (resampled to the API's 24 kHz)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import itertools
+import json
+import threading
+import wave
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import soxr
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Response
+from websockets.sync.server import ServerConnection, serve
+
+from billy.services.stt.client import SttClient
+from billy.services.tts.client import TtsClient
+
+RATE = 24000
+DELTA_SAMPLES = RATE // 5  # 200 ms of audio per delta
+
+
+@dataclass
+class Speak:
+    """A reply in words; `hold`: the response stays open after its audio until the client cancels it."""
+
+    text: str
+    hold: bool = False
+
+
+@dataclass
+class CallFunction:
+    name: str
+    arguments: dict
+
+
+@dataclass
+class DropMidTurn:
+    """Some of the reply's audio, then the connection is gone (the network lost in the middle of a turn)."""
+
+    text: str
+
+
+@dataclass
+class ErrorEvent:
+    code: str
+    message: str
+
+
+@dataclass
+class Garbage:
+    """A frame that is not an event (a broken proxy, a truncated message)."""
+
+    text: str
+
+
+@dataclass
+class RealtimeStandIn:
+    key: str
+    stt_url: str
+    tts_url: str
+    script: deque = field(default_factory=deque)
+    received: list[dict] = field(default_factory=list)  # every client event, audio appends without their audio
+    sessions: list[dict] = field(default_factory=list)
+    function_outputs: list[dict] = field(default_factory=list)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    paths: list[str] = field(default_factory=list)  # each connection's path: /v1/realtime?model=...
+    connections: int = 0
+    refused: int = 0
+    _holding: str = ""  # a response left open (Speak(hold=True)) until the client cancels it
+
+    def start(self) -> RealtimeStandIn:
+        self._server = serve(self._talk, "127.0.0.1", 0, process_request=self._check_key)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """The provider's https base, as Billy's settings name it (wss is derived from it)."""
+        return f"http://127.0.0.1:{self._server.socket.getsockname()[1]}/v1"
+
+    def then(self, *steps) -> None:
+        self.script.extend(steps)
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+    def _check_key(self, connection: ServerConnection, request) -> Response | None:
+        self.paths.append(request.path)
+        if request.headers.get("Authorization") != f"Bearer {self.key}" or not request.path.startswith(
+            "/v1/realtime?model="
+        ):
+            self.refused += 1
+            return connection.respond(401, "Incorrect API key provided\n")
+        return None
+
+    def _talk(self, connection: ServerConnection) -> None:
+        self.connections += 1
+        ids = itertools.count(1)
+        connection.send(json.dumps({"type": "session.created", "session": {"id": f"sess_{self.connections}"}}))
+        audio = bytearray()
+        for message in connection:
+            event = json.loads(message)
+            kind = event["type"]
+            self.received.append({k: v for k, v in event.items() if k != "audio"})
+            if kind == "session.update":
+                self.sessions.append(event["session"])
+                connection.send(json.dumps({"type": "session.updated", "session": event["session"]}))
+            elif kind == "input_audio_buffer.append":
+                audio += base64.b64decode(event["audio"])
+            elif kind == "input_audio_buffer.commit":
+                connection.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_q"}))
+                heard = SttClient(self.stt_url).hear(_wav(bytes(audio))).text
+                connection.send(
+                    json.dumps(
+                        {
+                            "type": "conversation.item.input_audio_transcription.completed",
+                            "item_id": "item_q",
+                            "content_index": 0,
+                            "transcript": heard,
+                        }
+                    )
+                )
+            elif kind == "conversation.item.create" and event["item"]["type"] == "function_call_output":
+                self.function_outputs.append(event["item"])
+            elif kind == "response.create":
+                if not self._respond(connection, f"resp_{next(ids)}"):
+                    return
+            elif kind == "response.cancel":
+                self.cancelled.set()
+                if self._holding:
+                    self._done(connection, self._holding, "cancelled")
+                    self._holding = ""
+
+    def _respond(self, connection: ServerConnection, response_id: str) -> bool:
+        """One scripted response; False when the connection was dropped."""
+        step = self.script.popleft() if self.script else Speak("Blub.")
+        connection.send(json.dumps({"type": "response.created", "response": {"id": response_id}}))
+        if isinstance(step, Garbage):
+            connection.send(step.text)
+            return True
+        if isinstance(step, ErrorEvent):
+            connection.send(
+                json.dumps(
+                    {
+                        "type": "error",
+                        "error": {"type": "invalid_request_error", "code": step.code, "message": step.message},
+                    }
+                )
+            )
+            return True
+        if isinstance(step, CallFunction):
+            connection.send(
+                json.dumps(
+                    {
+                        "type": "response.function_call_arguments.done",
+                        "response_id": response_id,
+                        "call_id": f"call_{response_id}",
+                        "name": step.name,
+                        "arguments": json.dumps(step.arguments),
+                    }
+                )
+            )
+            self._done(connection, response_id, "completed")
+            return True
+        samples = self._voice(step.text)
+        if isinstance(step, DropMidTurn):
+            self._deltas(connection, response_id, samples[: len(samples) // 3])
+            connection.close()
+            return False
+        if not self._deltas(connection, response_id, samples):
+            return True
+        connection.send(
+            json.dumps(
+                {"type": "response.output_audio_transcript.done", "response_id": response_id, "transcript": step.text}
+            )
+        )
+        if step.hold:  # the rest of a long reply would come: open until the client cancels it (barge-in)
+            self._holding = response_id
+            return True
+        self._done(connection, response_id, "completed")
+        return True
+
+    def _voice(self, text: str) -> np.ndarray:
+        with TtsClient(self.tts_url).stream(text) as (rate, chunks):
+            samples = np.frombuffer(b"".join(chunks), dtype="<i2")
+        return soxr.resample(samples, rate, RATE).astype("<i2")
+
+    def _deltas(self, connection: ServerConnection, response_id: str, samples: np.ndarray) -> bool:
+        """The reply's audio; between deltas, what the client sent meanwhile, as a real server reads while it
+        streams. False when a cancel stopped it."""
+        for start in range(0, len(samples), DELTA_SAMPLES):
+            if self._cancel_arrived(connection):
+                with contextlib.suppress(ConnectionClosed):  # the client may hang up right after its cancel
+                    self._done(connection, response_id, "cancelled")
+                return False
+            chunk = samples[start : start + DELTA_SAMPLES].tobytes()
+            delta = {
+                "type": "response.output_audio.delta",
+                "response_id": response_id,
+                "delta": base64.b64encode(chunk).decode(),
+            }
+            connection.send(json.dumps(delta))
+        return True
+
+    def _cancel_arrived(self, connection: ServerConnection) -> bool:
+        try:
+            while True:
+                event = json.loads(connection.recv(timeout=0))
+                self.received.append({k: v for k, v in event.items() if k != "audio"})
+                if event["type"] == "response.cancel":
+                    self.cancelled.set()
+                    return True
+        except TimeoutError:
+            return False
+
+    @staticmethod
+    def _done(connection: ServerConnection, response_id: str, status: str) -> None:
+        usage = {
+            "total_tokens": 180,
+            "input_tokens": 120,
+            "output_tokens": 60,
+            "input_token_details": {"audio_tokens": 100, "text_tokens": 20},
+            "output_token_details": {"audio_tokens": 50, "text_tokens": 10},
+        }
+        connection.send(
+            json.dumps({"type": "response.done", "response": {"id": response_id, "status": status, "usage": usage}})
+        )
+
+
+def _wav(pcm: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(pcm)
+    return buffer.getvalue()

@@ -1,0 +1,173 @@
+"""BRAIN=realtime: the cloud's Realtime voice hears, thinks and speaks (issue 26), against a stand-in Realtime
+server on a real WebSocket with the real STT and TTS behind it. The local LLM stand-in is the pipeline that
+answers while the cloud is down."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from realtime_standin import CallFunction, DropMidTurn, ErrorEvent, Garbage, RealtimeStandIn, Speak
+from test_conversation import all_motors_off, mouth_moves_only_while_sound_plays
+from waiting import wait_until
+
+from billy.appliance.status import status_of
+from billy.services.realtime.link import RealtimeError, RealtimeVoice, probe
+from billy.settings.kinds import ConfigError
+from billy.settings.read import load_settings
+
+from standins import HomeAssistantStandIn, Reply
+from text_match import words
+
+KEY = "sk-realtime-billy"
+QUESTION = "What do you like to eat?"
+
+
+@pytest.fixture
+def cloud(stt_service, tts_service):
+    standin = RealtimeStandIn(KEY, stt_service.base_url, tts_service.base_url).start()
+    yield standin
+    standin.close()
+
+
+def _realtime(cloud, **more) -> dict[str, str]:
+    # The local pipeline's LLM stand-in stays reachable: it answers only when the cloud is down.
+    return {"BRAIN": "realtime", "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": cloud.base_url, **more}
+
+
+def test_a_spoken_question_is_answered_in_the_clouds_streamed_voice_with_the_fish_moving(
+    tank_factory, llm, cloud, speak
+):
+    cloud.then(Speak("Worms, mostly. And the occasional fly."))
+    tank = tank_factory(_realtime(cloud, VOICE="ballad"))
+    turn = tank.ask(speak(QUESTION))
+    tank.wait_idle()
+    result = turn.result
+    assert words(result.heard) == words(QUESTION) and result.said == "Worms, mostly. And the occasional fly."
+    assert result.answered_by == "realtime" and not result.failed_stage and llm.requests == []
+    assert any(block.rate == 24000 and block.loud for block in tank.speaker.played_since())
+    mouth_moves_only_while_sound_plays(tank)
+    all_motors_off(tank)
+    session = cloud.sessions[0]
+    assert "Billy" in session["instructions"] and session["audio"]["output"]["voice"] == "ballad"
+    assert session["audio"]["input"]["turn_detection"] is None  # Billy judged the turn's end himself
+    assert {"smart_home_command", "play_song"} <= {tool["name"] for tool in session["tools"]}
+    kinds = [event["type"] for event in cloud.received]
+    assert kinds.index("input_audio_buffer.commit") < kinds.index("response.create")
+    assert cloud.paths == ["/v1/realtime?model=gpt-realtime-mini"]
+    usage = status_of(tank.billy)["cloud"]["usage_today"]
+    assert usage["turns"] == 1 and usage["audio_in_min"] > 0 and usage["audio_out_min"] > 0
+    assert (usage["input_tokens"], usage["output_tokens"]) == (120, 60)  # the stand-in's response.done usage
+
+
+def test_the_originals_xai_provider_speaks_with_grok_voice(tank_factory, llm, cloud, speak):
+    cloud.key = "xai-realtime-billy"
+    cloud.then(Speak("Rex here."))
+    env = {"BRAIN": "realtime", "REALTIME_AI_PROVIDER": "xai", "XAI_API_KEY": cloud.key}
+    turn = tank_factory({**env, "XAI_BASE_URL": cloud.base_url}).ask(speak(QUESTION))
+    assert turn.result.said == "Rex here." and cloud.paths == ["/v1/realtime?model=grok-voice-latest"]
+    assert cloud.sessions[0]["audio"]["output"]["voice"] == "rex"  # VOICE=ash is not one of xAI's
+
+
+def test_the_second_turn_carries_the_first_as_history(tank_factory, llm, cloud, speak):
+    cloud.then(Speak("Worms."), Speak("I said worms."))
+    tank = tank_factory(_realtime(cloud))
+    tank.ask(speak(QUESTION))
+    tank.ask(speak("What did you say?"))
+    history = [e["item"] for e in cloud.received if e["type"] == "conversation.item.create"]
+    assert [(item["role"], item["content"][0]["text"]) for item in history][-1] == ("assistant", "Worms.")
+
+
+def test_a_function_call_switches_home_assistants_light_and_billy_speaks_on(tank_factory, llm, cloud, speak):
+    home = HomeAssistantStandIn(token="long-lived-token", speech="The kitchen light is now on.")
+    try:
+        cloud.then(
+            CallFunction("smart_home_command", {"prompt": "turn on the kitchen light"}),
+            Speak("Done, the kitchen is bright."),
+        )
+        env = {"HA_HOST": home.url, "HA_TOKEN": "long-lived-token", "HA_CONVERSATION": "llm"}
+        turn = tank_factory(_realtime(cloud, **env)).ask(speak("Turn on the kitchen light."))
+        assert home.requests[0]["body"]["text"] == "turn on the kitchen light"
+        output = json.loads(cloud.function_outputs[0]["output"])
+        assert "kitchen light is now on" in json.dumps(output).lower()
+        assert turn.result.said == "Done, the kitchen is bright." and turn.result.tool_calls[0].name == (
+            "smart_home_command"
+        )
+    finally:
+        home.close()
+
+
+def test_the_button_while_the_cloud_speaks_cancels_its_response(tank_factory, llm, cloud, speak):
+    cloud.then(Speak("Let me tell you a long story about the sea and every fish in it.", hold=True))
+    tank = tank_factory(_realtime(cloud))
+    tank.microphone.queue(speak(QUESTION))
+    tank.press_button()
+    wait_until(lambda: tank.billy.state == "speaking", "Billy speaking")
+    wait_until(lambda: any(b.loud for b in tank.speaker.played_since()), "Billy to be heard")
+    tank.press_button()
+    assert cloud.cancelled.wait(timeout=120), "response.cancel never reached the cloud"
+    turn = tank.wait_turn(0)
+    assert turn.result.interrupted and tank.billy.fish.motors_off
+
+
+def test_a_drop_mid_turn_plays_the_error_clip_then_the_local_pipeline_answers_until_the_cloud_is_back(
+    tank_factory, llm, cloud, speak, caplog
+):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    cloud.then(DropMidTurn("Worms, mostly, and then"), Speak("The cloud is back."))
+    llm.then(Reply("Answered on this Billy."))
+    tank = tank_factory(_realtime(cloud))
+    brain = tank.billy.pipeline.realtime
+    brain.probe_every = 0.2
+    first = tank.ask(speak(QUESTION))
+    assert first.result.failed_stage == "llm" and "closed the connection mid-turn" in caplog.text
+    second = tank.ask(speak(QUESTION))
+    assert second.result.said == "Answered on this Billy." and second.result.answered_by != "realtime"
+    assert brain.wait_back(timeout=120)
+    third = tank.ask(speak(QUESTION))
+    assert third.result.said == "The cloud is back." and third.result.answered_by == "realtime"
+    assert len(llm.requests) == 1 and cloud.connections >= 3  # the two turns and the probe
+
+
+def test_the_next_turn_after_a_refused_key_is_local_and_the_log_names_the_key(tank_factory, llm, cloud, speak, caplog):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    llm.then(Reply("Answered on this Billy."))
+    tank = tank_factory({**_realtime(cloud), "OPENAI_API_KEY": "sk-wrong"})
+    first = tank.ask(speak(QUESTION))
+    assert first.result.failed_stage == "llm" and cloud.refused >= 1 and cloud.connections == 0
+    assert "refused the key (HTTP 401)" in caplog.text and "check OPENAI_API_KEY" in caplog.text
+    second = tank.ask(speak(QUESTION))
+    assert second.result.said == "Answered on this Billy." and second.result.answered_by != "realtime"
+
+
+def test_an_error_event_names_what_to_change():
+    # The stand-in answers response.create with the provider's documented error shape.
+    voice = RealtimeVoice(
+        "openai", "ws://127.0.0.1:9/v1/realtime", "gpt-realtime-mini", KEY, "OPENAI_API_KEY", "ash", 5
+    )
+    with pytest.raises(RealtimeError, match="openai is unreachable"):
+        probe(voice)
+    with pytest.raises(ConfigError, match="BRAIN=realtime uses xai but XAI_API_KEY is empty"):
+        from billy.services.llm.cloud import realtime_voice
+
+        realtime_voice(load_settings({"BRAIN": "realtime", "REALTIME_AI_PROVIDER": "xai"}))
+
+
+def test_a_model_the_account_cannot_use_is_named(tank_factory, llm, cloud, speak, caplog):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    cloud.then(ErrorEvent("model_not_found", "The model gpt-realtime-max does not exist."))
+    tank = tank_factory(_realtime(cloud, REALTIME_MODEL="gpt-realtime-max"))
+    first = tank.ask(speak(QUESTION))
+    assert first.result.failed_stage == "llm"
+    assert "cannot use model gpt-realtime-max" in caplog.text and "check REALTIME_MODEL" in caplog.text
+
+
+@pytest.mark.parametrize("frame", ['{"type": "response.output_audio.delta"}', "not an event {", "[1, 2]"])
+def test_an_event_billy_cannot_read_fails_the_turn_not_billy(tank_factory, llm, cloud, speak, caplog, frame):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    cloud.then(Garbage(frame))
+    llm.then(Reply("Answered on this Billy."))
+    tank = tank_factory(_realtime(cloud))
+    assert tank.ask(speak(QUESTION)).result.failed_stage == "llm" and "cannot read" in caplog.text
+    assert tank.ask(speak(QUESTION)).result.said == "Answered on this Billy."
