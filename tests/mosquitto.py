@@ -5,6 +5,7 @@ Also a small subscriber that collects what the broker delivers, for asserting on
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import threading
@@ -130,6 +131,16 @@ class Collector:
     def latest(self) -> dict[str, bytes]:
         with self._lock:
             return {m.topic: m.payload for m in self.messages}
+
+    def discovered(self, node_id: str = "billy") -> dict[str, tuple[str, dict]]:
+        """object id -> (component, config) of the Home Assistant discovery configs under `node_id`; an empty
+        payload removes an entity (Home Assistant's protocol), so it is left out."""
+        found = {}
+        for topic, payload in self.latest().items():
+            parts = topic.split("/")
+            if parts[0] == "homeassistant" and parts[-1] == "config" and parts[2] == node_id and payload:
+                found[parts[3]] = (parts[1], json.loads(payload))
+        return found
 
     def wait_for(self, predicate, timeout: float = 60, what: str = "a message") -> None:
         wait_until(predicate, what, timeout)

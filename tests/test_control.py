@@ -31,10 +31,13 @@ def test_status_pulse_and_refusals(billy_on_socket) -> None:
         ("song", {"name": "nope"}, "no song called 'nope'; the songs are: none yet"),
         ("pulse", {"motor": "fin"}, "no motor called 'fin'"),
         ("clip", {"name": "../../etc/passwd"}, "no clip called"),
+        ("brain", {"name": "cloudy"}, "unknown brain 'cloudy': allowed values are local, realtime"),
+        ("brain", {"name": "realtime"}, "BRAIN=realtime uses openai but OPENAI_API_KEY is empty"),
     ):
         with pytest.raises(ControlError, match=reason):
             control.request(op, **fields)
-    assert control.request("status")["state"] == "idle"  # still answering
+    status = control.request("status")
+    assert status["state"] == "idle" and status["brain"] == "local"  # still answering, on the brain it had
 
 
 def test_mic_level_hears_the_microphone(billy_on_socket, speak) -> None:

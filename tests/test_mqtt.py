@@ -160,20 +160,9 @@ REQUIRED_KEYS = {
 PRESSED = {"restart": "restart-billy"}  # the original's payload for its restart button
 
 
-def discovered(collector: Collector) -> dict[str, tuple[str, dict]]:
-    """object id -> (component, config) from what the collector got under homeassistant/."""
-    found = {}
-    for topic, payload in collector.latest().items():
-        parts = topic.split("/")
-        if parts[0] == "homeassistant" and parts[-1] == "config":
-            assert parts[2] == "billy", topic
-            found[parts[3]] = (parts[1], json.loads(payload))
-    return found
-
-
 def assert_discovery(collector: Collector) -> None:
-    collector.wait_for(lambda: len(discovered(collector)) >= len(EXPECTED_ENTITIES), what="every discovery config")
-    found = discovered(collector)
+    collector.wait_for(lambda: len(collector.discovered()) >= len(EXPECTED_ENTITIES), what="every discovery config")
+    found = collector.discovered()
     assert set(found) == set(EXPECTED_ENTITIES)
     unique_ids = set()
     for object_id, (component, config) in found.items():

@@ -125,7 +125,8 @@ def test_song_wakeup_and_persona_payloads() -> None:
 
 def test_original_discovery_ids_and_power_buttons_switched_off() -> None:
     configs = discovery.payloads(Topics("billy"), "Big Mouth Billy Bass", "", ["humor"], ["default", "pirate"])
-    by_id = {config["unique_id"]: (topic, config) for topic, config in configs.items()}
+    assert configs["homeassistant/select/billy/brain/config"] is None  # no cloud key: nothing to switch to
+    by_id = {config["unique_id"]: (topic, config) for topic, config in configs.items() if config is not None}
     for object_id, component in (
         ("state", "sensor"),
         ("shutdown", "button"),
@@ -166,8 +167,8 @@ def test_a_second_fish_gets_its_own_topics_and_ids() -> None:
     assert second.trait_id_of("home/Billy 2/trait/humor/set") == "humor"
     assert second.trait_id_of("home/Billy 2/trait/a/b/set") is None
     assert first.trait_id_of("home/Billy 2/trait/humor/set") is None
-    one = discovery.payloads(first, "Billy", "", ["humor"])
-    two = discovery.payloads(second, "Billy 2", "", ["humor"])
+    one = discovery.payloads(first, "Billy", "", ["humor"], cloud_brain=True)
+    two = discovery.payloads(second, "Billy 2", "", ["humor"], cloud_brain=True)
     assert not set(one) & set(two)
     assert {config["device"]["identifiers"][0] for config in two.values()} == {"home_billy_2_bass"}
     ids = {config["unique_id"] for config in one.values()} | {config["unique_id"] for config in two.values()}

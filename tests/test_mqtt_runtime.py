@@ -123,19 +123,10 @@ def expected_discovery(traits: dict[str, int]) -> set[str]:
     return original | extra | {f"trait_{slug(name)}" for name in traits}
 
 
-def discovered(watch: Collector) -> dict[str, tuple[str, dict]]:
-    found = {}
-    for topic, payload in watch.latest().items():
-        parts = topic.split("/")
-        if parts[0] == "homeassistant" and parts[-1] == "config":
-            found[parts[3]] = (parts[1], json.loads(payload))
-    return found
-
-
 def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
     want = expected_discovery(traits)
-    watch.wait_for(lambda: set(discovered(watch)) >= want, timeout=60, what="every discovery config")
-    found = discovered(watch)
+    watch.wait_for(lambda: set(watch.discovered()) >= want, timeout=60, what="every discovery config")
+    found = watch.discovered()
     assert set(found) == want
     for object_id, (component, config) in found.items():
         assert config["unique_id"] == f"billy_{object_id}"  # the original's ids: HA keeps its entities

@@ -14,11 +14,14 @@ from waiting import wait_until
 
 from billy.appliance.status import status_of
 from billy.services.realtime.link import RealtimeError, RealtimeVoice, probe
+from billy.services.stt.client import SttClient
 from billy.settings.kinds import ConfigError
 from billy.settings.read import load_settings
 
+from billy_harness import TEST_TIMEOUT
+from mosquitto import Collector, Mosquitto
 from standins import HomeAssistantStandIn, Reply
-from text_match import words
+from text_match import contains_words, words
 
 KEY = "sk-realtime-billy"
 QUESTION = "What do you like to eat?"
@@ -171,3 +174,66 @@ def test_an_event_billy_cannot_read_fails_the_turn_not_billy(tank_factory, llm, 
     tank = tank_factory(_realtime(cloud))
     assert tank.ask(speak(QUESTION)).result.failed_stage == "llm" and "cannot read" in caplog.text
     assert tank.ask(speak(QUESTION)).result.said == "Answered on this Billy."
+
+
+def test_the_brain_is_switched_from_home_assistant_at_the_next_turn_and_kept_across_a_restart(
+    tank_factory, llm, cloud, speak, tmp_path
+):
+    (tmp_path / "broker").mkdir()
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    watch = Collector(broker.port, ["homeassistant/+/billy/#", "billy/brain", "billy/heard", "billy/cloud/usage"])
+    try:
+        cloud.then(Speak("The cloud speaks now."))
+        llm.then(Reply("Billy thinks here."))
+        state_dir = tmp_path / "state"
+        env = {
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_BASE_URL": cloud.base_url,
+            "MQTT_HOST": "127.0.0.1",
+            "MQTT_PORT": str(broker.port),
+        }  # BRAIN=local, the default
+        tank = tank_factory(env, state_dir=state_dir)
+        watch.wait_for(lambda: watch.latest().get("billy/brain") == b"local", what="billy/brain local")
+        select = json.loads(watch.latest()["homeassistant/select/billy/brain/config"])
+        assert select["options"] == ["local", "realtime"] and select["command_topic"] == "billy/brain/set"
+        assert tank.ask(speak(QUESTION)).result.said == "Billy thinks here."
+        watch.publish("billy/brain/set", "cloudy")  # refused, and the state stays what Billy kept
+        watch.publish("billy/brain/set", "realtime")
+        watch.wait_for(lambda: watch.payloads("billy/brain")[-1:] == ["realtime"], what="billy/brain realtime")
+        second = tank.ask(speak(QUESTION))
+        assert second.result.said == "The cloud speaks now." and second.result.answered_by == "realtime"
+        watch.wait_for(lambda: watch.payloads("billy/heard")[-1:] == [second.result.heard], what="billy/heard")
+        watch.wait_for(lambda: "billy/cloud/usage" in watch.latest(), what="billy/cloud/usage")
+        assert json.loads(watch.latest()["billy/cloud/usage"])["turns"] == 1
+        sensor = json.loads(watch.latest()["homeassistant/sensor/billy/cloud_usage/config"])
+        assert sensor["unit_of_measurement"] == "min" and sensor["json_attributes_topic"] == "billy/cloud/usage"
+        tank.close()
+        again = tank_factory(env, state_dir=state_dir)  # a restart: the choice was kept
+        assert again.billy.pipeline.realtime is not None
+        again.close()
+        # The owner sets BRAIN on the settings page afterwards: that wins, and the earlier choice is gone.
+        assert tank_factory({**env, "BRAIN": "realtime"}, state_dir=state_dir).billy.pipeline.realtime is not None
+        assert tank_factory({**env, "BRAIN": "local"}, state_dir=state_dir).billy.pipeline.realtime is None
+        assert len(llm.requests) == 1
+    finally:
+        watch.close()
+        broker.stop()
+
+
+def test_past_the_daily_cap_the_local_pipeline_answers_and_billy_says_so_once(
+    tank_factory, llm, cloud, speak, stt_service, caplog
+):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    cloud.then(Speak("Worms, mostly. And the occasional fly."))
+    llm.then(Reply("Answered on this Billy."), Reply("Still on this Billy."))
+    tank = tank_factory(_realtime(cloud, REALTIME_DAILY_CAP_MINUTES="0.03"))  # 1.8 s: less than one turn
+    assert tank.ask(speak(QUESTION)).result.answered_by == "realtime"
+    mark = tank.speaker.mark()
+    second = tank.ask(speak(QUESTION))
+    assert second.result.said == "Answered on this Billy." and "reached today's cap" in caplog.text
+    heard_back = SttClient(stt_service.base_url, timeout=TEST_TIMEOUT).transcribe(tank.speaker.wav_since(mark))
+    assert contains_words(heard_back, "cloud time"), heard_back
+    third = tank.ask(speak(QUESTION))
+    assert third.result.said == "Still on this Billy." and caplog.text.count("reached today's cap") == 1
+    assert cloud.connections == 1 and status_of(tank.billy)["cloud"]["usage_today"]["turns"] == 1

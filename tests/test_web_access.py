@@ -32,7 +32,7 @@ PAGES += ["/body/mic", "/people", "/notes"]
 POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "/songs/play", "/songs/delete"]
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
-POSTS += ["/notes/upload", "/notes/delete", "/sounds/wake-word", "/sounds/wake-word/delete"]
+POSTS += ["/notes/upload", "/notes/delete", "/sounds/wake-word", "/sounds/wake-word/delete", "/brain"]
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from billy.appliance import body_test, performances
+from billy.appliance import body_test, brain_choice, performances
 from billy.appliance.status import status_of
 from billy.integrations.mqtt import commands
 from billy.integrations.mqtt.commands import InvalidPayload
@@ -165,6 +165,14 @@ OPERATIONS: tuple[Operation, ...] = (
         topic="persona_set",
         payload=lambda payload: {"name": commands.parse_name(payload)},
         shows="persona",
+    ),
+    Operation(
+        "brain",
+        run=lambda billy, arguments: brain_choice.switch_brain(billy, arguments["name"]),
+        control=_name_field,
+        topic="brain_set",
+        payload=lambda payload: {"name": commands.parse_name(payload)},
+        shows="brain",
     ),
     Operation(
         "trait",

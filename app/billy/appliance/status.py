@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from billy.appliance.brain_choice import brain_of
+from billy.settings.schema import BRAINS
+
 if TYPE_CHECKING:
     from billy.appliance.billy import Billy
 
@@ -23,6 +26,8 @@ def status_of(billy: Billy) -> dict:
         "turns": [turn.summary() for turn in billy.recent_turns],
         "answered_by": dict(billy.answered_by),
         "timers": [{"name": t.name, "left_s": round(t.left(now)), "paused": t.paused} for t in timers],
+        "brain": brain_of(billy),
+        "brains": list(BRAINS),
         "cloud": _cloud(billy),
     }
 

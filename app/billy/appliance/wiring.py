@@ -11,6 +11,7 @@ from pathlib import Path
 
 from billy.appliance import operations
 from billy.appliance.billy import Billy
+from billy.appliance.brain_choice import brain_for, brain_of, remembered
 from billy.appliance.control import ControlServer, socket_path
 from billy.appliance.startup import announce_ready, wait_for_services
 from billy.audio.devices import Microphone, Speaker
@@ -22,7 +23,6 @@ from billy.body.status_led import make_status_led
 from billy.body.timeline import MotionTimeline
 from billy.conversation.history import Conversation
 from billy.conversation.pipeline import Pipeline
-from billy.conversation.realtime_turn import RealtimeBrain
 from billy.conversation.stages import stage
 from billy.conversation.steps import before_llm_steps
 from billy.conversation.tools import ToolBox
@@ -49,7 +49,7 @@ from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, about
 from billy.persona.persona import Persona
 from billy.services.llm.client import ChatClient
-from billy.services.llm.cloud import CloudBrain, chosen_brain, cloud_brain, realtime_voice, speech_in_cloud
+from billy.services.llm.cloud import CloudBrain, chosen_brain, cloud_brain, speech_in_cloud
 from billy.services.llm.profile import FULL, profile_for
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
@@ -155,8 +155,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         text_only=settings.text_only_mode,
     )
     pipeline.max_sentences = profile.max_sentences
-    if settings.brain == "realtime":
-        pipeline.realtime = RealtimeBrain(realtime_voice(settings))
+    pipeline.realtime = brain_for(settings, remembered(settings))
     own_intents = OwnIntents(IntentMatcher(), default_language(settings)) if settings.billy_intents else None
     pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant, own_intents, personas.persona)
     waits = (settings.end_of_speech_ms, settings.end_of_turn_complete_ms, settings.end_of_turn_incomplete_ms)
@@ -276,8 +275,15 @@ def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
         lambda: billy.mic_muted,
         billy.personas.names,
         lambda: billy.persona.name,
+        lambda: brain_of(billy),
     )
     billy.personas.on_switch.append(lambda persona: link.persona_changed())
+
+    def cloud_usage(turn) -> None:
+        if turn.result.answered_by == "realtime" and billy.pipeline.realtime is not None:
+            link.publish_cloud_usage(billy.pipeline.realtime.usage.summary())
+
+    billy.turn_observers.append(cloud_usage)
     billy.reporter = link
     link.start()
     return link

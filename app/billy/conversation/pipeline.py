@@ -29,6 +29,8 @@ from billy.conversation.realtime_turn import RealtimeBrain
 from billy.conversation.sentences import SpokenSentences, ends_sentence, split_sentences
 from billy.conversation.stages import Stage
 from billy.conversation.tools import ToolBox, ToolError
+from billy.intents.matcher import LANGUAGES
+from billy.intents.phrasebook import Phrasebook
 from billy.media.playback import Player, after_leading_silence
 from billy.media.songs import Song
 from billy.media.sounds import SoundBank
@@ -314,6 +316,10 @@ class Pipeline:
             draft.cancel()
             self._play_clip(self.sounds.get("not-heard"), interrupt)
             return self._finish(result)
+        if self.realtime is not None and self.realtime.cap_notice_due():
+            language = result.language or self.language or ""
+            book = Phrasebook(language if language in LANGUAGES else "en")
+            self.speak(book.say("cloud_cap_reached", self.conversation.persona), interrupt, result)
         if draft.answer is not None:  # a step's answer that changes nothing, voiced on the draft
             return self._play_answer(draft, result, interrupt)
         # Steps that may answer (Home Assistant's intents) act on the world, so they run only now that the turn

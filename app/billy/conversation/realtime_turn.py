@@ -41,8 +41,10 @@ LOG = logging.getLogger(__name__)
 class RealtimeBrain:
     """The Realtime voice, and whether it may take the next turn."""
 
-    def __init__(self, voice: RealtimeVoice, probe_every: float = 30.0) -> None:
+    def __init__(self, voice: RealtimeVoice, daily_cap_minutes: float = 0, probe_every: float = 30.0) -> None:
         self.voice = voice
+        self.daily_cap_minutes = daily_cap_minutes  # cloud audio (heard and spoken) a day; 0: no cap
+        self._cap_told_on = ""  # the day Billy said the cap was reached
         self.probe_every = probe_every
         self.down_because = ""  # why the local pipeline answers for now; "" while the cloud is up
         self._back = threading.Event()  # set when the probe finds the cloud again (what a test waits for)
@@ -57,7 +59,25 @@ class RealtimeBrain:
     def takes_turn(self) -> bool:
         """May the cloud answer the turn starting now? Never the one right after it failed: that one is local,
         however soon the probe finds the cloud again (a flapping network must not cost two error clips)."""
-        return self.up and not self._local_next
+        return self.up and not self._local_next and not self.capped
+
+    @property
+    def capped(self) -> bool:
+        """Today's cloud audio has reached REALTIME_DAILY_CAP_MINUTES: the local pipeline answers until midnight."""
+        if not self.daily_cap_minutes or self.usage.day != _today():
+            return False
+        return (self.usage.audio_in_s + self.usage.audio_out_s) / 60 >= self.daily_cap_minutes
+
+    def cap_notice_due(self) -> bool:
+        """True once a day, on the first local turn after the cap was reached: Billy says so, and the log."""
+        if not self.capped or self._cap_told_on == self.usage.day:
+            return False
+        self._cap_told_on = self.usage.day
+        LOG.warning(
+            "the Realtime voice reached today's cap (REALTIME_DAILY_CAP_MINUTES=%g): local until midnight",
+            self.daily_cap_minutes,
+        )
+        return True
 
     def answered_locally(self) -> None:
         self._local_next = False

@@ -126,6 +126,8 @@ SERVICES = "Where the services are"
 TUNING = "Speech services"
 BEHAVIOUR = "Behaviour"
 MACHINE = "The machine"
+# Who answers a turn (appliance/brain_choice.py): the pipeline of stages, or the cloud's Realtime voice.
+BRAINS = ("local", "realtime")
 GROUPS = (FISH, LISTENING, WAKE, VOICE, HOME, NEWS, CLOUD, SERVICES, TUNING, BEHAVIOUR, MACHINE)
 EVERY_UNIT = UNITS
 PORT = Whole(1, 65535)
@@ -329,13 +331,16 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("REALTIME_AI_PROVIDER", Choice(original.CLOUD_PROVIDERS), "openai", CLOUD, "Cloud brain",
             "Whose model thinks when USE_LOCAL_MODELS=false: openai, or xai (Grok; Billy's ears and voice then stay "
             "local unless the OpenAI key is set)", (RUNTIME,), OWNER, featured=True),
-    Setting("BRAIN", Choice(("local", "realtime")), "local", CLOUD, "Brain",
+    Setting("BRAIN", Choice(BRAINS), "local", CLOUD, "Brain",
             "local: the pipeline above (this Billy's models, or the cloud's chat per USE_LOCAL_MODELS); realtime: "
             "REALTIME_AI_PROVIDER's Realtime voice hears, thinks and speaks in one, and the pipeline answers while "
             "it is down", (RUNTIME,), OWNER, featured=True),
     Setting("REALTIME_MODEL", Text(), "", CLOUD, "Realtime model",
             "The Realtime model for BRAIN=realtime; empty: gpt-realtime-mini (openai) or grok-voice-latest (xai)",
             (RUNTIME,), OWNER),
+    Setting("REALTIME_DAILY_CAP_MINUTES", Decimal(0, 1440), "0", CLOUD, "Realtime minutes a day",
+            "Cloud audio (heard and spoken) the Realtime voice may use a day; past it the local pipeline answers "
+            "until midnight, and Billy says so once; 0: no cap", (RUNTIME,), OWNER),
     Setting("XAI_API_KEY", Text(), "", CLOUD, "xAI key",
             "Only for REALTIME_AI_PROVIDER=xai or LLM_FALLBACK=xai", (RUNTIME,), OWNER, secret=True,
             secret_for=("XAI_BASE_URL",)),

@@ -22,6 +22,7 @@ from billy import __version__
 from billy.appliance.operations import POWER_COMMANDS
 from billy.appliance.states import STATES
 from billy.integrations.mqtt.topics import Topics, slug
+from billy.settings.schema import BRAINS
 
 MODEL = "Billy Bassistant"
 MANUFACTURER = "Billy, locally"
@@ -49,8 +50,10 @@ def payloads(
     traits: list[str],
     personas: list[str] | None = None,
     power_buttons: bool = True,
+    cloud_brain: bool = False,
 ) -> dict[str, dict[str, Any] | None]:
-    """Discovery topic -> config payload (None: remove it) for every entity, traits and personas included."""
+    """Discovery topic -> config payload (None: remove it) for every entity, traits and personas included.
+    `cloud_brain`: the cloud's key is set, so the brain may be switched to its Realtime voice."""
     common = {"device": device(topics, name, web_url), "availability_topic": topics.availability}
     original: list[tuple[str, str, dict[str, Any]]] = [
         ("sensor", "state", {"name": "Billy State", "state_topic": topics.state, "icon": "mdi:fish"}),
@@ -90,6 +93,29 @@ def payloads(
         ),
     ]
     extra += [
+        (
+            "select",
+            "brain",
+            {
+                "name": "Billy Brain",
+                "command_topic": topics.brain_set,
+                "state_topic": topics.brain,
+                "options": list(BRAINS),
+                "icon": "mdi:brain",
+            },
+        ),
+        (
+            "sensor",
+            "cloud_usage",
+            {
+                "name": "Billy Cloud audio today",
+                "state_topic": topics.cloud_usage,
+                "value_template": "{{ (value_json.audio_in_min + value_json.audio_out_min) | round(2) }}",
+                "json_attributes_topic": topics.cloud_usage,
+                "unit_of_measurement": "min",
+                "icon": "mdi:cloud-outline",
+            },
+        ),
         (
             "sensor",
             "timer",
@@ -141,7 +167,9 @@ def payloads(
         )
     configs: dict[str, dict[str, Any] | None] = {}
     for component, object_id, config in original + extra:
-        removed = not power_buttons and component == "button" and object_id in POWER_COMMANDS
+        removed = (not power_buttons and component == "button" and object_id in POWER_COMMANDS) or (
+            object_id in ("brain", "cloud_usage") and not cloud_brain
+        )
         configs[topics.discovery(component, object_id)] = (
             None if removed else {**config, "unique_id": f"{topics.node_id}_{object_id}", **common}
         )

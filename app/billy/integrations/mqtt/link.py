@@ -31,6 +31,7 @@ from billy.integrations.mqtt import commands, discovery
 from billy.integrations.mqtt.commands import InvalidPayload
 from billy.integrations.mqtt.topics import Topics, slug
 from billy.integrations.mqtt.worker import Worker
+from billy.services.llm.cloud import chosen_brain
 from billy.settings.kinds import ConfigError
 from billy.settings.read import Settings
 
@@ -64,10 +65,12 @@ class MqttLink:
         mic_muted: Callable[[], bool],
         personas: Callable[[], list[str]] = list,
         persona: Callable[[], str] = str,
+        brain: Callable[[], str] = lambda: "local",
     ) -> None:
         self._settings = settings
         self._personas = personas
         self._persona = persona
+        self._brain = brain
         self._handlers = handlers
         self._traits = traits
         self._volume = volume
@@ -99,6 +102,7 @@ class MqttLink:
             "traits": self.publish_traits,
             "volume": self.publish_volume,
             "mic_muted": self.publish_mic_muted,
+            "brain": self.publish_brain,
         }
 
     @property
@@ -219,6 +223,13 @@ class MqttLink:
     def publish_mic_muted(self) -> None:
         self._publish(self.topics.mic_muted, "ON" if self._mic_muted() else "OFF")
 
+    def publish_cloud_usage(self, usage: dict) -> None:
+        """Today's Realtime voice usage (turns, audio minutes each way, tokens): a sensor with attributes."""
+        self._publish(self.topics.cloud_usage, json.dumps(usage))
+
+    def publish_brain(self) -> None:
+        self._publish(self.topics.brain, self._brain())
+
     def publish_discovery(self) -> None:
         settings = self._settings
         configs = discovery.payloads(
@@ -228,6 +239,7 @@ class MqttLink:
             list(self._traits()),
             self._personas(),
             settings.billy_mqtt_power_commands,
+            bool(chosen_brain(settings).api_key),
         )
         for topic, config in configs.items():
             self._publish(topic, "" if config is None else config)
@@ -262,6 +274,7 @@ class MqttLink:
         self.publish_persona()
         self.publish_volume()
         self.publish_mic_muted()
+        self.publish_brain()
 
     # paho callbacks: they run on paho's loop thread, so they never raise and never block.
 

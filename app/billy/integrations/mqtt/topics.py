@@ -92,6 +92,18 @@ class Topics:
         return self.topic("persona", "set")
 
     @property
+    def brain(self) -> str:
+        return self.topic("brain")
+
+    @property
+    def brain_set(self) -> str:
+        return self.topic("brain", "set")
+
+    @property
+    def cloud_usage(self) -> str:
+        return self.topic("cloud", "usage")
+
+    @property
     def heard(self) -> str:
         return self.topic("heard")
 
@@ -148,5 +160,6 @@ class Topics:
             self.persona_set,
             self.volume_set,
             self.mic_muted_set,
+            self.brain_set,
             self.trait_set_pattern,
         ]

@@ -74,6 +74,12 @@ async def talk(web: Web, request: Request, session: Session, form) -> Response:
     return await ask(web, session, "/", done, "say", text=form.get("text", ""), literal=literal)
 
 
+async def brain(web: Web, request: Request, session: Session, form) -> Response:
+    """The brain for the next turns (appliance/brain_choice.py), as Home Assistant's "Billy Brain" select."""
+    name = str(form.get("brain", ""))
+    return await ask(web, session, "/", f"From the next turn, the {name} brain answers.", "brain", name=name)
+
+
 def routes(web: Web) -> list[Route]:
     return [
         Route("/", page(web, dashboard)),
@@ -81,4 +87,5 @@ def routes(web: Web) -> list[Route]:
         Route("/dashboard/health", page(web, health_fragment)),
         Route("/events", page(web, events)),
         Route("/talk", action(web, talk), methods=["POST"]),
+        Route("/brain", action(web, brain), methods=["POST"]),
     ]
