@@ -39,3 +39,6 @@ def test_a_short_bench_reports_both_pipelines_and_the_early_cuts(models_dir, tmp
     # The fixed 600 ms silence cuts a 1 s pause after "wondering"; Billy's listener waits for the rest.
     assert report["early_cut"]["sequential"]["cut_early"] == 1
     assert report["early_cut"]["streaming"]["cut_early"] == 0, report["early_cut"]["streaming"]["cut"]
+    # The Realtime path against its stand-in: Billy's own delay from the first audio delta to the first sound.
+    realtime = summary["realtime"]
+    assert realtime["turns"] == 1 and 0 < realtime["median_ms"] <= realtime["max_ms"]

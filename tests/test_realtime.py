@@ -8,11 +8,11 @@ import json
 import logging
 
 import pytest
-from realtime_standin import CallFunction, DropMidTurn, ErrorEvent, Garbage, RealtimeStandIn, Speak
 from test_conversation import all_motors_off, mouth_moves_only_while_sound_plays
 from waiting import wait_until
 
 from billy.appliance.status import status_of
+from billy.devtools.realtime_standin import CallFunction, DropMidTurn, ErrorEvent, Garbage, RealtimeStandIn, Speak
 from billy.services.realtime.link import RealtimeError, RealtimeVoice, probe
 from billy.services.stt.client import SttClient
 from billy.settings.kinds import ConfigError

@@ -37,6 +37,7 @@ from billy.audio.pcm import Pcm, read_wav
 from billy.body.fish import make_pin_factory
 from billy.conversation.pipeline import Pipeline, TurnResult
 from billy.conversation.sentences import ends_sentence
+from billy.devtools.realtime_bench import print_realtime, realtime_added_delay
 from billy.devtools.stack import GGUF_MODEL, local_stack, tts_service
 from billy.hearing.end_of_turn import EndOfTurn
 from billy.hearing.listening import Listener
@@ -116,11 +117,13 @@ def run_bench(
         if report["models"]["llm"] not in reports:  # the best that fits may be the fast one
             reports[report["models"]["llm"]] = report
     summary = {"brains": reports, "side_by_side": [_side_by_side(report) for report in reports.values()]}
+    summary["realtime"] = realtime_added_delay(models_dir, out.parent / "bench-logs", runs, questions)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
     for report in reports.values():
         _print_table(report)
     _print_side_by_side(summary["side_by_side"])
+    print_realtime(summary["realtime"])
     return summary
 
 

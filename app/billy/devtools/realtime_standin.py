@@ -1,7 +1,8 @@
-"""A Realtime API on a real WebSocket, as OpenAI documents it (xAI's follows it): session.update, audio appended
-and committed, the question's transcription, response audio and transcript deltas, function calls and their
-outputs, response.cancel, error events, usage in response.done. Behind it: the real STT service hears the
-question and the real TTS service voices the scripted reply (resampled to the API's 24 kHz)."""
+"""A stand-in Realtime API for the tests and `make bench` (never a cloud figure), on a real WebSocket, as OpenAI
+documents it (xAI's follows it): session.update, audio appended and committed, the question's transcription,
+response audio and transcript deltas, function calls and their outputs, response.cancel, error events, usage in
+response.done. Behind it: the real STT service hears the question and the real TTS service voices the scripted
+reply (resampled to the API's 24 kHz)."""
 
 from __future__ import annotations
 
