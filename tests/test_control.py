@@ -31,7 +31,7 @@ def test_status_pulse_and_refusals(billy_on_socket) -> None:
         ("song", {"name": "nope"}, "no song called 'nope'; the songs are: none yet"),
         ("pulse", {"motor": "fin"}, "no motor called 'fin'"),
         ("clip", {"name": "../../etc/passwd"}, "no clip called"),
-        ("brain", {"name": "cloudy"}, "unknown brain 'cloudy': allowed values are local, realtime"),
+        ("brain", {"name": "cloudy"}, "unknown brain 'cloudy': allowed values are local, realtime, hybrid"),
         ("brain", {"name": "realtime"}, "BRAIN=realtime uses openai but OPENAI_API_KEY is empty"),
     ):
         with pytest.raises(ControlError, match=reason):

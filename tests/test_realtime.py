@@ -196,7 +196,7 @@ def test_the_brain_is_switched_from_home_assistant_at_the_next_turn_and_kept_acr
         tank = tank_factory(env, state_dir=state_dir)
         watch.wait_for(lambda: watch.latest().get("billy/brain") == b"local", what="billy/brain local")
         select = json.loads(watch.latest()["homeassistant/select/billy/brain/config"])
-        assert select["options"] == ["local", "realtime"] and select["command_topic"] == "billy/brain/set"
+        assert select["options"] == ["local", "realtime", "hybrid"] and select["command_topic"] == "billy/brain/set"
         assert tank.ask(speak(QUESTION)).result.said == "Billy thinks here."
         watch.publish("billy/brain/set", "cloudy")  # refused, and the state stays what Billy kept
         watch.publish("billy/brain/set", "realtime")
@@ -237,3 +237,16 @@ def test_past_the_daily_cap_the_local_pipeline_answers_and_billy_says_so_once(
     third = tank.ask(speak(QUESTION))
     assert third.result.said == "Still on this Billy." and caplog.text.count("reached today's cap") == 1
     assert cloud.connections == 1 and status_of(tank.billy)["cloud"]["usage_today"]["turns"] == 1
+
+
+def test_hybrid_answers_locally_and_the_cloud_takes_a_turn_a_local_stage_fails(tank_factory, llm, cloud, speak):
+    llm.then(Reply("Answered on this Billy."))
+    cloud.then(Speak("The cloud covers for the model."))
+    tank = tank_factory(_realtime(cloud, BRAIN="hybrid"))
+    first = tank.ask(speak(QUESTION))
+    assert first.result.said == "Answered on this Billy." and cloud.connections == 0
+    llm.close()  # the local model's server goes away
+    second = tank.ask(speak(QUESTION))
+    assert second.result.said == "The cloud covers for the model." and second.result.answered_by == "realtime"
+    assert not second.result.failed_stage and words(second.result.heard) == words(QUESTION)
+    assert status_of(tank.billy)["brain"] == "hybrid"

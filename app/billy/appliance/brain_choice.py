@@ -36,10 +36,13 @@ def remembered(settings: Settings) -> str:
 
 
 def brain_for(settings: Settings, name: str) -> RealtimeBrain | None:
-    """The Realtime brain for `name`, or None for the local pipeline; ConfigError if the cloud lacks its key."""
-    if name != "realtime":
+    """The Realtime brain for `name` (realtime: it answers first; hybrid: when a local stage fails), or None for
+    the local pipeline alone; ConfigError if the cloud lacks its key."""
+    if name == "local":
         return None
-    return RealtimeBrain(realtime_voice(settings), settings.realtime_daily_cap_minutes)
+    return RealtimeBrain(
+        realtime_voice(settings), settings.realtime_daily_cap_minutes, answers_first=name == "realtime"
+    )
 
 
 def switch_brain(billy: Billy, name: str) -> dict:
@@ -61,4 +64,7 @@ def switch_brain(billy: Billy, name: str) -> dict:
 
 
 def brain_of(billy: Billy) -> str:
-    return "local" if billy.pipeline.realtime is None else "realtime"
+    brain = billy.pipeline.realtime
+    if brain is None:
+        return "local"
+    return "realtime" if brain.answers_first else "hybrid"

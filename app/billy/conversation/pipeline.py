@@ -129,6 +129,7 @@ class Pipeline:
         self.max_sentences = 0
         # BRAIN=realtime: the cloud's Realtime voice answers while it is up (conversation/realtime_turn.py).
         self.realtime: RealtimeBrain | None = None
+        self._utterance: Pcm | None = None  # the turn's question, for the Realtime voice to answer if a stage fails
 
     # -- the stages, each with its fallback ------------------------------------------------------------
 
@@ -288,6 +289,7 @@ class Pipeline:
                 draft.cancel()
             draft = self.draft(utterance)
         draft.stop.include(interrupt)
+        self._utterance = utterance
         result = TurnResult()
         self.player.reset_marks()
         self.on_state("thinking")
@@ -484,11 +486,28 @@ class Pipeline:
             self.fish.head_back_after_speech()
 
     def _fail(self, result: TurnResult, stage: str, interrupt: threading.Event) -> TurnResult:
+        if self._cloud_rescues(result, stage, interrupt):
+            return result
         result.failed_stage = stage
         LOG.error("turn failed at %s; playing the error clip", stage)
         self.on_state("error")
         self._play_clip(self.sounds.error(stage), interrupt)
         return self._finish(result)
+
+    def _cloud_rescues(self, result: TurnResult, stage: str, interrupt: threading.Event) -> bool:
+        """BRAIN=hybrid: a local stage failed before Billy said anything, so the Realtime voice answers the same
+        question instead of the error clip. True if it took the turn (whether or not it managed)."""
+        brain, utterance = self.realtime, self._utterance
+        if brain is None or brain.answers_first or not brain.may_answer() or utterance is None:
+            return False
+        if result.said or result.answered_by == "realtime" or stage == "tool" or interrupt.is_set():
+            return False
+        LOG.warning("the local %s stage failed: the Realtime voice answers this turn", stage)
+        draft = Draft(utterance)
+        draft.stop.include(interrupt)
+        brain.start(draft, self.conversation, self.toolbox)
+        self._play_realtime(draft, result, interrupt)
+        return True
 
     def _finish(self, result: TurnResult) -> TurnResult:
         result.first_sound_at = result.first_sound_at or self.player.first_sound_at

@@ -1,4 +1,5 @@
-"""The cloud's Realtime voice as a turn's brain (BRAIN=realtime), and the way back to the local pipeline.
+"""The cloud's Realtime voice as a turn's brain (BRAIN=realtime, or BRAIN=hybrid when a local stage fails), and
+the way back to the local pipeline.
 
 A Realtime turn is a draft like a local one: its worker fills the same audio queue the turn plays (so the
 mouth, head and tail move with the cloud's voice exactly as with piper's), and sets the transcript and the
@@ -41,8 +42,12 @@ LOG = logging.getLogger(__name__)
 class RealtimeBrain:
     """The Realtime voice, and whether it may take the next turn."""
 
-    def __init__(self, voice: RealtimeVoice, daily_cap_minutes: float = 0, probe_every: float = 30.0) -> None:
+    def __init__(
+        self, voice: RealtimeVoice, daily_cap_minutes: float = 0, answers_first: bool = True, probe_every: float = 30.0
+    ) -> None:
         self.voice = voice
+        # BRAIN=realtime: the cloud answers every turn it can; BRAIN=hybrid: only the turns a local stage fails.
+        self.answers_first = answers_first
         self.daily_cap_minutes = daily_cap_minutes  # cloud audio (heard and spoken) a day; 0: no cap
         self._cap_told_on = ""  # the day Billy said the cap was reached
         self.probe_every = probe_every
@@ -59,6 +64,10 @@ class RealtimeBrain:
     def takes_turn(self) -> bool:
         """May the cloud answer the turn starting now? Never the one right after it failed: that one is local,
         however soon the probe finds the cloud again (a flapping network must not cost two error clips)."""
+        return self.answers_first and self.may_answer()
+
+    def may_answer(self) -> bool:
+        """Up, not right after failing, and under today's cap."""
         return self.up and not self._local_next and not self.capped
 
     @property

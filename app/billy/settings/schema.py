@@ -126,8 +126,9 @@ SERVICES = "Where the services are"
 TUNING = "Speech services"
 BEHAVIOUR = "Behaviour"
 MACHINE = "The machine"
-# Who answers a turn (appliance/brain_choice.py): the pipeline of stages, or the cloud's Realtime voice.
-BRAINS = ("local", "realtime")
+# Who answers a turn (appliance/brain_choice.py): the pipeline of stages, the cloud's Realtime voice, or the
+# pipeline with the Realtime voice taking the turns a local stage fails.
+BRAINS = ("local", "realtime", "hybrid")
 GROUPS = (FISH, LISTENING, WAKE, VOICE, HOME, NEWS, CLOUD, SERVICES, TUNING, BEHAVIOUR, MACHINE)
 EVERY_UNIT = UNITS
 PORT = Whole(1, 65535)
@@ -334,7 +335,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("BRAIN", Choice(BRAINS), "local", CLOUD, "Brain",
             "local: the pipeline above (this Billy's models, or the cloud's chat per USE_LOCAL_MODELS); realtime: "
             "REALTIME_AI_PROVIDER's Realtime voice hears, thinks and speaks in one, and the pipeline answers while "
-            "it is down", (RUNTIME,), OWNER, featured=True),
+            "it is down; hybrid: the pipeline, and the Realtime voice for a turn a local stage fails",
+            (RUNTIME,), OWNER, featured=True),
     Setting("REALTIME_MODEL", Text(), "", CLOUD, "Realtime model",
             "The Realtime model for BRAIN=realtime; empty: gpt-realtime-mini (openai) or grok-voice-latest (xai)",
             (RUNTIME,), OWNER),
