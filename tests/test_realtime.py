@@ -59,7 +59,7 @@ def test_a_spoken_question_is_answered_in_the_clouds_streamed_voice_with_the_fis
     kinds = [event["type"] for event in cloud.received]
     assert kinds.index("input_audio_buffer.commit") < kinds.index("response.create")
     assert cloud.paths == ["/v1/realtime?model=gpt-realtime-mini"]
-    usage = status_of(tank.billy)["cloud"]["usage_today"]
+    usage = status_of(tank.billy)["cloud"]
     assert usage["turns"] == 1 and usage["audio_in_min"] > 0 and usage["audio_out_min"] > 0
     assert (usage["input_tokens"], usage["output_tokens"]) == (120, 60)  # the stand-in's response.done usage
 
@@ -125,6 +125,7 @@ def test_a_drop_mid_turn_plays_the_error_clip_then_the_local_pipeline_answers_un
     brain.probe_every = 0.2
     first = tank.ask(speak(QUESTION))
     assert first.result.failed_stage == "llm" and "closed the connection mid-turn" in caplog.text
+    assert "closed the connection" in status_of(tank.billy)["cloud"]["down_because"] or brain.up
     second = tank.ask(speak(QUESTION))
     assert second.result.said == "Answered on this Billy." and second.result.answered_by != "realtime"
     assert brain.wait_back(timeout=120)
@@ -236,7 +237,7 @@ def test_past_the_daily_cap_the_local_pipeline_answers_and_billy_says_so_once(
     assert contains_words(heard_back, "cloud time"), heard_back
     third = tank.ask(speak(QUESTION))
     assert third.result.said == "Still on this Billy." and caplog.text.count("reached today's cap") == 1
-    assert cloud.connections == 1 and status_of(tank.billy)["cloud"]["usage_today"]["turns"] == 1
+    assert cloud.connections == 1 and status_of(tank.billy)["cloud"]["turns"] == 1
 
 
 def test_hybrid_answers_locally_and_the_cloud_takes_a_turn_a_local_stage_fails(tank_factory, llm, cloud, speak):
@@ -250,3 +251,18 @@ def test_hybrid_answers_locally_and_the_cloud_takes_a_turn_a_local_stage_fails(t
     assert second.result.said == "The cloud covers for the model." and second.result.answered_by == "realtime"
     assert not second.result.failed_stage and words(second.result.heard) == words(QUESTION)
     assert status_of(tank.billy)["brain"] == "hybrid"
+
+
+@pytest.mark.parametrize(
+    ("code", "told"),
+    [("rate_limit_exceeded", "limits this account (rate_limit_exceeded)"), ("server_error", "error server_error")],
+)
+def test_a_rate_limit_or_an_outage_is_said_in_the_log_and_on_the_dashboard(
+    tank_factory, llm, cloud, speak, caplog, code, told
+):
+    caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
+    cloud.then(ErrorEvent(code, "Try again later."))
+    tank = tank_factory(_realtime(cloud))
+    tank.billy.pipeline.realtime.probe_every = 3600  # keep it down while the dashboard is read
+    assert tank.ask(speak(QUESTION)).result.failed_stage == "llm"
+    assert told in caplog.text and caplog.text.count("the Realtime voice failed") == 1

@@ -33,13 +33,8 @@ def status_of(billy: Billy) -> dict:
 
 
 def _cloud(billy: Billy) -> dict | None:
-    """BRAIN=realtime: the Realtime voice's provider, whether it is up (else why not), and today's usage."""
+    """BRAIN=realtime or hybrid: the Realtime voice's provider, today's usage, and why not, if it does not answer."""
     brain = billy.pipeline.realtime
     if brain is None:
         return None
-    return {
-        "provider": brain.voice.provider,
-        "model": brain.voice.model,
-        "down_because": brain.down_because,
-        "usage_today": brain.usage.summary(),
-    }
+    return {"provider": brain.voice.provider, "model": brain.voice.model, **brain.report()}

@@ -279,9 +279,9 @@ def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
     )
     billy.personas.on_switch.append(lambda persona: link.persona_changed())
 
-    def cloud_usage(turn) -> None:
-        if turn.result.answered_by == "realtime" and billy.pipeline.realtime is not None:
-            link.publish_cloud_usage(billy.pipeline.realtime.usage.summary())
+    def cloud_usage(turn) -> None:  # after every turn: the cloud may have gone down, or come back, meanwhile
+        if billy.pipeline.realtime is not None:
+            link.publish_cloud_usage(billy.pipeline.realtime.report())
 
     billy.turn_observers.append(cloud_usage)
     billy.reporter = link

@@ -77,6 +77,10 @@ class RealtimeBrain:
             return False
         return (self.usage.audio_in_s + self.usage.audio_out_s) / 60 >= self.daily_cap_minutes
 
+    def report(self) -> dict:
+        """For the dashboard and Home Assistant: today's usage, and why the local pipeline answers, if it does."""
+        return {**self.usage.summary(), "down_because": self.down_because, "capped": self.capped}
+
     def cap_notice_due(self) -> bool:
         """True once a day, on the first local turn after the cap was reached: Billy says so, and the log."""
         if not self.capped or self._cap_told_on == self.usage.day:

@@ -224,7 +224,8 @@ class MqttLink:
         self._publish(self.topics.mic_muted, "ON" if self._mic_muted() else "OFF")
 
     def publish_cloud_usage(self, usage: dict) -> None:
-        """Today's Realtime voice usage (turns, audio minutes each way, tokens): a sensor with attributes."""
+        """Today's Realtime voice usage (turns, audio minutes each way, tokens) and why the local pipeline answers,
+        if it does: a sensor with attributes."""
         self._publish(self.topics.cloud_usage, json.dumps(usage))
 
     def publish_brain(self) -> None:
