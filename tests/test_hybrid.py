@@ -17,11 +17,15 @@ KEY = "sk-test-billy"
 QUESTION = "What do you like to eat?"
 
 
-@pytest.fixture
-def openai(stt_service, tts_service, llm):
-    standin = OpenAiStandIn(KEY, stt_service.base_url, tts_service.base_url, llm.base_url)
+def _openai_shaped(key: str, stt_service, tts_service, llm):
+    standin = OpenAiStandIn(key, stt_service.base_url, tts_service.base_url, llm.base_url)
     yield standin
     standin.close()
+
+
+@pytest.fixture
+def openai(stt_service, tts_service, llm):
+    yield from _openai_shaped(KEY, stt_service, tts_service, llm)
 
 
 def test_use_local_models_false_sends_every_stage_to_openai(tank_factory, llm, openai, speak):
@@ -77,9 +81,7 @@ XAI_KEY = "xai-test-billy"
 @pytest.fixture
 def xai(stt_service, tts_service, llm):
     """xAI's chat API is OpenAI's protocol with its own key; the same stand-in speaks it."""
-    standin = OpenAiStandIn(XAI_KEY, stt_service.base_url, tts_service.base_url, llm.base_url)
-    yield standin
-    standin.close()
+    yield from _openai_shaped(XAI_KEY, stt_service, tts_service, llm)
 
 
 def test_the_originals_xai_provider_thinks_in_grok_while_ears_and_voice_stay_local(tank_factory, llm, xai, speak):

@@ -19,8 +19,8 @@ import threading
 import time
 
 import numpy as np
-import soxr
 
+from billy.audio.pcm import resample
 from billy.conversation.draft import END, Draft
 from billy.conversation.history import Conversation
 from billy.conversation.tools import ToolBox, ToolError
@@ -134,7 +134,7 @@ class RealtimeBrain:
                 return
             messages = conversation.messages_for("")
             draft.messages = messages
-            question = soxr.resample(draft.pcm.samples.astype(np.float32), draft.pcm.rate, RATE)
+            question = resample(draft.pcm.samples, draft.pcm.rate, RATE)
             draft.marks["asked"] = time.monotonic()
             events = self._events(draft, toolbox)
             self._count(events, seconds_in=len(question) / RATE)
@@ -143,7 +143,7 @@ class RealtimeBrain:
                 messages[0]["content"],
                 toolbox.schemas(),
                 messages[1:-1],
-                np.clip(question, -32768, 32767).astype(np.int16),
+                question,
                 events,
             )
         except RealtimeError as error:

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import itertools
 import json
 import threading
-import wave
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-import soxr
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.sync.server import ServerConnection, serve
 
+from billy.audio.pcm import resample, wav_bytes
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
 
@@ -119,7 +117,7 @@ class RealtimeStandIn:
                 audio += base64.b64decode(event["audio"])
             elif kind == "input_audio_buffer.commit":
                 connection.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_q"}))
-                heard = SttClient(self.stt_url).hear(_wav(bytes(audio))).text
+                heard = SttClient(self.stt_url).hear(wav_bytes(bytes(audio), RATE)).text
                 connection.send(
                     json.dumps(
                         {
@@ -193,7 +191,7 @@ class RealtimeStandIn:
     def _voice(self, text: str) -> np.ndarray:
         with TtsClient(self.tts_url).stream(text) as (rate, chunks):
             samples = np.frombuffer(b"".join(chunks), dtype="<i2")
-        return soxr.resample(samples, rate, RATE).astype("<i2")
+        return resample(samples, rate, RATE).astype("<i2")
 
     def _deltas(self, connection: ServerConnection, response_id: str, samples: np.ndarray) -> bool:
         """The reply's audio; between deltas, what the client sent meanwhile, as a real server reads while it
@@ -235,13 +233,3 @@ class RealtimeStandIn:
         connection.send(
             json.dumps({"type": "response.done", "response": {"id": response_id, "status": status, "usage": usage}})
         )
-
-
-def _wav(pcm: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(pcm)
-    return buffer.getvalue()
