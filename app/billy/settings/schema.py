@@ -333,10 +333,9 @@ SCHEMA: tuple[Setting, ...] = (
             "Whose model thinks when USE_LOCAL_MODELS=false: openai, or xai (Grok; Billy's ears and voice then stay "
             "local unless the OpenAI key is set)", (RUNTIME,), OWNER, featured=True),
     Setting("BRAIN", Choice(BRAINS), "local", CLOUD, "Brain",
-            "local: the pipeline above (this Billy's models, or the cloud's chat per USE_LOCAL_MODELS); realtime: "
-            "REALTIME_AI_PROVIDER's Realtime voice hears, thinks and speaks in one, and the pipeline answers while "
-            "it is down; hybrid: the pipeline, and the Realtime voice for a turn a local stage fails",
-            (RUNTIME,), OWNER, featured=True),
+            "local: the pipeline above; realtime: REALTIME_AI_PROVIDER's Realtime voice hears, thinks and speaks, "
+            "the pipeline answering while it is down; hybrid: the pipeline, the Realtime voice taking turns a "
+            "local stage fails", (RUNTIME,), OWNER, featured=True),
     Setting("REALTIME_MODEL", Text(), "", CLOUD, "Realtime model",
             "The Realtime model for BRAIN=realtime; empty: gpt-realtime-mini (openai) or grok-voice-latest (xai)",
             (RUNTIME,), OWNER),
