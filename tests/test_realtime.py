@@ -9,8 +9,10 @@ import logging
 
 import pytest
 from test_conversation import all_motors_off, mouth_moves_only_while_sound_plays
+from test_wake_word import RAISED_VOICE_DB, WAKE, _ask_after_the_wake_up_clip, _raised, _talked_for
 from waiting import wait_until
 
+from billy.appliance.brain_choice import brain_for
 from billy.appliance.status import status_of
 from billy.devtools.realtime_standin import CallFunction, DropMidTurn, ErrorEvent, Garbage, RealtimeStandIn, Speak
 from billy.services.realtime.link import RealtimeError, RealtimeVoice, probe
@@ -36,7 +38,11 @@ def cloud(stt_service, tts_service):
 
 def _realtime(cloud, **more) -> dict[str, str]:
     # The local pipeline's LLM stand-in stays reachable: it answers only when the cloud is down.
-    return {"BRAIN": "realtime", "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": cloud.base_url, **more}
+    return {**_realtime_env(cloud.base_url), **more}
+
+
+def _realtime_env(base_url: str) -> dict[str, str]:
+    return {"BRAIN": "realtime", "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": base_url}
 
 
 def test_a_spoken_question_is_answered_in_the_clouds_streamed_voice_with_the_fish_moving(
@@ -54,14 +60,54 @@ def test_a_spoken_question_is_answered_in_the_clouds_streamed_voice_with_the_fis
     all_motors_off(tank)
     session = cloud.sessions[0]
     assert "Billy" in session["instructions"] and session["audio"]["output"]["voice"] == "ballad"
-    assert session["audio"]["input"]["turn_detection"] is None  # Billy judged the turn's end himself
     assert {"smart_home_command", "play_song"} <= {tool["name"] for tool in session["tools"]}
-    kinds = [event["type"] for event in cloud.received]
-    assert kinds.index("input_audio_buffer.commit") < kinds.index("response.create")
+    # The question went to the cloud as it was spoken, and the cloud's voice detector (TURN_EAGERNESS=medium:
+    # the original's 1000 ms) ended it; Billy asked for the reply only then, and never committed it himself.
+    detection = session["audio"]["input"]["turn_detection"]
+    assert detection["type"] == "server_vad" and detection["silence_duration_ms"] == 1000
+    assert not detection["create_response"]
+    timeline = cloud.timeline
+    first_append = timeline.index("client:input_audio_buffer.append")
+    assert first_append < timeline.index("server:input_audio_buffer.speech_started")
+    assert timeline.index("server:input_audio_buffer.speech_started") < timeline.index(
+        "server:input_audio_buffer.speech_stopped"
+    )
+    assert timeline.index("server:input_audio_buffer.committed") < timeline.index("client:response.create")
+    assert "client:input_audio_buffer.commit" not in timeline
     assert cloud.paths == ["/v1/realtime?model=gpt-realtime-mini"]
     usage = status_of(tank.billy)["cloud"]
     assert usage["turns"] == 1 and usage["audio_in_min"] > 0 and usage["audio_out_min"] > 0
     assert (usage["input_tokens"], usage["output_tokens"]) == (120, 60)  # the stand-in's response.done usage
+
+
+def test_turn_eagerness_sets_the_clouds_silence_as_the_original_did():
+    for eagerness, silence_ms in (("high", 250), ("medium", 1000), ("low", 1500)):
+        settings = load_settings({**_realtime_env("http://127.0.0.1:9/v1"), "TURN_EAGERNESS": eagerness})
+        assert brain_for(settings, "realtime").vad_silence_ms == silence_ms
+
+
+def test_when_the_clouds_detector_never_ends_the_question_billys_silence_does(tank_factory, llm, cloud, speak):
+    cloud.deaf_detector = True
+    cloud.then(Speak("Worms."))
+    turn = tank_factory(_realtime(cloud, TURN_EAGERNESS="high")).ask(speak(QUESTION))
+    assert turn.result.said == "Worms." and words(turn.result.heard) == words(QUESTION)
+    timeline = cloud.timeline
+    assert "server:input_audio_buffer.speech_stopped" not in timeline
+    assert timeline.index("client:input_audio_buffer.commit") < timeline.index("client:response.create")
+
+
+def test_the_wake_phrase_while_the_cloud_speaks_cancels_its_response(tank_factory, llm, cloud, speak):
+    cloud.then(Speak(" ".join(["Let me tell you about the river where I grew up, it was long and wide."] * 4), True))
+    tank = tank_factory({**_realtime(cloud), **WAKE}, loopback=True)
+    _ask_after_the_wake_up_clip(tank, speak(QUESTION))
+    wait_until(lambda: tank.billy.state == "speaking", "Billy speaking")
+    mark = tank.speaker.mark()
+    wait_until(lambda: _talked_for(tank, mark, 1.0), "a second of the cloud's reply")
+    tank.microphone.queue(_raised(speak("Okay Nabu."), RAISED_VOICE_DB))
+    assert cloud.cancelled.wait(timeout=120), "response.cancel never reached the cloud"
+    turn = tank.wait_turn(0)
+    assert turn.result.interrupted and turn.result.answered_by == "realtime"
+    assert len(tank.billy.wake_word.detections) == 1
 
 
 def test_the_originals_xai_provider_speaks_with_grok_voice(tank_factory, llm, cloud, speak):
@@ -134,15 +180,21 @@ def test_a_drop_mid_turn_plays_the_error_clip_then_the_local_pipeline_answers_un
     assert len(llm.requests) == 1 and cloud.connections >= 3  # the two turns and the probe
 
 
-def test_the_next_turn_after_a_refused_key_is_local_and_the_log_names_the_key(tank_factory, llm, cloud, speak, caplog):
+def test_a_key_refused_while_the_question_is_spoken_leaves_the_turn_to_the_local_pipeline(
+    tank_factory, llm, cloud, speak, caplog
+):
+    # The session opens as the user starts speaking, so the refusal comes before the question ends: nothing was
+    # said or done, and the local pipeline hears the same question (no error clip).
     caplog.set_level(logging.WARNING, logger="billy.conversation.realtime_turn")
-    llm.then(Reply("Answered on this Billy."))
+    llm.then(Reply("Answered on this Billy."), Reply("Still this Billy."))
     tank = tank_factory({**_realtime(cloud), "OPENAI_API_KEY": "sk-wrong"})
     first = tank.ask(speak(QUESTION))
-    assert first.result.failed_stage == "llm" and cloud.refused >= 1 and cloud.connections == 0
+    assert cloud.refused >= 1 and cloud.connections == 0
     assert "refused the key (HTTP 401)" in caplog.text and "check OPENAI_API_KEY" in caplog.text
+    assert first.result.said == "Answered on this Billy." and not first.result.failed_stage
+    assert words(first.result.heard) == words(QUESTION) and first.result.answered_by != "realtime"
     second = tank.ask(speak(QUESTION))
-    assert second.result.said == "Answered on this Billy." and second.result.answered_by != "realtime"
+    assert second.result.said == "Still this Billy." and second.result.answered_by != "realtime"
 
 
 def test_an_error_event_names_what_to_change():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from billy.conversation.realtime_turn import RealtimeBrain
+from billy.hearing.eagerness import SERVER_SILENCE_MS
 from billy.services.llm.cloud import realtime_voice
 from billy.settings.kinds import ConfigError
 from billy.settings.read import Settings
@@ -41,7 +42,10 @@ def brain_for(settings: Settings, name: str) -> RealtimeBrain | None:
     if name == "local":
         return None
     return RealtimeBrain(
-        realtime_voice(settings), settings.realtime_daily_cap_minutes, answers_first=name == "realtime"
+        realtime_voice(settings),
+        settings.realtime_daily_cap_minutes,
+        answers_first=name == "realtime",
+        vad_silence_ms=SERVER_SILENCE_MS[settings.turn_eagerness],
     )
 
 

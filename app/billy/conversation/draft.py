@@ -58,6 +58,7 @@ class Draft:
         # A Realtime draft (conversation/realtime_turn.py): the cloud hears, thinks and speaks in one, runs its
         # functions as it goes (their songs are sung after).
         self.realtime = False
+        self.live = None  # a Realtime question streamed as it is spoken (services/realtime/live.LiveQuestion)
         self.songs: list = []
         self.expects_reply: bool | None = None
         self._workers: list[threading.Thread] = []

@@ -176,6 +176,17 @@ class Pipeline:
         draft.start(self._transcribe_and_reply, draft)
         return draft
 
+    def stream_turn(self) -> Draft | None:
+        """BRAIN=realtime, as the user starts speaking: a Realtime draft the listener streams the question into,
+        or None when the local pipeline answers this turn (its drafts start at the pauses)."""
+        if self.realtime is None or not self.realtime.takes_turn():
+            return None
+        draft = Draft()
+        draft.heard_you = HeardYou(self.fish)
+        draft.marks["drafted"] = time.monotonic()
+        self.realtime.stream(draft, self.conversation, self.toolbox)
+        return draft
+
     def _draft_reply(self, heard: str) -> Draft:
         draft = Draft(heard=heard)
         draft.start(self._think_and_voice, draft)

@@ -3,8 +3,10 @@ the way back to the local pipeline.
 
 A Realtime turn is a draft like a local one: its worker fills the same audio queue the turn plays (so the
 mouth, head and tail move with the cloud's voice exactly as with piper's), and sets the transcript and the
-sentences said. It starts only at the hand-over: the model may call functions that act on the world (a light,
-a song), which a draft on a guess of the turn's end must never do.
+sentences said. With BRAIN=realtime it starts as the user starts speaking: the listener streams the question
+into it and the cloud's voice detector ends the question (services/realtime/live.py). With BRAIN=hybrid it
+answers a recorded question. Either way the reply is asked for only at the hand-over: the model may call
+functions that act on the world (a light, a song), which a draft on a guess of the turn's end must never do.
 
 When the cloud fails a turn (unreachable, dropped mid-turn, a refused key), that turn ends with the error clip
 and the brain steps aside: the next turns run on the local pipeline, while a probe in the background waits for
@@ -35,6 +37,7 @@ from billy.services.realtime.link import (
     converse,
     probe,
 )
+from billy.services.realtime.live import LiveQuestion, converse_live
 
 LOG = logging.getLogger(__name__)
 
@@ -43,9 +46,15 @@ class RealtimeBrain:
     """The Realtime voice, and whether it may take the next turn."""
 
     def __init__(
-        self, voice: RealtimeVoice, daily_cap_minutes: float = 0, answers_first: bool = True, probe_every: float = 30.0
+        self,
+        voice: RealtimeVoice,
+        daily_cap_minutes: float = 0,
+        answers_first: bool = True,
+        probe_every: float = 30.0,
+        vad_silence_ms: int = 1000,
     ) -> None:
         self.voice = voice
+        self.vad_silence_ms = vad_silence_ms  # the server's end of a streamed question (TURN_EAGERNESS)
         # BRAIN=realtime: the cloud answers every turn it can; BRAIN=hybrid: only the turns a local stage fails.
         self.answers_first = answers_first
         self.daily_cap_minutes = daily_cap_minutes  # cloud audio (heard and spoken) a day; 0: no cap
@@ -126,6 +135,33 @@ class RealtimeBrain:
         draft.realtime = True
         draft.think_early = False  # go_ahead only at the hand-over
         draft.start(self._reply, draft, conversation, toolbox)
+
+    def stream(self, draft: Draft, conversation: Conversation, toolbox: ToolBox) -> None:
+        """Make `draft` a Realtime one whose question the listener feeds as it is spoken (`draft.live`)."""
+        draft.realtime = True
+        draft.think_early = False
+        draft.live = LiveQuestion(self.vad_silence_ms)
+        draft.start(self._reply_live, draft, conversation, toolbox)
+
+    def _reply_live(self, draft: Draft, conversation: Conversation, toolbox: ToolBox) -> None:
+        question = draft.live
+        events = self._events(draft, toolbox)
+        self._count(events, seconds_in=0)
+        try:
+            messages = draft.messages = conversation.messages_for("")
+            converse_live(
+                self.voice, messages[0]["content"], toolbox.schemas(), messages[1:-1], question, draft.go_ahead, events
+            )
+        except RealtimeError as error:
+            draft.failures["llm"] = error
+            self.went_down(error)
+            if not draft.go_ahead.is_set():
+                question.failed.set()  # after went_down: the listener's local draft must not come back here
+        finally:
+            self.usage.audio_in_s += question.seconds_sent
+            if not draft.transcribed.is_set():
+                draft.finish_transcription()
+            draft.audio.put(END)
 
     def _reply(self, draft: Draft, conversation: Conversation, toolbox: ToolBox) -> None:
         try:

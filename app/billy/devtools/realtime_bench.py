@@ -62,7 +62,7 @@ def _one_turn(billy, microphone: FileMicrophone, cloud: RealtimeStandIn, pcm: Pc
     pipeline.conversation.forget()
     cloud.then(Speak(ANSWER))
     microphone.queue(pcm)
-    utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, pipeline.draft)
+    utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, pipeline.draft, pipeline.stream_turn)
     result = pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
     if result.answered_by != "realtime" or result.first_sound_at is None or "first_audio" not in result.marks:
         raise RuntimeError(f"the Realtime turn of {question!r} failed ({result.failed_stage or 'silent'})")

@@ -1,5 +1,6 @@
 """A stand-in Realtime API for the tests and `make bench` (never a cloud figure), on a real WebSocket, as OpenAI
-documents it (xAI's follows it): session.update, audio appended and committed, the question's transcription,
+documents it (xAI's follows it): session.update, audio appended and committed (by the client, or by the server's
+voice detector when the session asks for `server_vad`), the question's transcription,
 response audio and transcript deltas, function calls and their outputs, response.cancel, error events, usage in
 response.done. Behind it: the real STT service hears the question and the real TTS service voices the scripted
 reply (resampled to the API's 24 kHz)."""
@@ -25,6 +26,37 @@ from billy.services.tts.client import TtsClient
 
 RATE = 24000
 DELTA_SAMPLES = RATE // 5  # 200 ms of audio per delta
+VAD_WINDOW = RATE // 100  # the stand-in's voice detector looks at 10 ms at a time
+SPEECH_PEAK = 300  # PCM16 amplitude above which a window is speech
+
+
+class ServerVad:
+    """The server's voice detector (`server_vad`): speech starts at a loud window and stops after the session's
+    `silence_duration_ms` of quiet, counted in the audio's own time (as the server does), not by a clock."""
+
+    def __init__(self, silence_ms: int) -> None:
+        self.silence_windows = max(1, silence_ms // 10)
+        self.speaking = False
+        self._quiet = 0
+        self._pending = np.zeros(0, dtype="<i2")
+
+    def hear(self, samples: np.ndarray) -> list[str]:
+        """What the audio appended says: "started" and "stopped", in order."""
+        self._pending = np.concatenate([self._pending, samples])
+        said = []
+        while len(self._pending) >= VAD_WINDOW:
+            window, self._pending = self._pending[:VAD_WINDOW], self._pending[VAD_WINDOW:]
+            if np.abs(window.astype(np.int32)).max() > SPEECH_PEAK:
+                self._quiet = 0
+                if not self.speaking:
+                    self.speaking = True
+                    said.append("started")
+            elif self.speaking:
+                self._quiet += 1
+                if self._quiet >= self.silence_windows:
+                    self.speaking, self._quiet = False, 0
+                    said.append("stopped")
+        return said
 
 
 @dataclass
@@ -72,6 +104,9 @@ class RealtimeStandIn:
     function_outputs: list[dict] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     paths: list[str] = field(default_factory=list)  # each connection's path: /v1/realtime?model=...
+    deaf_detector: bool = False  # the server's voice detector never hears the question end (Billy's rule must)
+    # The client's events and the server's voice detector and commits, in order: "client:response.create".
+    timeline: list[str] = field(default_factory=list)
     connections: int = 0
     refused: int = 0
     _holding: str = ""  # a response left open (Speak(hold=True)) until the client cancels it
@@ -105,29 +140,30 @@ class RealtimeStandIn:
         self.connections += 1
         ids = itertools.count(1)
         connection.send(json.dumps({"type": "session.created", "session": {"id": f"sess_{self.connections}"}}))
-        audio = bytearray()
+        audio, vad, answers = bytearray(), None, True
         for message in connection:
             event = json.loads(message)
             kind = event["type"]
-            self.received.append({k: v for k, v in event.items() if k != "audio"})
+            self._heard_from_client(event)
             if kind == "session.update":
                 self.sessions.append(event["session"])
+                detection = event["session"].get("audio", {}).get("input", {}).get("turn_detection") or {}
+                if detection.get("type") == "server_vad" and not self.deaf_detector:
+                    vad = ServerVad(int(detection.get("silence_duration_ms", 500)))
+                    answers = detection.get("create_response", True)
                 connection.send(json.dumps({"type": "session.updated", "session": event["session"]}))
             elif kind == "input_audio_buffer.append":
-                audio += base64.b64decode(event["audio"])
+                chunk = base64.b64decode(event["audio"])
+                audio += chunk
+                for said in vad.hear(np.frombuffer(chunk, dtype="<i2")) if vad is not None else ():
+                    self.timeline.append(f"server:input_audio_buffer.speech_{said}")
+                    connection.send(json.dumps({"type": f"input_audio_buffer.speech_{said}", "item_id": "item_q"}))
+                    if said == "stopped":
+                        self._commit(connection, audio)
+                        if answers and not self._respond(connection, f"resp_{next(ids)}"):
+                            return
             elif kind == "input_audio_buffer.commit":
-                connection.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_q"}))
-                heard = SttClient(self.stt_url).hear(wav_bytes(bytes(audio), RATE)).text
-                connection.send(
-                    json.dumps(
-                        {
-                            "type": "conversation.item.input_audio_transcription.completed",
-                            "item_id": "item_q",
-                            "content_index": 0,
-                            "transcript": heard,
-                        }
-                    )
-                )
+                self._commit(connection, audio)
             elif kind == "conversation.item.create" and event["item"]["type"] == "function_call_output":
                 self.function_outputs.append(event["item"])
             elif kind == "response.create":
@@ -138,6 +174,24 @@ class RealtimeStandIn:
                 if self._holding:
                     self._done(connection, self._holding, "cancelled")
                     self._holding = ""
+
+    def _heard_from_client(self, event: dict) -> None:
+        self.received.append({k: v for k, v in event.items() if k != "audio"})
+        self.timeline.append(f"client:{event['type']}")
+
+    def _commit(self, connection: ServerConnection, audio: bytearray) -> None:
+        """The buffer becomes the question: committed, transcribed by the real STT service, and emptied."""
+        self.timeline.append("server:input_audio_buffer.committed")
+        connection.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_q"}))
+        heard = SttClient(self.stt_url).hear(wav_bytes(bytes(audio), RATE)).text
+        audio.clear()
+        event = {
+            "type": "conversation.item.input_audio_transcription.completed",
+            "item_id": "item_q",
+            "content_index": 0,
+            "transcript": heard,
+        }
+        connection.send(json.dumps(event))
 
     def _respond(self, connection: ServerConnection, response_id: str) -> bool:
         """One scripted response; False when the connection was dropped."""
@@ -214,7 +268,7 @@ class RealtimeStandIn:
         try:
             while True:
                 event = json.loads(connection.recv(timeout=0))
-                self.received.append({k: v for k, v in event.items() if k != "audio"})
+                self._heard_from_client(event)
                 if event["type"] == "response.cancel":
                     self.cancelled.set()
                     return True

@@ -10,6 +10,11 @@ so far is all there, so it goes to the end-of-turn judge (`end_of_turn.py`) and,
 pipeline, which starts drafting the reply. If the user speaks again that draft is cancelled and the next pause
 starts another; if the turn ends, the listener hands over the draft with the utterance. A long pause the user
 speaks on after is shortened to `KEPT_PAUSE_MS` in the utterance, as whisper hears a pause, not a gap.
+
+With BRAIN=realtime the question goes to the cloud as it is spoken: `stream()`, called as speech starts, gives
+a draft whose `live` question is fed every frame, and the cloud's voice detector says when the turn is over
+(services/realtime/live.py); no draft is started at the pauses. Should the cloud fail before that, the listener
+goes on as for the local pipeline, which answers this turn.
 """
 
 from __future__ import annotations
@@ -74,12 +79,17 @@ class Listener:
         return probability >= self.vad_threshold and loud_enough
 
     def listen(
-        self, timeout_s: float, cancel: threading.Event | None = None, speculate: Callable[[Pcm], Any] | None = None
+        self,
+        timeout_s: float,
+        cancel: threading.Event | None = None,
+        speculate: Callable[[Pcm], Any] | None = None,
+        stream: Callable[[], Any] | None = None,
     ) -> Utterance | None:
         """The next utterance, or None if nobody spoke for `timeout_s` (or `cancel` was set).
 
         `speculate(speech)` is called at each pause with the speech so far and returns a `Draft` (billy.draft),
-        cancelled if the user goes on speaking.
+        cancelled if the user goes on speaking. `stream()` is called as speech starts and may return a draft
+        with a `live` question to feed (the Realtime voice), which then ends the turn.
         """
         self.vad.reset()
         preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
@@ -96,15 +106,27 @@ class Listener:
             preroll.append(frame)
             run = run + 1 if self._is_speech(frame) else 0
         frames = list(preroll)
+        streamed = stream() if stream is not None else None
+        for frame in frames if streamed is not None else ():
+            streamed.live.feed(frame)
         ended_at, quiet, resumed = time.monotonic(), 0, 0
         speech, draft, verdict = None, None, None
         while len(frames) < self.max_frames:
             if cancel is not None and cancel.is_set():
-                if draft is not None:
-                    draft.cancel()
+                for dropped in (draft, streamed):
+                    if dropped is not None:
+                        dropped.cancel()
                 return None
             frame = self.microphone.read(FRAME_SAMPLES)
             frames.append(frame)
+            if streamed is not None:
+                if streamed.live.failed.is_set():
+                    LOG.info("the cloud failed while the question was spoken: the local pipeline hears it")
+                    streamed = None
+                else:
+                    streamed.live.feed(frame)
+                    if streamed.live.server_ended.is_set():
+                        break
             if self._is_speech(frame):
                 _shorten_pause(frames, quiet)
                 quiet, ended_at = 0, time.monotonic()
@@ -116,6 +138,11 @@ class Listener:
                     speech, draft, verdict = None, None, None
                 continue
             quiet += 1
+            if streamed is not None:
+                if quiet * FRAME_MS >= streamed.live.backstop_ms:
+                    LOG.info("turn over after %d ms of quiet: the cloud's voice detector did not say", quiet * FRAME_MS)
+                    break
+                continue
             if quiet * FRAME_MS == PAUSE_MS:
                 speech = Pcm(np.concatenate(frames[:-quiet]), 16000)
                 draft = speculate(speech) if speculate is not None else None
@@ -129,6 +156,8 @@ class Listener:
                 break
         if speech is None:  # cut by the length cap, or a silence shorter than a pause: nothing was drafted
             speech = Pcm(np.concatenate(frames[: len(frames) - quiet]), 16000)
+        if streamed is not None:
+            streamed.pcm, draft = speech, streamed
         return Utterance(speech, ended_at, time.monotonic(), draft, resumed)
 
     def _let_the_model_start(self, draft, verdict) -> None:

@@ -1,7 +1,8 @@
 """One Realtime conversation turn over a WebSocket, as OpenAI's Realtime API (and xAI's, which follows it) speak.
 
-Billy hears the end of the question himself (his end-of-turn judge, tuned by TURN_EAGERNESS), so the session
-has no server VAD: the question's audio is appended, committed, and a response asked for. The reply's audio
+Here the question is a recording (BRAIN=hybrid: the local pipeline heard it and failed), so the session has no
+server VAD: the question's audio is appended, committed, and a response asked for (`live.py` streams a question
+as it is spoken, for BRAIN=realtime). The reply's audio
 deltas are handed on as they arrive, to be played and to move the fish as piper's audio does; a function call
 is run and its output sent back for the model to go on speaking. The sync client of `websockets` fits Billy's
 threads (each turn's workers block; none of them runs an event loop).
@@ -10,6 +11,7 @@ threads (each turn's workers block; none of them runs an event loop).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -118,7 +120,17 @@ def realtime_tools(chat_tools: list[dict]) -> list[dict]:
     return [{"type": "function", **tool["function"]} for tool in chat_tools]
 
 
-def session_update(voice: RealtimeVoice, instructions: str, tools: list[dict]) -> dict:
+def session_update(voice: RealtimeVoice, instructions: str, tools: list[dict], vad_silence_ms: int = 0) -> dict:
+    """The session: Billy's persona, voice and tools; with `vad_silence_ms` the server's voice detector ends the
+    question after that much silence (and leaves the response for Billy to ask), without it Billy commits."""
+    turn_detection = None
+    if vad_silence_ms:
+        turn_detection = {
+            "type": "server_vad",
+            "silence_duration_ms": vad_silence_ms,
+            "create_response": False,
+            "interrupt_response": False,
+        }
     return {
         "type": "session.update",
         "session": {
@@ -129,7 +141,7 @@ def session_update(voice: RealtimeVoice, instructions: str, tools: list[dict]) -
                 "input": {
                     "format": {"type": "audio/pcm", "rate": RATE},
                     "transcription": {"model": "gpt-4o-mini-transcribe"},
-                    "turn_detection": None,  # Billy judges the end of the turn himself
+                    "turn_detection": turn_detection,
                 },
                 "output": {"format": {"type": "audio/pcm", "rate": RATE}, "voice": voice.voice},
             },
@@ -163,19 +175,23 @@ def converse(
     events: TurnEvents,
 ) -> None:
     """One turn: `question` (PCM16 at RATE) asked with `history` before it; the reply handed to `events`."""
+    with realtime_errors(voice), open_session(voice) as socket:
+        socket.send(json.dumps(session_update(voice, instructions, tools)))
+        for item in history_items(history):
+            socket.send(json.dumps(item))
+        for start in range(0, len(question), APPEND_SAMPLES):
+            chunk = question[start : start + APPEND_SAMPLES].astype("<i2").tobytes()
+            socket.send(json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}))
+        socket.send(json.dumps({"type": "input_audio_buffer.commit"}))
+        socket.send(json.dumps({"type": "response.create"}))
+        replies(socket, voice, events)
+
+
+@contextlib.contextmanager
+def realtime_errors(voice: RealtimeVoice) -> Iterator[None]:
+    """Whatever goes wrong on the socket, as a RealtimeError that names the setting to change, if any."""
     try:
-        with _open(voice) as socket:
-            socket.send(json.dumps(session_update(voice, instructions, tools)))
-            for item in history_items(history):
-                socket.send(json.dumps(item))
-            for start in range(0, len(question), APPEND_SAMPLES):
-                chunk = question[start : start + APPEND_SAMPLES].astype("<i2").tobytes()
-                socket.send(
-                    json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()})
-                )
-            socket.send(json.dumps({"type": "input_audio_buffer.commit"}))
-            socket.send(json.dumps({"type": "response.create"}))
-            _replies(socket, voice, events)
+        yield
     except ConnectionClosed as closed:
         raise RealtimeError(f"{voice.provider} closed the connection mid-turn ({closed})") from None
     except InvalidStatus as refused:
@@ -189,22 +205,22 @@ def converse(
 def probe(voice: RealtimeVoice) -> None:
     """Connect and hear the session start: RealtimeError if the cloud cannot take a turn now."""
     try:
-        with _open(voice) as socket:
+        with open_session(voice) as socket:
             event = json.loads(socket.recv(timeout=voice.timeout))
             if event.get("type") == "error":
-                raise _error_event(voice, event)
+                raise error_event(voice, event)
     except InvalidStatus as refused:
         raise _refusal(voice, refused.response.status_code) from None
     except (OSError, TimeoutError, WebSocketException, ValueError) as error:
         raise RealtimeError(f"{voice.provider} is unreachable at {voice.url}: {error}") from None
 
 
-def _open(voice: RealtimeVoice) -> ClientConnection:
+def open_session(voice: RealtimeVoice) -> ClientConnection:
     headers = {"Authorization": f"Bearer {voice.api_key}"}
     return connect(voice.address(), additional_headers=headers, open_timeout=voice.timeout, max_size=2**24)
 
 
-def _replies(socket: ClientConnection, voice: RealtimeVoice, events: TurnEvents) -> None:
+def replies(socket: ClientConnection, voice: RealtimeVoice, events: TurnEvents) -> None:
     """Receive until the response is done and no function output is waiting for another response."""
     waited = 0.0
     calls_answered = False
@@ -248,10 +264,10 @@ def _replies(socket: ClientConnection, voice: RealtimeVoice, events: TurnEvents)
             calls_answered = False  # the model speaks on with the functions' outputs
             socket.send(json.dumps({"type": "response.create"}))
         elif kind == "error":
-            raise _error_event(voice, event)
+            raise error_event(voice, event)
 
 
-def _error_event(voice: RealtimeVoice, event: dict) -> RealtimeError:
+def error_event(voice: RealtimeVoice, event: dict) -> RealtimeError:
     error = event.get("error") or {}
     code, message = str(error.get("code") or error.get("type") or ""), str(error.get("message", ""))[:300]
     if code in ("invalid_api_key", "authentication_error"):
