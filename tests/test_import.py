@@ -36,6 +36,12 @@ def test_import_takes_converts_and_leaves_then_has_nothing_to_do(tmp_path):
     took = [line for line in first if line.startswith("took: ")]
     left = [line for line in first if line.startswith("left: ")]
     assert "converted: OPENAI_MODEL=gpt-4o-mini-realtime-preview -> gpt-4o-mini" in first
+    # The fork's owner chose the cloud: the Realtime voice he had comes back, with its model.
+    assert "converted: USE_LOCAL_MODELS=false -> BRAIN=realtime (the original's cloud voice)" in first
+    assert (
+        "converted: OPENAI_MODEL=gpt-4o-mini-realtime-preview -> REALTIME_MODEL=gpt-4o-mini-realtime-preview "
+        "(the Realtime voice)" in first
+    )
     assert "converted: VOICE=ballad -> fable" in first
     assert any(line.startswith("took: .env: ") and "RUN_MODE" in line and "MQTT_PASSWORD" in line for line in took)
     assert any(line.startswith("left: PORCUPINE_ACCESS_KEY (.env): Porcupine") for line in left)
@@ -52,6 +58,7 @@ def test_import_takes_converts_and_leaves_then_has_nothing_to_do(tmp_path):
     settings = load_settings(values)
     assert settings.run_mode == "dory" and settings.silence_threshold == 2000.0
     assert settings.openai_model == "gpt-4o-mini" and settings.voice == "fable"
+    assert settings.brain == "realtime" and settings.realtime_model == "gpt-4o-mini-realtime-preview"
     assert settings.mic_preference == "usbpath:1-1.3" and settings.mic_timeout_seconds == 8
     assert settings.mqtt_password == 'fish "and" chips' and settings.mqtt_username == "billy"
     assert "HA_TOKEN" not in values and "PORCUPINE_ACCESS_KEY" not in values and "BILLY_MODEL" not in values
@@ -127,3 +134,15 @@ def test_the_owners_openwakeword_model_comes_in_as_his_own_wake_word(tmp_path):
     broken = billy_import(source, tmp_path / "etc2", tmp_path / "state2")
     assert any(line.startswith("left: hey_billy.onnx: hey_billy.onnx does not load and run") for line in broken)
     assert "WAKE_WORD_MODEL" not in read_env_file(tmp_path / "etc2" / "local.env")
+
+
+def test_an_original_owner_is_told_how_to_get_the_cloud_voice_back_not_billed_for_it(tmp_path):
+    source, etc, state = tmp_path / "billy-b-assistant", tmp_path / "etc", tmp_path / "state"
+    source.mkdir()
+    (source / ".env").write_text("REALTIME_AI_PROVIDER=xai\nXAI_API_KEY=xai-not-a-real-key\nXAI_MODEL=grok-voice-latest\n")
+    lines = billy_import(source, etc, state)
+    assert "converted: XAI_MODEL=grok-voice-latest -> REALTIME_MODEL=grok-voice-latest (the Realtime voice)" in lines
+    assert any(line.startswith("left: BRAIN: this Billy answers locally; BRAIN=realtime") for line in lines)
+    settings = load_settings(read_env_file(etc / "local.env"))
+    assert settings.brain == "local" and settings.realtime_model == "grok-voice-latest"
+    assert settings.realtime_ai_provider == "xai" and settings.xai_model == "grok-3-mini"

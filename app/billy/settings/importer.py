@@ -38,7 +38,8 @@ from billy.settings.schema import SECRET_NAMES
 DEPLOYMENT_OWNED = {
     "BILLY_STATE_DIR": "this Billy's state folder is set by its deployment",
     "BILLY_AUDIO_DIR": "this Billy's audio spool is set by its deployment",
-    "USE_LOCAL_MODELS": "this Billy runs local models; OpenAI is a per-stage fallback (STT/LLM/TTS_FALLBACK)",
+    "USE_LOCAL_MODELS": "this Billy runs local models; BRAIN chooses the cloud's Realtime voice, "
+    "STT/LLM/TTS_FALLBACK a cloud stage",
     **{
         f"LOCAL_{stage}_{part}": f"the deployment installs this Billy's own models and services (inventory: {var})"
         for stage, var in (("LLM", "billy_app_llm_*"), ("STT", "billy_app_stt_*"), ("TTS", "billy_app_tts_*"))
@@ -70,6 +71,7 @@ class Importer:
         self.source, self.etc_dir, self.state_dir, self.owner = source, etc_dir, state_dir, owner
         self.force = force
         self.report = Report()
+        self._derived: dict[str, str] = {}  # a setting the original implied, not named: how it came
 
     def run(self) -> Report:
         self._settings()
@@ -98,7 +100,7 @@ class Importer:
         env_file = self.source / ".env"
         if not env_file.is_file():
             return
-        found = self._own_wake_word(read_env_file(env_file))
+        found = self._cloud_voice(self._own_wake_word(read_env_file(env_file)))
         conversions = original_settings.conversions(found)
         unused = original_settings.unused(found)
         wanted: dict[str, str] = {}
@@ -129,9 +131,34 @@ class Importer:
         self.report.converted += [
             f"{name}={conversions[name][0]} -> {wanted[name]}" for name in changed if name in conversions
         ]
+        self.report.converted += [self._derived[name] for name in changed if name in self._derived]
         self.etc_dir.mkdir(parents=True, exist_ok=True)
         local_settings.write_overrides(merged, self.etc_dir)
         self.report.took.append(f".env: {', '.join(changed)} -> {target}")
+
+    def _cloud_voice(self, found: dict[str, str]) -> dict[str, str]:
+        """The original answered in its provider's Realtime voice. Its Realtime model comes in as REALTIME_MODEL
+        (OPENAI_MODEL stays, as the chat model it maps to); an owner of the fork who chose the cloud
+        (USE_LOCAL_MODELS=false) gets BRAIN=realtime, that voice back. An owner of the original gets a line
+        saying how, not a cloud bill he did not ask this Billy for."""
+        found = dict(found)
+        provider = found.get("REALTIME_AI_PROVIDER", "").strip().lower() or "openai"
+        model_setting = "XAI_MODEL" if provider == "xai" else "OPENAI_MODEL"
+        model = found.get(model_setting, "").strip()
+        if model and original_settings.is_realtime_model(model) and not found.get("REALTIME_MODEL"):
+            found["REALTIME_MODEL"] = model
+            self._derived["REALTIME_MODEL"] = f"{model_setting}={model} -> REALTIME_MODEL={model} (the Realtime voice)"
+        if found.get("BRAIN"):
+            return found
+        if found.get("USE_LOCAL_MODELS", "").strip().lower() in ("false", "0", "no", "off"):
+            found["BRAIN"] = "realtime"
+            self._derived["BRAIN"] = "USE_LOCAL_MODELS=false -> BRAIN=realtime (the original's cloud voice)"
+        elif "USE_LOCAL_MODELS" not in found and found.get(original_settings.KEY_SETTINGS[provider]):
+            self.report.left.append(
+                "BRAIN: this Billy answers locally; BRAIN=realtime brings back the original's Realtime voice "
+                f"({provider}, its key imported)"
+            )
+        return found
 
     def _own_wake_word(self, found: dict[str, str]) -> dict[str, str]:
         """The original's own openWakeWord model (WAKE_WORD_OPENWAKEWORD_MODEL_PATH, "hey_billy.onnx" in the

@@ -20,8 +20,9 @@ REALTIME_ONLY_VOICES = {"ballad": "fable", "verse": "echo", "marin": "coral", "c
 WHISPER_SIZES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large")
 DEFAULT_STT_MODEL = "tiny.en"
 DEFAULT_TTS_VOICE = "en_US-joe-medium"
-# The original's REALTIME_AI_PROVIDER values: the clouds that may think for Billy.
-CLOUD_PROVIDERS = ("openai", "xai")
+# The original's REALTIME_AI_PROVIDER values (the clouds that may think for Billy), each with its key's setting.
+KEY_SETTINGS = {"openai": "OPENAI_API_KEY", "xai": "XAI_API_KEY"}
+CLOUD_PROVIDERS = tuple(KEY_SETTINGS)
 # xAI's voice-agent models (the original's XAI_MODEL) have no chat API; this is the chat model that stands in.
 XAI_CHAT_MODEL = "grok-3-mini"
 
@@ -38,6 +39,11 @@ UNUSED = {
 }
 
 
+def is_realtime_model(name: str) -> bool:
+    """OpenAI's Realtime models (`gpt-realtime-mini`, `gpt-4o-mini-realtime-preview`) and xAI's voice ones."""
+    return "realtime" in name.lower() or "voice" in name.lower()
+
+
 def openai_chat_model(name: str) -> str:
     """A Realtime model name (`gpt-4o-mini-realtime-preview`, `gpt-realtime-mini`) -> a chat model."""
     if "realtime" not in name:
@@ -47,7 +53,7 @@ def openai_chat_model(name: str) -> str:
 
 def xai_chat_model(name: str) -> str:
     """An xAI voice model (`grok-voice-latest`, the original's default) -> a Grok chat model."""
-    return XAI_CHAT_MODEL if "voice" in name.lower() else name
+    return XAI_CHAT_MODEL if is_realtime_model(name) else name
 
 
 def openai_tts_voice(name: str) -> str:

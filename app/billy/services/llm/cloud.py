@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from billy.services.realtime.link import RealtimeVoice
 from billy.settings.kinds import ConfigError
-from billy.settings.original import CLOUD_PROVIDERS, REALTIME_ONLY_VOICES
+from billy.settings.original import CLOUD_PROVIDERS, KEY_SETTINGS, REALTIME_ONLY_VOICES
 from billy.settings.read import Settings
 
 # Each provider's Realtime model when REALTIME_MODEL is empty (the original's defaults), and its voices.
@@ -47,10 +47,10 @@ class CloudBrain:
 def cloud_brain(settings: Settings, provider: str) -> CloudBrain:
     """The chat API of `provider` with its address, model and key from the settings."""
     if provider == "xai":
-        return CloudBrain("xai", settings.xai_base_url, settings.xai_model, settings.xai_api_key, "XAI_API_KEY")
+        return CloudBrain("xai", settings.xai_base_url, settings.xai_model, settings.xai_api_key, KEY_SETTINGS["xai"])
     if provider == "openai":
         return CloudBrain(
-            "openai", settings.openai_base_url, settings.openai_model, settings.openai_api_key, "OPENAI_API_KEY"
+            "openai", settings.openai_base_url, settings.openai_model, settings.openai_api_key, KEY_SETTINGS["openai"]
         )
     raise ConfigError(f"unknown cloud provider {provider!r}: allowed values are {', '.join(CLOUD_PROVIDERS)}")
 
