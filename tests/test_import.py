@@ -139,7 +139,9 @@ def test_the_owners_openwakeword_model_comes_in_as_his_own_wake_word(tmp_path):
 def test_an_original_owner_is_told_how_to_get_the_cloud_voice_back_not_billed_for_it(tmp_path):
     source, etc, state = tmp_path / "billy-b-assistant", tmp_path / "etc", tmp_path / "state"
     source.mkdir()
-    (source / ".env").write_text("REALTIME_AI_PROVIDER=xai\nXAI_API_KEY=xai-not-a-real-key\nXAI_MODEL=grok-voice-latest\n")
+    (source / ".env").write_text(
+        "REALTIME_AI_PROVIDER=xai\nXAI_API_KEY=xai-not-a-real-key\nXAI_MODEL=grok-voice-latest\n"
+    )
     lines = billy_import(source, etc, state)
     assert "converted: XAI_MODEL=grok-voice-latest -> REALTIME_MODEL=grok-voice-latest (the Realtime voice)" in lines
     assert any(line.startswith("left: BRAIN: this Billy answers locally; BRAIN=realtime") for line in lines)

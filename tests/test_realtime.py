@@ -9,12 +9,18 @@ import logging
 
 import pytest
 from test_conversation import all_motors_off, mouth_moves_only_while_sound_plays
+from test_knowledge import HOUSE_NOTES
 from test_wake_word import RAISED_VOICE_DB, WAKE, _ask_after_the_wake_up_clip, _raised, _talked_for
 from waiting import wait_until
 
 from billy.appliance.brain_choice import brain_for
 from billy.appliance.status import status_of
+from billy.conversation.tools import ToolBox, ToolError
 from billy.devtools.realtime_standin import CallFunction, DropMidTurn, ErrorEvent, Garbage, RealtimeStandIn, Speak
+from billy.knowledge import Knowledge
+from billy.media.songs import SongLibrary
+from billy.persona.library import PersonaLibrary
+from billy.services.llm.client import ToolCall
 from billy.services.realtime.link import RealtimeError, RealtimeVoice, probe
 from billy.services.stt.client import SttClient
 from billy.settings.kinds import ConfigError
@@ -318,3 +324,31 @@ def test_a_rate_limit_or_an_outage_is_said_in_the_log_and_on_the_dashboard(
     tank.billy.pipeline.realtime.probe_every = 3600  # keep it down while the dashboard is read
     assert tank.ask(speak(QUESTION)).result.failed_stage == "llm"
     assert told in caplog.text and caplog.text.count("the Realtime voice failed") == 1
+
+
+def test_the_cloud_searches_the_owners_notes_with_the_originals_tool(tmp_path, tank_factory, llm, cloud, speak):
+    # The local model is given the notes the question's words choose; the Realtime voice hears the question
+    # itself, so it gets the original's search_local_knowledge instead (only when there are notes).
+    state = tmp_path / "state"
+    Knowledge(state).add("house.md", HOUSE_NOTES)
+    cloud.then(CallFunction("search_local_knowledge", {"query": "green bin"}), Speak("Tuesday at seven, mate."))
+    turn = tank_factory(_realtime(cloud), state_dir=state).ask(speak("When does the green bin go out?"))
+    assert "search_local_knowledge" in {tool["name"] for tool in cloud.sessions[0]["tools"]}
+    assert "Tuesday evening at seven" in json.loads(cloud.function_outputs[0]["output"])["notes"]
+    assert turn.result.said == "Tuesday at seven, mate." and llm.requests == []
+
+
+def test_the_search_is_offered_only_to_the_cloud_and_only_when_there_are_notes(tmp_path):
+    toolbox = ToolBox(PersonaLibrary(tmp_path), False, SongLibrary(tmp_path), None)
+    toolbox.knowledge = Knowledge(tmp_path)
+
+    def offered(searching_notes: bool) -> bool:
+        return "search_local_knowledge" in {tool["function"]["name"] for tool in toolbox.schemas(searching_notes)}
+
+    assert not offered(True)
+    toolbox.knowledge.add("house.md", HOUSE_NOTES)
+    assert offered(True) and not offered(False)
+    with pytest.raises(ToolError, match="unknown tool"):
+        toolbox.run(ToolCall("c1", "search_local_knowledge", '{"query": "bin"}'))  # the local brain's
+    with pytest.raises(ToolError, match="'query' must be text"):
+        toolbox.run(ToolCall("c2", "search_local_knowledge", '{"query": 7}'), searching_notes=True)

@@ -174,7 +174,8 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
     billy.people = People(state_dir, settings.default_user)
     billy.timers = TimerBoard(state_dir, lambda timer: billy.enqueue("ring", ring_arguments(timer, billy.timers)))
     pipeline.conversation.about = lambda: about(billy.people, billy.user)
-    pipeline.conversation.notes = Knowledge(state_dir).notes_for
+    toolbox.knowledge = Knowledge(state_dir)
+    pipeline.conversation.notes = toolbox.knowledge.notes_for
     toolbox.people, toolbox.user = billy.people, lambda: billy.user
     toolbox.set_user = lambda name: setattr(billy, "user", name)
     if own_intents is not None:

@@ -150,7 +150,13 @@ class RealtimeBrain:
         try:
             messages = draft.messages = conversation.messages_for("")
             converse_live(
-                self.voice, messages[0]["content"], toolbox.schemas(), messages[1:-1], question, draft.go_ahead, events
+                self.voice,
+                messages[0]["content"],
+                toolbox.schemas(searching_notes=True),
+                messages[1:-1],
+                question,
+                draft.go_ahead,
+                events,
             )
         except RealtimeError as error:
             draft.failures["llm"] = error
@@ -225,7 +231,7 @@ class RealtimeBrain:
             tool_call = ToolCall(call.call_id, call.name, call.arguments)
             draft.tool_calls.append(tool_call)
             try:
-                outcome = toolbox.run(tool_call)
+                outcome = toolbox.run(tool_call, searching_notes=True)
             except ToolError as error:
                 LOG.warning("tool call refused: %s", error)
                 return json.dumps({"error": str(error)})

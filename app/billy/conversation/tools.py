@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from billy.integrations.home_assistant import HomeAssistant
 from billy.intents.news import NewsDesk
 from billy.intents.phrasebook import Phrasebook
+from billy.knowledge import Knowledge
 from billy.media.songs import Song, SongError, SongLibrary
 from billy.persona.library import PersonaLibrary
 from billy.persona.people import People, PeopleError
@@ -53,8 +54,11 @@ class ToolBox:
         self.user: Callable[[], str] = lambda: ""
         self.set_user: Callable[[str], None] = lambda name: None
         self.news: NewsDesk | None = None  # the news and the weather (intents/news.py), given by the wiring
+        self.knowledge: Knowledge | None = None  # the owner's notes (billy/knowledge.py), given by the wiring
 
-    def schemas(self) -> list[dict]:
+    def schemas(self, searching_notes: bool = False) -> list[dict]:
+        """`searching_notes`: the original's `search_local_knowledge` too, for a brain that hears the question
+        itself (the Realtime voice), so the notes cannot be chosen by its words beforehand as for the local one."""
         traits = {
             name: {"type": "integer", "minimum": 0, "maximum": 100, "description": f"new {name} level"}
             for name in self.persona.traits
@@ -111,6 +115,15 @@ class ToolBox:
                     ["category"],
                 )
             )
+        if searching_notes and self.knowledge is not None and self.knowledge.documents():
+            schemas.append(
+                _function(
+                    "search_local_knowledge",
+                    "Search the owner's own notes (house, family, devices) for what the question is about.",
+                    {"query": {"type": "string", "description": "what to look for, in a few words"}},
+                    ["query"],
+                )
+            )
         if self.home_assistant is not None:  # HA_CONVERSATION=off: no Home Assistant at all
             schemas.append(
                 _function(
@@ -122,14 +135,14 @@ class ToolBox:
             )
         return schemas
 
-    def run(self, call: ToolCall) -> ToolOutcome:
+    def run(self, call: ToolCall, searching_notes: bool = False) -> ToolOutcome:
         try:
             arguments = json.loads(call.arguments or "{}")
         except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             raise ToolError(f"{call.name}: arguments are not JSON: {call.arguments[:100]!r}") from None
         if not isinstance(arguments, dict):
             raise ToolError(f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}")
-        offered = {schema["function"]["name"] for schema in self.schemas()}
+        offered = {schema["function"]["name"] for schema in self.schemas(searching_notes)}
         if call.name not in offered:
             raise ToolError(f"unknown tool {call.name!r}")
         return getattr(self, f"_{call.name}")(arguments)
@@ -192,6 +205,13 @@ class ToolBox:
             raise ToolError(f"get_news_digest: 'category' must be one of {', '.join(DIGESTS)}")
         said = DIGESTS[category](self.news)(Phrasebook(self.news.language), self.persona)
         return ToolOutcome(json.dumps({category: said}), said)
+
+    def _search_local_knowledge(self, arguments: dict) -> ToolOutcome:
+        query = arguments.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ToolError("search_local_knowledge: 'query' must be text")
+        notes = self.knowledge.notes_for(query) or "Nothing in the owner's notes about that."
+        return ToolOutcome(json.dumps({"notes": notes}))
 
     def _conversation_state(self, arguments: dict) -> ToolOutcome:
         expects = arguments.get("expects_follow_up")

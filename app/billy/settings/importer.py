@@ -100,7 +100,9 @@ class Importer:
         env_file = self.source / ".env"
         if not env_file.is_file():
             return
-        found = self._cloud_voice(self._own_wake_word(read_env_file(env_file)))
+        found, self._derived, hint = cloud_voice(self._own_wake_word(read_env_file(env_file)))
+        if hint:
+            self.report.left.append(hint)
         conversions = original_settings.conversions(found)
         unused = original_settings.unused(found)
         wanted: dict[str, str] = {}
@@ -135,30 +137,6 @@ class Importer:
         self.etc_dir.mkdir(parents=True, exist_ok=True)
         local_settings.write_overrides(merged, self.etc_dir)
         self.report.took.append(f".env: {', '.join(changed)} -> {target}")
-
-    def _cloud_voice(self, found: dict[str, str]) -> dict[str, str]:
-        """The original answered in its provider's Realtime voice. Its Realtime model comes in as REALTIME_MODEL
-        (OPENAI_MODEL stays, as the chat model it maps to); an owner of the fork who chose the cloud
-        (USE_LOCAL_MODELS=false) gets BRAIN=realtime, that voice back. An owner of the original gets a line
-        saying how, not a cloud bill he did not ask this Billy for."""
-        found = dict(found)
-        provider = found.get("REALTIME_AI_PROVIDER", "").strip().lower() or "openai"
-        model_setting = "XAI_MODEL" if provider == "xai" else "OPENAI_MODEL"
-        model = found.get(model_setting, "").strip()
-        if model and original_settings.is_realtime_model(model) and not found.get("REALTIME_MODEL"):
-            found["REALTIME_MODEL"] = model
-            self._derived["REALTIME_MODEL"] = f"{model_setting}={model} -> REALTIME_MODEL={model} (the Realtime voice)"
-        if found.get("BRAIN"):
-            return found
-        if found.get("USE_LOCAL_MODELS", "").strip().lower() in ("false", "0", "no", "off"):
-            found["BRAIN"] = "realtime"
-            self._derived["BRAIN"] = "USE_LOCAL_MODELS=false -> BRAIN=realtime (the original's cloud voice)"
-        elif "USE_LOCAL_MODELS" not in found and found.get(original_settings.KEY_SETTINGS[provider]):
-            self.report.left.append(
-                "BRAIN: this Billy answers locally; BRAIN=realtime brings back the original's Realtime voice "
-                f"({provider}, its key imported)"
-            )
-        return found
 
     def _own_wake_word(self, found: dict[str, str]) -> dict[str, str]:
         """The original's own openWakeWord model (WAKE_WORD_OPENWAKEWORD_MODEL_PATH, "hey_billy.onnx" in the
@@ -281,6 +259,36 @@ class Importer:
         except KeyError:
             return  # no such user here (a test machine): root keeps it
         os.chown(path, uid, gid)
+
+
+def cloud_voice(found: dict[str, str]) -> tuple[dict[str, str], dict[str, str], str]:
+    """The original answered in its provider's Realtime voice. Its Realtime model comes in as REALTIME_MODEL
+    (OPENAI_MODEL stays, as the chat model it maps to); an owner of the fork who chose the cloud
+    (USE_LOCAL_MODELS=false) gets BRAIN=realtime, that voice back. An owner of the original gets a line saying
+    how, not a cloud bill he did not ask this Billy for. Returns the settings with those added, how each added
+    one came (by name), and the line for the owner ("" when none)."""
+    found, derived = dict(found), {}
+    provider = found.get("REALTIME_AI_PROVIDER", "").strip().lower() or "openai"
+    model_setting = "XAI_MODEL" if provider == "xai" else "OPENAI_MODEL"
+    model = found.get(model_setting, "").strip()
+    if model and original_settings.is_realtime_model(model) and not found.get("REALTIME_MODEL"):
+        found["REALTIME_MODEL"] = model
+        derived["REALTIME_MODEL"] = f"{model_setting}={model} -> REALTIME_MODEL={model} (the Realtime voice)"
+    if found.get("BRAIN"):
+        return found, derived, ""
+    if found.get("USE_LOCAL_MODELS", "").strip().lower() in ("false", "0", "no", "off"):
+        found["BRAIN"] = "realtime"
+        derived["BRAIN"] = "USE_LOCAL_MODELS=false -> BRAIN=realtime (the original's cloud voice)"
+    elif "USE_LOCAL_MODELS" not in found and found.get(original_settings.KEY_SETTINGS.get(provider, "")):
+        return (
+            found,
+            derived,
+            (
+                "BRAIN: this Billy answers locally; BRAIN=realtime brings back the original's Realtime voice "
+                f"({provider}, its key imported)"
+            ),
+        )
+    return found, derived, ""
 
 
 def _is_shipped_default(path: Path) -> bool:
