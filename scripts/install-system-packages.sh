@@ -8,9 +8,10 @@ set -eu
 # dosfstools, fdisk: the image build's fast checks (the pi-gen shim, the boot partition).
 PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng libspeexdsp1 rsync libcap2-bin mtools dosfstools fdisk"
 # `install-system-packages.sh image` (make image, make image-test) adds what builds and boots the arm64 image:
-# qemu-user with binfmt runs the root's arm64 programs, qemu-system boots it, xz compresses it.
+# qemu-user with binfmt runs the root's arm64 programs, qemu-system boots it, xz compresses it; ipxe-qemu holds
+# the network ROM that qemu's virtio-net-pci loads (only recommended by qemu-system-arm, so left out here).
 if [ "${1:-}" = image ]; then
-    PACKAGES="$PACKAGES qemu-user-static binfmt-support qemu-system-arm e2fsprogs xz-utils"
+    PACKAGES="$PACKAGES qemu-user-static binfmt-support qemu-system-arm ipxe-qemu e2fsprogs xz-utils"
 fi
 missing=""
 for package in $PACKAGES; do

@@ -262,3 +262,35 @@ def test_export_makes_fat_boot_and_ext4_root_with_known_partuuids(tmp_path):
     assert re.search(r"^Filesystem volume name:\s+rootfs$", header, re.M)
     # The boot files are back in the root filesystem folder once the image is made.
     assert (rootfs / "boot" / "firmware" / "cmdline.txt").exists()
+
+
+def test_make_images_preflight_names_what_is_missing_in_one_line(tmp_path):
+    # Without /usr/sbin on PATH debootstrap (and chroot) are not found: the build stops before its first long
+    # step with one line naming the tool, not twenty minutes later inside debootstrap.
+    done = subprocess.run(
+        ["bash", str(BUILD / "preflight.sh"), str(tmp_path / "cache")],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    if os.geteuid() == 0:
+        assert done.stderr.startswith("make image: debootstrap is missing: sh scripts/install-system-packages.sh")
+    else:
+        assert done.stderr.startswith("make image: run as root")
+
+
+def test_the_boot_test_fails_at_once_with_the_consoles_end_when_qemu_exits(tmp_path):
+    sys.path.insert(0, str(REPO / "image" / "test"))
+    try:
+        import boot_test
+    finally:
+        sys.path.pop(0)
+    machine = object.__new__(boot_test.Machine)  # its qemu, as it is after exiting early: a process that ended
+    machine.console = tmp_path / "console.log"
+    machine.console.write_text("[    2.1] virtio_net: probe failed\n[    9.8] Kernel panic - not syncing: VFS\n")
+    machine.process = subprocess.Popen(["sh", "-c", "exit 3"])
+    machine.process.wait(timeout=30)
+    with pytest.raises(RuntimeError, match=r"qemu exited \(3\) while waiting for SSH:\n[\s\S]*Kernel panic"):
+        boot_test.wait("SSH", lambda: False, timeout=3600, machine=machine)

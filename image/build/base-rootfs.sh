@@ -30,7 +30,7 @@ trap 'unmount "$work"; rm -rf "$work"' EXIT
 
 # The debootstrap is the slow half (about 20 minutes under emulation on 2 cores): cached on its own, so a
 # failure in the second half does not cost it again.
-bootstrapped="${out%.tar}.debootstrap.tar"
+bootstrapped="$(dirname "$out")/debootstrap-$RELEASE-arm64-$(sha256sum <"$here/base/packages" | cut -c1-8).tar"
 if [ -f "$bootstrapped" ]; then
     mkdir -p "$ROOTFS_DIR"
     tar --numeric-owner --xattrs --acls -C "$ROOTFS_DIR" -xf "$bootstrapped"

@@ -21,9 +21,13 @@ set +a
 DISK_ID=${DISK_ID:-b111ba55}
 name="$IMG_NAME-$RELEASE-arm64"
 mkdir -p "$cache" "$out"
+# Everything the build needs, checked before its first long step; binfmt_misc mounted if nobody did.
+"$here/preflight.sh" "$cache"
 
-# The root filesystem of pi-gen's stage 2 (cached), and the aarch64 wheels (cached).
-"$here/base-rootfs.sh" "$config" "$cache/base-$RELEASE-arm64.tar"
+# The root filesystem of pi-gen's stage 2 (cached by what makes it: a changed package list builds it again), and
+# the aarch64 wheels (cached).
+base="$cache/base-$RELEASE-arm64-$(cat "$here/base-rootfs.sh" "$config" | sha256sum | cut -c1-8)-$(sh "$here/stage-digest.sh" "$here/base" | cut -c1-8).tar"
+"$here/base-rootfs.sh" "$config" "$base"
 wheels="$cache/wheels-$RELEASE-arm64"
 PIP="$venv/bin/pip" sh "$here/wheels.sh" "$RELEASE" "$wheels"
 # The models the stage bakes in (BILLY_MODELS_LOCAL_DIR below), verified, from their PyPI packages.
@@ -41,7 +45,7 @@ if [ "${CONTINUE:-0}" = 1 ] && [ -d "$work/stage-billy/rootfs" ]; then
 else
     rm -rf "$work"
     mkdir -p "$work/stage2/rootfs"
-    tar --numeric-owner --xattrs --acls -C "$work/stage2/rootfs" -xf "$cache/base-$RELEASE-arm64.tar"
+    tar --numeric-owner --xattrs --acls -C "$work/stage2/rootfs" -xf "$base"
 fi
 
 # The stage, exactly as `make image-pigen` would install it.

@@ -53,16 +53,6 @@ def put(image: Path, offset: int, name: str, text: str) -> None:
     mtools("mcopy", "-o", "-i", fat(image, offset), str(scratch), f"::/{name}")
 
 
-def wait(what: str, check, timeout: float, every: float = 5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-
-
 class Machine:
     """The booted image: qemu with user networking, SSH and the web page forwarded to 127.0.0.1."""
 
@@ -81,6 +71,14 @@ class Machine:
             command, stdin=subprocess.DEVNULL, stdout=console.open("w"), stderr=subprocess.STDOUT
         )
 
+    def still_running(self, what: str) -> None:
+        if (code := self.process.poll()) is not None:
+            raise RuntimeError(f"qemu exited ({code}) while waiting for {what}:\n{self.console_tail()}")
+
+    def console_tail(self, lines: int = 40) -> str:
+        text = self.console.read_text(errors="replace") if self.console.exists() else ""
+        return "\n".join(text.splitlines()[-lines:]) or "(the console log is empty)"
+
     def ssh(self, key: Path, user: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
         options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10"]
         options += ["-o", "LogLevel=ERROR", "-i", str(key), "-p", str(self.ssh_port)]
@@ -95,6 +93,18 @@ class Machine:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def wait(what: str, check, timeout: float, machine: Machine, every: float = 5):
+    """Poll `check` until it answers; at once a failure with the console's end if qemu is gone meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        machine.still_running(what)
+        result = check()
+        if result:
+            return result
+        time.sleep(every)  # polling a booting machine over SSH: no event to wait on
+    raise TimeoutError(f"waited {timeout:.0f} s for {what}\n{machine.console_tail()}")
 
 
 def main() -> int:
@@ -140,6 +150,11 @@ def main() -> int:
             }
         ],
         "ssh_pwauth": False,
+        # The rest of Imager's customisation: each is a cloud-init module that must leave no failed unit (the
+        # keyboard one restarts console-setup.service, which the image carries for it).
+        "timezone": "Europe/Amsterdam",
+        "keyboard": {"model": "pc105", "layout": "de"},
+        "locale": "en_GB.UTF-8",
     }
     put(disk, offset, "user-data", "#cloud-config\n" + json.dumps(user_data, indent=2) + "\n")
 
@@ -159,10 +174,10 @@ def main() -> int:
     root = manifest["partitions"]["root"]
     machine = Machine(disk, work / kernel_name, work / initrd_name, root, work / "console.log")
     try:
-        wait("Billy online on MQTT", lambda: "online" in watcher.payloads("billy/availability"), args.timeout)
+        wait("Billy online on MQTT", lambda: "online" in watcher.payloads("billy/availability"), args.timeout, machine)
         figures["power_on_to_online_s"] = round(time.monotonic() - machine.started, 1)
         print(f"Billy online {figures['power_on_to_online_s']} s after power-on", flush=True)
-        wait("SSH", lambda: machine.ssh(key, user, "true", check=False).returncode == 0, args.timeout)
+        wait("SSH", lambda: machine.ssh(key, user, "true", check=False).returncode == 0, args.timeout, machine)
         state = wait(
             "the end of start-up",
             lambda: (
@@ -171,9 +186,14 @@ def main() -> int:
                 and s
             ),
             args.timeout,
+            machine,
         )
         failed = machine.ssh(key, user, "systemctl --failed --no-legend --plain").stdout.strip()
         assert state == "running" and not failed, f"system {state}, failed units: {failed}"
+        imager = "readlink /etc/localtime; cat /etc/default/keyboard /etc/default/locale"
+        customised = machine.ssh(key, user, imager).stdout
+        assert "Europe/Amsterdam" in customised and 'XKBLAYOUT="de"' in customised, customised
+        assert "en_GB.UTF-8" in customised, customised
         for unit in ("billy-stt", "billy-tts", "billy", "billy-web", "llama-cpp"):
             machine.ssh(key, user, f"systemctl is-active --quiet {unit}")
         for port in (5003, 5002):  # STT and TTS serve Billy only: asked on the fish itself
@@ -230,6 +250,7 @@ def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
         "Billy's reply",
         lambda: machine.ssh(key, user, f"sudo sh -c 'cat {audio}/outbox/*.json' 2>/dev/null", check=False).stdout,
         timeout,
+        machine,
     )
     took = round(time.monotonic() - asked, 1)
     said = json.loads(reply)
