@@ -198,6 +198,7 @@ def test_a_key_refused_while_the_question_is_spoken_leaves_the_turn_to_the_local
     assert cloud.refused >= 1 and cloud.connections == 0
     assert "refused the key (HTTP 401)" in caplog.text and "check OPENAI_API_KEY" in caplog.text
     assert first.result.said == "Answered on this Billy." and not first.result.failed_stage
+    assert tank.billy.pipeline.realtime.usage.turns == 0  # the cloud answered none
     assert words(first.result.heard) == words(QUESTION) and first.result.answered_by != "realtime"
     second = tank.ask(speak(QUESTION))
     assert second.result.said == "Still this Billy." and second.result.answered_by != "realtime"

@@ -146,7 +146,7 @@ class RealtimeBrain:
     def _reply_live(self, draft: Draft, conversation: Conversation, toolbox: ToolBox) -> None:
         question = draft.live
         events = self._events(draft, toolbox)
-        self._count(events, seconds_in=0)
+        self._count(events, seconds_in=0, turns=0)  # a turn once handed over: the cloud may fail before
         try:
             messages = draft.messages = conversation.messages_for("")
             converse_live(
@@ -164,7 +164,9 @@ class RealtimeBrain:
             if not draft.go_ahead.is_set():
                 question.failed.set()  # after went_down: the listener's local draft must not come back here
         finally:
-            self.usage.audio_in_s += question.seconds_sent
+            self.usage.audio_in_s += question.seconds_sent  # sent is billed, whoever answers
+            if draft.go_ahead.is_set() and not draft.cancelled:
+                self.usage.turns += 1
             if not draft.transcribed.is_set():
                 draft.finish_transcription()
             draft.audio.put(END)
@@ -196,12 +198,12 @@ class RealtimeBrain:
                 draft.finish_transcription()
             draft.audio.put(END)
 
-    def _count(self, events: TurnEvents, seconds_in: float) -> None:
+    def _count(self, events: TurnEvents, seconds_in: float, turns: int = 1) -> None:
         """Count the turn in today's usage (a new day starts from nothing); the reply's audio as it comes."""
         if self.usage.day != _today():
             self.usage = CloudUsage(_today())
         usage = self.usage
-        usage.turns += 1
+        usage.turns += turns
         usage.audio_in_s += seconds_in
         events.usage = usage.tokens  # the provider's counts (response.done) add up into today's
         on_audio = events.on_audio
