@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from billy.settings import local
@@ -79,6 +80,30 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, _settings: Settings) -> int:
+    from billy.appliance.backup import back_up
+
+    out = Path(args.out or f"billy-backup-{time.strftime('%Y%m%d-%H%M%S')}.tar")
+    for part in back_up(Path(args.state_dir), Path(args.etc_dir), out, args.with_secrets):
+        print(f"holds: {part}")
+    print(f"backup: {out}" + ("" if args.with_secrets else " (no secrets: --with-secrets to include them)"))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, _settings: Settings) -> int:
+    from billy.appliance.backup import BackupError, restore
+
+    try:
+        restored = restore(Path(args.file), Path(args.state_dir), Path(args.etc_dir), args.owner)
+    except BackupError as error:
+        print(f"billy restore: {error}; nothing was changed", file=sys.stderr)
+        return 1
+    for line in restored.lines():
+        print(line)
+    print("restart Billy to use them: systemctl restart billy billy-web")
+    return local.EXIT_SOME_REJECTED if restored.problems else 0
+
+
 def add_commands(commands, settings: Settings) -> None:
     parser = commands.add_parser(
         "settings",
@@ -108,3 +133,15 @@ def add_commands(commands, settings: Settings) -> None:
     take.add_argument("--owner", default="", help="the user that owns Billy's state files (run as root)")
     take.add_argument("--force", action="store_true", help="the install's files and settings replace Billy's")
     take.set_defaults(handler=cmd_import)
+
+    backup = commands.add_parser("backup", help="one archive of what is the owner's (personas, songs, memories, ...)")
+    backup.add_argument("out", nargs="?", help="the archive to write (default: billy-backup-DATE.tar here)")
+    backup.add_argument("--with-secrets", action="store_true", help="keep the keys and passwords set on the fish")
+    backup.set_defaults(handler=cmd_backup)
+    again = commands.add_parser("restore", help="put a backup's parts back in place of Billy's own")
+    again.add_argument("file", help="a billy backup archive")
+    again.add_argument("--owner", default="", help="the user that owns Billy's state files (run as root)")
+    again.set_defaults(handler=cmd_restore)
+    for action in (backup, again):
+        action.add_argument("--etc-dir", default=str(local.CONFIG_DIR), help="where local.env is")
+        action.add_argument("--state-dir", default=str(settings.billy_state_dir), help="(BILLY_STATE_DIR)")

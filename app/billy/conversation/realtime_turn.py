@@ -145,7 +145,7 @@ class RealtimeBrain:
 
     def _reply_live(self, draft: Draft, conversation: Conversation, toolbox: ToolBox) -> None:
         question = draft.live
-        events = self._events(draft, toolbox)
+        events = turn_events(draft, toolbox)
         self._count(events, seconds_in=0, turns=0)  # a turn once handed over: the cloud may fail before
         try:
             messages = draft.messages = conversation.messages_for("")
@@ -180,7 +180,7 @@ class RealtimeBrain:
             draft.messages = messages
             question = resample(draft.pcm.samples, draft.pcm.rate, RATE)
             draft.marks["asked"] = time.monotonic()
-            events = self._events(draft, toolbox)
+            events = turn_events(draft, toolbox)
             self._count(events, seconds_in=len(question) / RATE)
             converse(
                 self.voice,
@@ -214,36 +214,39 @@ class RealtimeBrain:
 
         events.on_audio = counted
 
-    def _events(self, draft: Draft, toolbox: ToolBox) -> TurnEvents:
-        def heard(text: str) -> None:
-            draft.heard = text.strip()
-            draft.marks["transcribed"] = time.monotonic()
-            draft.finish_transcription()
 
-        def audio(samples: np.ndarray) -> None:
-            if len(samples):
-                draft.marks.setdefault("first_audio", time.monotonic())
-                draft.audio.put((RATE, samples))
+def turn_events(draft: Draft, toolbox: ToolBox) -> TurnEvents:
+    """What the Realtime link hands on, into `draft` as a local turn's workers fill it."""
 
-        def said(text: str) -> None:
-            if text.strip():
-                draft.spoken.append(text.strip())
+    def heard(text: str) -> None:
+        draft.heard = text.strip()
+        draft.marks["transcribed"] = time.monotonic()
+        draft.finish_transcription()
 
-        def run(call: Call) -> str:
-            tool_call = ToolCall(call.call_id, call.name, call.arguments)
-            draft.tool_calls.append(tool_call)
-            try:
-                outcome = toolbox.run(tool_call, searching_notes=True)
-            except ToolError as error:
-                LOG.warning("tool call refused: %s", error)
-                return json.dumps({"error": str(error)})
-            if outcome.song is not None:
-                draft.songs.append(outcome.song)
-            if outcome.follow_up is not None:
-                draft.expects_reply = outcome.follow_up
-            return outcome.content
+    def audio(samples: np.ndarray) -> None:
+        if len(samples):
+            draft.marks.setdefault("first_audio", time.monotonic())
+            draft.audio.put((RATE, samples))
 
-        return TurnEvents(heard, audio, said, run, draft.stop.is_set)
+    def said(text: str) -> None:
+        if text.strip():
+            draft.spoken.append(text.strip())
+
+    def run(call: Call) -> str:
+        tool_call = ToolCall(call.call_id, call.name, call.arguments)
+        draft.tool_calls.append(tool_call)
+        try:
+            outcome = toolbox.run(tool_call, searching_notes=True)
+        except ToolError as error:
+            LOG.warning("tool call refused: %s", error)
+            return json.dumps({"error": str(error)})
+        if outcome.song is not None:
+            draft.songs.append(outcome.song)
+        if outcome.follow_up is not None:
+            draft.expects_reply = outcome.follow_up
+        return outcome.content
+
+    return TurnEvents(heard, audio, said, run, draft.stop.is_set)
 
 
 def _today() -> str:

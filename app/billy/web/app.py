@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from billy.appliance.control import ControlClient, socket_path
 from billy.settings.read import Settings
 from billy.web import machine
-from billy.web.auth import LoginLimiter, PasswordStore, Sessions
+from billy.web.auth import PASSWORD_FILE, LoginLimiter, PasswordStore, Sessions
 from billy.web.core import Web
 from billy.web.model_fetch import ModelFetches
 from billy.web.routes import access, body, dashboard, library, logs, people, persona, settings, system
@@ -61,7 +61,7 @@ def build_app(settings: Settings) -> Starlette:
     templates = Environment(loader=PackageLoader("billy.web", "templates"), autoescape=select_autoescape(default=True))
     web = Web(
         settings,
-        PasswordStore(state_dir / "web" / "password.json", settings.billy_web_password),
+        PasswordStore(state_dir / PASSWORD_FILE, settings.billy_web_password),
         Sessions(),
         LoginLimiter(),
         ControlClient(socket_path(state_dir)),

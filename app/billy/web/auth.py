@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+PASSWORD_FILE = Path("web") / "password.json"  # under the state folder: the hash, never the password
+
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD_CHARS = 8
 SESSION_SECONDS = 7 * 24 * 3600
