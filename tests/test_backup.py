@@ -77,7 +77,7 @@ def test_a_backup_restored_on_a_fresh_fish_brings_back_every_file_and_what_billy
     fresh_state, fresh_etc = tmp_path / "new" / "state", tmp_path / "new" / "etc"
     done = billy("restore", str(archive), "--state-dir", str(fresh_state), "--etc-dir", str(fresh_etc))
     assert done.returncode == 0, done.stderr
-    assert "restored: the owner's notes" in done.stdout and "settings: RUN_MODE" in done.stdout
+    assert "restored: your notes" in done.stdout and "settings: RUN_MODE" in done.stdout
     owned = [entry.path for entry in OWNED]
     assert files_under(fresh_state, owned) == files_under(state, owned)
     assert len(files_under(state, owned)) >= 9  # the test made something of every kind

@@ -33,6 +33,7 @@ POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
 POSTS += ["/notes/upload", "/notes/delete", "/sounds/wake-word", "/sounds/wake-word/delete", "/brain"]
+POSTS += ["/system/backup", "/system/restore"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -443,3 +444,27 @@ def test_an_entry_written_between_the_page_and_its_live_view_is_shown_once(owner
                 assert entry["message"] not in page.text, entry  # nothing the page showed comes again
                 if entry["message"] == "written while the page loaded":
                     break
+
+
+def test_a_backup_downloaded_then_restored_brings_back_what_was_removed(owner: httpx.Client, stage: WebStage) -> None:
+    token = csrf_of(owner.get("/system"))
+    notes = b"The cat is called Tuna and eats at six."
+    owner.post("/notes/upload", data={"csrf": token}, files={"files": ("cat.md", notes)}, follow_redirects=True)
+    archive = owner.post("/system/backup", data={"csrf": token})
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/x-tar"
+    assert "billy-backup-" in archive.headers["content-disposition"]
+    assert not list((stage.state_dir / "web").glob("backup-*"))  # the scratch copy went with the download
+    owner.post("/notes/delete", data={"csrf": token, "name": "cat.md"}, follow_redirects=True)
+    assert not (stage.state_dir / "knowledge" / "cat.md").exists()
+
+    upload = {"archive": ("billy-backup.tar", archive.content, "application/x-tar")}
+    page = owner.post("/system/restore", data={"csrf": token}, files=upload, follow_redirects=True)
+    assert any(m.startswith("Restored ") and "your notes" in m for m in flash(page)), flash(page)
+    assert (stage.state_dir / "knowledge" / "cat.md").read_bytes() == notes
+    assert owner.get("/notes").status_code == 200  # still signed in: the password restored is the same one
+
+    page = owner.post(
+        "/system/restore", data={"csrf": token}, files={"archive": ("x.tar", b"not a tar")}, follow_redirects=True
+    )
+    assert any("Not restored, nothing was changed" in m for m in flash(page)), flash(page)
+    assert (stage.state_dir / "knowledge" / "cat.md").read_bytes() == notes
