@@ -41,6 +41,8 @@ def an_owners_fish(root: Path) -> tuple[Path, Path]:
     (state / "personas" / "pirate" / "wakeup" / "1.wav").write_bytes(clip(hz=500))
     (state / "songs" / "river").mkdir(parents=True)
     (state / "songs" / "river" / "full.wav").write_bytes(clip(seconds=2))
+    (state / "custom_songs" / "tango").mkdir(parents=True)  # the original's folder for the owner's own songs
+    (state / "custom_songs" / "tango" / "full.wav").write_bytes(clip(seconds=1, hz=660))
     (state / "sounds").mkdir()
     (state / "sounds" / "not-heard.wav").write_bytes(clip(hz=300))
     (state / "models").mkdir()
@@ -80,7 +82,7 @@ def test_a_backup_restored_on_a_fresh_fish_brings_back_every_file_and_what_billy
     assert "restored: your notes" in done.stdout and "settings: RUN_MODE" in done.stdout
     owned = [entry.path for entry in OWNED]
     assert files_under(fresh_state, owned) == files_under(state, owned)
-    assert len(files_under(state, owned)) >= 9  # the test made something of every kind
+    assert len(files_under(state, owned)) >= 10  # the test made something of every kind
     assert not (fresh_state / "models").exists() and not (fresh_state / backup.STAGING).exists()
     # What Billy answers from: the memory, the notes, the timer, the password.
     assert [m.memory for m in People(fresh_state).memories("anna")] == ["Anna's cat is called Tuna"]
@@ -168,3 +170,18 @@ def test_a_bad_settings_line_is_named_and_the_rest_restored(tmp_path):
     assert restored.parts == ["the persona"] and restored.settings == ["RUN_MODE"]
     assert any("MOUTH_ARTICULATION" in problem for problem in restored.problems)
     assert (tmp_path / "state" / "persona.ini").read_text() == PERSONA_V1
+
+
+def test_from_the_boot_partition_a_restored_archive_goes_and_a_refused_one_is_renamed(tmp_path):
+    state, etc = an_owners_fish(tmp_path / "old")
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    archive = boot / "billy-backup.tar"
+    assert billy("backup", str(archive), "--state-dir", str(state), "--etc-dir", str(etc)).returncode == 0
+    fresh = ["--state-dir", str(tmp_path / "new" / "state"), "--etc-dir", str(tmp_path / "new" / "etc")]
+    done = billy("restore", str(archive), "--scrub", *fresh)
+    assert done.returncode == 0 and not archive.exists(), done.stderr  # it may hold secrets: not left there
+    archive.write_bytes(b"a broken copy")
+    refused = billy("restore", str(archive), "--scrub", *fresh)
+    assert refused.returncode == 1 and "nothing was changed" in refused.stderr
+    assert not archive.exists() and (boot / "billy-backup.tar.refused").exists()  # not tried at every boot

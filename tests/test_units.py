@@ -21,6 +21,7 @@ UNITS = {
     "billy-tts": ("billy_app", "billy-tts.service.j2"),
     "billy-web": ("billy_app", "billy-web.service.j2"),
     "billy-boot-settings": ("billy_app", "billy-boot-settings.service.j2"),
+    "billy-boot-restore": ("billy_app", "billy-boot-restore.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
@@ -66,7 +67,7 @@ def test_every_line_is_one_setting(unit):
     assert not glued, glued
 
 
-@pytest.mark.parametrize("unit", sorted(set(UNITS) - {"billy-boot-settings"}))
+@pytest.mark.parametrize("unit", sorted(set(UNITS) - {"billy-boot-settings", "billy-boot-restore"}))
 def test_network_online_is_wanted_where_it_is_waited_for(unit):
     lines = render(unit).splitlines()
     after = " ".join(line for line in lines if line.startswith("After="))
@@ -100,3 +101,13 @@ def test_the_boot_settings_unit_runs_before_the_network_without_one():
     unit = render("billy-boot-settings")
     assert "network" not in " ".join(line for line in unit.splitlines() if line.startswith(("After=", "Wants=")))
     assert "PrivateNetwork=yes" in unit and "Before=billy-stt.service billy-tts.service billy.service" in unit
+
+
+def test_a_backup_on_the_boot_partition_is_restored_before_its_settings_and_billy():
+    # billy.env beside it must have the last word; Billy's units must start on the restored files.
+    unit = render("billy-boot-restore")
+    before = next(line for line in unit.splitlines() if line.startswith("Before="))
+    assert before == "Before=billy-boot-settings.service billy-stt.service billy-tts.service billy.service"
+    assert "PrivateNetwork=yes" in unit and "CapabilityBoundingSet=CAP_CHOWN" in unit
+    assert "ReadWritePaths=/etc/billy /boot/firmware /var/lib/billy" in unit
+    assert "--owner billy" in unit and "--scrub" in unit

@@ -28,6 +28,7 @@ from billy.appliance.brain_choice import CHOICE_FILE
 from billy.hearing.wake_models import OWN_MODELS_FOLDER
 from billy.intents.timers import FILE as TIMERS_FILE
 from billy.knowledge import FOLDER as NOTES_FOLDER
+from billy.media.songs import SONG_DIRS
 from billy.persona.library import CURRENT_FILE as PERSONA_CURRENT
 from billy.persona.people import FOLDER as PEOPLE_FOLDER
 from billy.settings import local as local_settings
@@ -56,7 +57,7 @@ OWNED = (
     Owned(PERSONA_CURRENT, "which persona speaks"),
     Owned("personas", "the other personas and their wake-up clips", folder=True),
     Owned(PEOPLE_FOLDER, "who Billy knows and what he remembers of them", folder=True),
-    Owned("songs", "the songs", folder=True),
+    *(Owned(folder, "the songs", folder=True) for folder in SONG_DIRS),
     Owned("sounds", "the wake-up and error clips", folder=True),
     Owned(OWN_MODELS_FOLDER, "your own wake words", folder=True),
     Owned(NOTES_FOLDER, "your notes", folder=True),
@@ -121,7 +122,8 @@ def restore(archive_path: Path, state_dir: Path, config_dir: Path, owner: str = 
             _replace(staging / STATE / owned.path, state_dir / owned.path)
             if owner:
                 _chown_tree(state_dir / owned.path, owner)
-            result.parts.append(owned.what)
+            if owned.what not in result.parts:
+                result.parts.append(owned.what)
         if (staging / SETTINGS).is_file():
             config_dir.mkdir(parents=True, exist_ok=True)
             applied = local_settings.apply_file(staging / SETTINGS, config_dir)

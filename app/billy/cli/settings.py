@@ -93,11 +93,16 @@ def cmd_backup(args: argparse.Namespace, _settings: Settings) -> int:
 def cmd_restore(args: argparse.Namespace, _settings: Settings) -> int:
     from billy.appliance.backup import BackupError, restore
 
+    archive = Path(args.file)
     try:
-        restored = restore(Path(args.file), Path(args.state_dir), Path(args.etc_dir), args.owner)
+        restored = restore(archive, Path(args.state_dir), Path(args.etc_dir), args.owner)
     except BackupError as error:
         print(f"billy restore: {error}; nothing was changed", file=sys.stderr)
+        if args.scrub:  # not tried again at every boot; the owner reads why in the journal
+            archive.rename(archive.with_name(archive.name + ".refused"))
         return 1
+    if args.scrub:  # a backup may hold secrets: not left on a world-readable boot partition
+        archive.unlink()
     for line in restored.lines():
         print(line)
     print("restart Billy to use them: systemctl restart billy billy-web")
@@ -141,6 +146,7 @@ def add_commands(commands, settings: Settings) -> None:
     again = commands.add_parser("restore", help="put a backup's parts back in place of Billy's own")
     again.add_argument("file", help="a billy backup archive")
     again.add_argument("--owner", default="", help="the user that owns Billy's state files (run as root)")
+    again.add_argument("--scrub", action="store_true", help="then remove FILE (or rename it FILE.refused)")
     again.set_defaults(handler=cmd_restore)
     for action in (backup, again):
         action.add_argument("--etc-dir", default=str(local.CONFIG_DIR), help="where local.env is")
