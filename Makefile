@@ -34,6 +34,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check app tests scripts
 	$(VENV)/bin/ruff format --check app tests scripts
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	VENV=$(VENV) sh ansible/install-collections.sh && $(ANSIBLE) $(VENV)/bin/ansible-lint --profile production
 
 format: setup

@@ -294,3 +294,17 @@ def test_the_boot_test_fails_at_once_with_the_consoles_end_when_qemu_exits(tmp_p
     machine.process.wait(timeout=30)
     with pytest.raises(RuntimeError, match=r"qemu exited \(3\) while waiting for SSH:\n[\s\S]*Kernel panic"):
         boot_test.wait("SSH", lambda: False, timeout=3600, machine=machine)
+
+
+def test_the_release_workflow_is_valid_and_builds_the_stage_make_image_runs(tmp_path):
+    workflow = REPO / ".github" / "workflows" / "release-image.yml"
+    check = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
+    done = subprocess.run([*check, str(workflow)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = workflow.read_text()
+    assert "make image-pigen" in text and "./build-docker.sh" in text and "--branch arm64" in text
+    assert "runs-on: ubuntu-24.04-arm" in text  # native arm64, no emulation
+    # The check can fail: a job without its runner is refused.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(text.replace("    runs-on: ubuntu-24.04-arm\n", ""))
+    assert subprocess.run([*check, str(broken)], capture_output=True, timeout=120).returncode == 1
