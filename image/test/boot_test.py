@@ -112,6 +112,9 @@ def main() -> int:
     parser.add_argument("--image-dir", default=str(REPO / "out" / "image"))
     parser.add_argument("--work", default=str(REPO / ".cache" / "image" / "test"))
     parser.add_argument("--timeout", type=float, default=3600, help="longest wait for one step, in seconds")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=300, help="how long to count the card's writes while Billy idles"
+    )
     args = parser.parse_args()
     manifest_path = next(Path(args.image_dir).glob("*.manifest.json"))
     manifest = json.loads(manifest_path.read_text())
@@ -208,8 +211,12 @@ def main() -> int:
         print(f"root filesystem: {grown} MiB", flush=True)
 
         pins_survive_a_kernel_update(machine, key, user)
+        figures["idle_mb_per_hour"] = written_per_hour(machine, key, user, args.idle_seconds)
+        before = sectors_written(machine, key, user)
         answered = ask(machine, key, user, args.timeout)
         figures["question_to_reply_s"] = answered
+        figures["one_turn_mb"] = round((sectors_written(machine, key, user) - before) * 512 / 1e6, 2)
+        print(f"the card: {figures['idle_mb_per_hour']} MB an idle hour, {figures['one_turn_mb']} MB a turn")
         figures["changed"] = update_run(machine, key, user, work)
         assert figures["changed"] == 0, f"the update run changed {figures['changed']} task(s)"
     finally:
@@ -233,6 +240,22 @@ ON_FISH_HTTP = (
 
 def http_on_fish(url: str, body: str = "") -> str:
     return f"{ON_FISH_HTTP} {shlex.quote(url)} {shlex.quote(body)}"
+
+
+def sectors_written(machine: Machine, key: Path, user: str) -> int:
+    """The disk's 512-byte sectors written since boot (the block layer's counter: what an SD card would take)."""
+    return int(machine.ssh(key, user, "cat /sys/block/vda/stat").stdout.split()[6])
+
+
+def written_per_hour(machine: Machine, key: Path, user: str, seconds: float) -> float:
+    """MB written per hour while nobody talks to Billy, from `seconds` of it (the page cache flushed at both ends,
+    so writes held back are counted where they were made)."""
+    machine.ssh(key, user, "sync")
+    start, started = sectors_written(machine, key, user), time.monotonic()
+    time.sleep(seconds)  # the span measured, not a wait for an event
+    machine.ssh(key, user, "sync")
+    written = sectors_written(machine, key, user) - start
+    return round(written * 512 / 1e6 * 3600 / (time.monotonic() - started), 2)
 
 
 def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
