@@ -108,6 +108,6 @@ def test_a_backup_on_the_boot_partition_is_restored_before_its_settings_and_bill
     unit = render("billy-boot-restore")
     before = next(line for line in unit.splitlines() if line.startswith("Before="))
     assert before == "Before=billy-boot-settings.service billy-stt.service billy-tts.service billy.service"
-    assert "PrivateNetwork=yes" in unit and "CapabilityBoundingSet=CAP_CHOWN" in unit
+    assert "PrivateNetwork=yes" in unit and "CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE" in unit
     assert "ReadWritePaths=/etc/billy /boot/firmware /var/lib/billy" in unit
     assert "--owner billy" in unit and "--scrub" in unit
