@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from billy.audio.pcm import read_wav, wav_bytes
-from billy.services.client import ServiceError
+from billy.services.client import KEEPALIVE_S, ServiceError, kept_connection
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
 
@@ -142,3 +142,13 @@ def test_clients_name_the_stage_when_a_service_is_down():
         SttClient("http://127.0.0.1:9/v1").transcribe(b"RIFF")
     with pytest.raises(ServiceError, match="tts"), TtsClient("http://127.0.0.1:9/v1").stream("Hi.") as (_, chunks):
         list(chunks)
+
+
+def test_a_kept_connection_is_dropped_by_billy_before_the_service_closes_it():
+    # The services run on uvicorn; a connection reused just as the server closes it for idling fails the turn
+    # ("Server disconnected without sending a response", seen on a loaded machine): Billy lets go first.
+    import uvicorn
+
+    assert uvicorn.Config(app=None).timeout_keep_alive > KEEPALIVE_S
+    with kept_connection() as http:
+        assert http._transport._pool._keepalive_expiry == KEEPALIVE_S  # httpx keeps it there; no public getter

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import httpx
 
+# How long an idle kept connection is reused: below the services' own keep-alive (uvicorn's 5 s, llama.cpp's
+# 5 s). At httpx's default, also 5 s, a request sent as the server closed the idle connection met a closed socket
+# ("Server disconnected without sending a response"), a failed turn on a busy machine.
+KEEPALIVE_S = 2.0
+
 
 class ServiceError(RuntimeError):
     """A stage (stt, tts, llm) could not answer: down, timed out, or refused the request."""
@@ -19,7 +24,7 @@ def kept_connection() -> httpx.Client:
     `httpx.post()` builds a whole client for each request, its TLS context included even for plain http: 46 ms
     here, paid by each of a turn's STT, LLM and TTS requests, against 0.9 ms on a kept connection.
     """
-    return httpx.Client()
+    return httpx.Client(limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S))
 
 
 def health_url(base_url: str) -> str:
