@@ -49,9 +49,9 @@ class LiveQuestion:
     def __init__(self, silence_ms: int) -> None:
         self.silence_ms = silence_ms
         self.backstop_ms = silence_ms + BACKSTOP_MS
-        self.server_ended = threading.Event()  # the server's detector heard the end of the question
+        # The server's detector heard the end of the question and committed it (else Billy commits it).
+        self.server_ended = threading.Event()
         self.failed = threading.Event()  # the session is gone before the hand-over: Billy hears the turn himself
-        self.committed = False  # the server committed the question (else Billy commits at the hand-over)
         self.seconds_sent = 0.0
         self._frames: queue.Queue = queue.Queue()
         self._resampler = soxr.ResampleStream(MIC_RATE, RATE, 1, dtype="int16")
@@ -108,7 +108,7 @@ def converse_live(
             if events.stopped():
                 return
             question.send_fed(socket, last=True)
-            if not question.committed:
+            if not question.server_ended.is_set():
                 LOG.info("the server's voice detector did not end the question: Billy commits it")
                 socket.send(json.dumps({"type": "input_audio_buffer.commit"}))
             socket.send(json.dumps({"type": "response.create"}))
@@ -121,7 +121,6 @@ def _while_listening(event: dict, voice: RealtimeVoice, question: LiveQuestion, 
     kind = event.get("type", "")
     if kind == ENDED:
         LOG.info("the cloud's voice detector heard the end of the question")
-        question.committed = True
         question.server_ended.set()
     elif kind == HEARD_DONE:
         events.on_heard(event.get("transcript", ""))
