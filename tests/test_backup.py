@@ -185,3 +185,13 @@ def test_from_the_boot_partition_a_restored_archive_goes_and_a_refused_one_is_re
     refused = billy("restore", str(archive), "--scrub", *fresh)
     assert refused.returncode == 1 and "nothing was changed" in refused.stderr
     assert not archive.exists() and (boot / "billy-backup.tar.refused").exists()  # not tried at every boot
+
+
+def test_from_the_web_page_the_settings_pass_the_web_pages_allow_list(tmp_path):
+    # BILLY_GPIO may come from the boot partition's billy.env, never from a browser: a backup uploaded there
+    # cannot carry it in.
+    archive = hostile(tmp_path, ("settings/local.env", b'RUN_MODE="dory"\nBILLY_GPIO="mock"\n'))
+    restored = restore(archive, tmp_path / "state", tmp_path / "etc", web=True)
+    assert restored.settings == ["RUN_MODE"]
+    assert any("BILLY_GPIO cannot be changed from the web page" in problem for problem in restored.problems)
+    assert local_settings.read_overrides(tmp_path / "etc") == {"RUN_MODE": "dory"}

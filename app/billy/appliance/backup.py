@@ -32,7 +32,7 @@ from billy.media.songs import SONG_DIRS
 from billy.persona.library import CURRENT_FILE as PERSONA_CURRENT
 from billy.persona.people import FOLDER as PEOPLE_FOLDER
 from billy.settings import local as local_settings
-from billy.settings.envfile import env_text
+from billy.settings.envfile import env_text, parse_env_text
 from billy.settings.schema import SECRET_NAMES
 from billy.web.auth import PASSWORD_FILE
 
@@ -106,8 +106,10 @@ def back_up(state_dir: Path, config_dir: Path, out: Path, with_secrets: bool = F
     return [owned.what for owned in held] + [f"{len(values)} settings changed on the fish"]
 
 
-def restore(archive_path: Path, state_dir: Path, config_dir: Path, owner: str = "") -> Restored:
-    """Put the archive's parts in place of Billy's own and apply its settings; BackupError changes nothing."""
+def restore(archive_path: Path, state_dir: Path, config_dir: Path, owner: str = "", web: bool = False) -> Restored:
+    """Put the archive's parts in place of Billy's own and apply its settings; BackupError changes nothing.
+
+    `web`: the web page restores it, so its settings pass the web page's allow-list, not a billy.env file's."""
     staging = state_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -126,7 +128,12 @@ def restore(archive_path: Path, state_dir: Path, config_dir: Path, owner: str = 
                 result.parts.append(owned.what)
         if (staging / SETTINGS).is_file():
             config_dir.mkdir(parents=True, exist_ok=True)
-            applied = local_settings.apply_file(staging / SETTINGS, config_dir)
+            if web:
+                text = (staging / SETTINGS).read_text(errors="replace")
+                lines = {line.name: line.value for line in parse_env_text(text, "local.env").lines}
+                applied = local_settings.apply_changes(lines, config_dir, "local.env", web=True)
+            else:
+                applied = local_settings.apply_file(staging / SETTINGS, config_dir)
             result.settings, result.problems = sorted(applied.changed), applied.problems
         return result
     finally:

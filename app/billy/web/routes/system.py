@@ -71,7 +71,7 @@ async def backup_restore(web: Web, request: Request, session: Session, form) -> 
     try:
         with archive.open("wb") as copy:
             await anyio.to_thread.run_sync(shutil.copyfileobj, upload.file, copy)
-        restored = await anyio.to_thread.run_sync(restore, archive, web.state_dir, web.config_dir)
+        restored = await anyio.to_thread.run_sync(restore, archive, web.state_dir, web.config_dir, "", True)
     except BackupError as error:
         return back(session, "/system", f"Not restored, nothing was changed: {error}")
     finally:
