@@ -9,7 +9,7 @@ QUESTION_LANGUAGE ?= en
 # A catalogue brain for the demo (`billy models list`); empty: the best this machine's memory holds.
 BRAIN ?=
 
-.PHONY: setup test test-python test-fast lint format settings-files demo bench bench-brain bench-wake soak fuzz clean setup-ansible \
+.PHONY: setup test test-python test-fast lint format settings-files demo bench bench-brain release bench-wake soak fuzz clean setup-ansible \
 	deploy check test-ansible image image-pigen image-test
 
 setup: $(VENV)/.setup-done
@@ -54,6 +54,11 @@ demo: setup
 # fast brain, then the best this machine holds.
 bench: setup
 	$(BILLY) bench --out out/bench.json
+
+# A release bundle of app/ and its feed (out/release/latest.json), for BILLY_UPDATE_URL or a stick:
+# make release VERSION=0.2.0 NOTES="what changed".
+release: setup
+	$(PYTHON) -m billy.devtools.release --version "$(VERSION)" --notes "$(NOTES)" --out out/release
 
 # Every catalogue brain side by side: right answers of 44 questions, right calls of 10 tool cases, first token
 # cold and warm, tokens/s, peak memory (out/bench-brain.json). Fetches the Qwen brains (1.6 GB) the first time.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -39,6 +40,14 @@ def models_in(rootfs: Path, catalogue: dict) -> dict:
     return found
 
 
+def _version(app: Path) -> str:
+    """The app's version, from the one place it is written (billy/__init__.py; pyproject reads it there)."""
+    found = re.search(r'^__version__ = "([^"]+)"$', (app / "billy" / "__init__.py").read_text(), re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"manifest: no __version__ in {app / 'billy' / '__init__.py'}")
+    return found.group(1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     for option in ("out", "name", "release", "disk-id", "rootfs", "catalogue", "pyproject", "stage-digest"):
@@ -62,7 +71,7 @@ def main() -> int:
         "name": args.name,
         "release": args.release,
         "arch": "arm64",
-        "app": {"name": project["name"], "version": project["version"]},
+        "app": {"name": project["name"], "version": _version(Path(args.pyproject).parent)},
         "kernel": kernels,
         "llm_engine": args.llm_engine,
         "models": models,
