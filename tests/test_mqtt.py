@@ -147,6 +147,7 @@ EXPECTED_ENTITIES = {
     "trait_honesty_level": ("number", "billy/trait/honesty_level/set", "command_topic"),
     "timer": ("sensor", "billy/timer", "state_topic"),
     "timer_rang": ("event", "billy/timer/rang", "state_topic"),
+    "software": ("update", "billy/update", "state_topic"),
 }
 REQUIRED_KEYS = {
     "sensor": {"state_topic"},
@@ -156,6 +157,7 @@ REQUIRED_KEYS = {
     "number": {"command_topic"},
     "switch": {"command_topic"},
     "select": {"command_topic", "options"},
+    "update": {"state_topic", "command_topic", "payload_install"},
 }
 PRESSED = {"restart": "restart-billy"}  # the original's payload for its restart button
 

@@ -83,6 +83,7 @@ def runtime_env(broker: Mosquitto, marks: Path) -> dict[str, str]:
         "BILLY_SHUTDOWN_COMMAND": f"touch {marks / 'shutdown-ran'}",
         "BILLY_RESTART_COMMAND": f"touch {marks / 'restart-ran'}",
         "BILLY_REBOOT_COMMAND": f"touch {marks / 'reboot-ran'}",
+        "BILLY_UPDATE_COMMAND": f"touch {marks / 'update-ran'}",
     }
 
 
@@ -119,7 +120,7 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
 
 def expected_discovery(traits: dict[str, int]) -> set[str]:
     original = {"state", "shutdown", "restart", "reboot", "listen", "say", "song"}
-    extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona", "timer", "timer_rang"}
+    extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona", "timer", "timer_rang", "software"}
     return original | extra | {f"trait_{slug(name)}" for name in traits}
 
 
@@ -133,7 +134,7 @@ def assert_discovered(watch: Collector, traits: dict[str, int]) -> None:
         assert config["availability_topic"] == "billy/availability"
         assert config["device"]["identifiers"] == ["billy_bass"]
         assert config["device"]["name"] == "Big Mouth Billy Bass"
-        assert ("state_topic" if component in ("sensor", "event") else "command_topic") in config, object_id
+        assert ("state_topic" if component in ("sensor", "event", "update") else "command_topic") in config, object_id
 
 
 # -- a spoken turn ------------------------------------------------------------------------------------
@@ -410,6 +411,30 @@ def test_shutdown_restart_and_reboot_run_the_configured_commands(billy_on_mqtt, 
     wait_until(lambda: (marks / "reboot-ran").exists(), timeout=60, what="the reboot command")
     # Running the command is all Billy does: the unit it names does the rest.
     assert link.connected and watch.latest().get("billy/availability") == b"online"
+
+
+def test_the_update_entity_follows_the_updater_and_its_install_button_starts_it(billy_on_mqtt, collector, marks):
+    """Home Assistant's update entity: the installed and offered release from the updater's update.json, its
+    progress as the file changes, and the Install button (payload_install on billy/command) runs the update."""
+    tank, _ = billy_on_mqtt()
+    watch = collector(["billy/update", "homeassistant/update/billy/software/config"])
+    watch.wait_for(lambda: {"billy/update", "homeassistant/update/billy/software/config"} <= set(watch.latest()),
+                   timeout=60, what="the update entity")  # fmt: skip
+    assert json.loads(watch.latest()["homeassistant/update/billy/software/config"])["payload_install"] == "update"
+    first = json.loads(watch.latest()["billy/update"])
+    assert first["installed_version"] == first["latest_version"] and first["in_progress"] is False
+    status = tank.state_dir / "update.json"
+    status.write_text(json.dumps({"latest": "9.9.9", "notes": "Sings in tune", "phase": "downloading", "percent": 20}))
+    watch.wait_for(lambda: b'"update_percentage": 20' in watch.latest().get("billy/update", b""), timeout=60,
+                   what="the update's progress")  # fmt: skip
+    offered = json.loads(watch.latest()["billy/update"])
+    assert (offered["latest_version"], offered["in_progress"], offered["release_summary"]) == (
+        "9.9.9",
+        True,
+        "Sings in tune",
+    )
+    watch.publish("billy/command", "update")
+    wait_until(lambda: (marks / "update-ran").exists(), timeout=60, what="the update command")
 
 
 def test_power_commands_switched_off_are_refused(billy_on_mqtt, collector, marks):

@@ -163,6 +163,20 @@ def test_power_and_restarts_need_a_confirmation_and_only_billys_units(owner: htt
     assert not any("ssh" in call for call in stage.systemctl_calls())
 
 
+def test_an_offered_release_shows_and_installs_through_the_updaters_unit(owner: httpx.Client, stage: WebStage) -> None:
+    assert "<button>Install" not in owner.get("/system").text  # nothing offered yet
+    offered = {"installed": "0.1.0", "latest": "0.2.0", "notes": "Sings in tune", "phase": "idle"}
+    (stage.state_dir / "update.json").write_text(json.dumps(offered))
+    page = owner.get("/system")
+    assert "Install 0.2.0" in page.text and "Sings in tune" in page.text
+    token = csrf_of(page)
+    assert owner.post("/system", data={"csrf": token, "what": "update"}).headers["location"] == "/system?confirm=update"
+    assert not any("billy-update" in call for call in stage.systemctl_calls())  # asked first
+    page = owner.post("/system", data={"csrf": token, "what": "update", "confirmed": "yes"}, follow_redirects=True)
+    assert any("Update under way" in message for message in flash(page))
+    assert "start --no-block billy-update.service" in stage.systemctl_calls()
+
+
 def test_a_password_from_the_inventory_is_hashed_and_replaces_set_the_password(tmp_path: Path) -> None:
     vaulted = "from-the-vault-123"
     stage = start_web(tmp_path, tmp_path / "state", web_env={"BILLY_WEB_PASSWORD": vaulted})

@@ -206,6 +206,13 @@ OPERATIONS: tuple[Operation, ...] = (
         topic="command",
         power=True,
     ),
+    # Home Assistant's Install button (the update entity) and the web page: billy-update.service does the rest.
+    Operation(
+        "update",
+        run=lambda billy, _: _run_command(billy, "update", billy.settings.billy_update_command),
+        control=_nothing,
+        topic="command",
+    ),
     Operation(
         "restart-billy",
         run=lambda billy, _: _run_command(billy, "restart-billy", billy.settings.billy_restart_command),

@@ -14,6 +14,7 @@ from billy.appliance.billy import Billy
 from billy.appliance.brain_choice import brain_for, brain_of, remembered
 from billy.appliance.control import ControlServer, socket_path
 from billy.appliance.startup import announce_ready, wait_for_services
+from billy.appliance.update_entity import UpdateWatch
 from billy.audio.devices import Microphone, Speaker
 from billy.audio.file_device import SpoolAudio
 from billy.audio.gain import with_gain
@@ -287,6 +288,8 @@ def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
     billy.turn_observers.append(cloud_usage)
     billy.reporter = link
     link.start()
+    if link.configured:
+        UpdateWatch(settings.billy_state_dir, link.publish_update).start()
     return link
 
 

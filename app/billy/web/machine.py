@@ -15,6 +15,7 @@ from billy.settings.schema import UNITS
 
 LEVELS = {"error": 3, "warning": 4, "info": 6, "debug": 7}
 POWER_VERBS = ("reboot", "poweroff")
+UPDATE_UNIT = "billy-update.service"
 
 
 class ServiceControlError(RuntimeError):
@@ -37,6 +38,10 @@ class Services:
         if units:
             # --no-block: the page answers at once; billy-web restarting itself would otherwise cut its reply
             self._run("restart", "--no-block", *(f"{unit}.service" for unit in units))
+
+    def start_update(self) -> None:
+        """billy-update.service (polkit lets Billy's user start exactly it): installs what the feed offers."""
+        self._run("start", "--no-block", UPDATE_UNIT)
 
     def power(self, verb: str) -> None:
         if verb not in POWER_VERBS:

@@ -128,6 +128,18 @@ def payloads(
             },
         ),
         (
+            "update",
+            "software",
+            {
+                "name": "Billy Software",
+                "state_topic": topics.update,
+                "command_topic": topics.command,
+                "payload_install": "update",
+                "device_class": "firmware",
+                "entity_category": "config",
+            },
+        ),
+        (
             "event",
             "timer_rang",
             {

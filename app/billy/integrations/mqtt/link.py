@@ -89,6 +89,7 @@ class MqttLink:
         self._said: str | None = None
         self._song_last: str | None = None
         self._timer: str | None = None
+        self._update: str | None = None
         self._say_worker: Worker | None = None
         self._control_worker: Worker | None = None
         self._by_topic = {
@@ -228,6 +229,11 @@ class MqttLink:
         if it does: a sensor with attributes."""
         self._publish(self.topics.cloud_usage, json.dumps(usage))
 
+    def publish_update(self, entity: dict) -> None:
+        """The update entity's state (billy.appliance.update_entity): versions, notes, progress."""
+        self._update = json.dumps(entity)
+        self._publish(self.topics.update, self._update)
+
     def publish_brain(self) -> None:
         self._publish(self.topics.brain, self._brain())
 
@@ -268,6 +274,7 @@ class MqttLink:
             (self.topics.said, self._said),
             (self.topics.song_last, self._song_last),
             (self.topics.timer, self._timer),
+            (self.topics.update, self._update),
         ):
             if value is not None:
                 self._publish(topic, value)

@@ -75,6 +75,11 @@ class Topics:
         return self.topic("wakeup", "play")
 
     @property
+    def update(self) -> str:
+        """Home Assistant's update entity: installed and offered release, notes, progress (JSON, retained)."""
+        return self.topic("update")
+
+    @property
     def persona(self) -> str:
         return self.topic("persona")
 

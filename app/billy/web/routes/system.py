@@ -1,5 +1,5 @@
-"""The System page: restart one or all of Billy's units, reboot, shut down (each asks to confirm first); a backup
-of what is the owner's, downloaded or restored (billy/appliance/backup.py)."""
+"""The System page: restart one or all of Billy's units, reboot, shut down, install an update (each asks to
+confirm first); a backup of what is the owner's, downloaded or restored (billy/appliance/backup.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from billy.appliance.backup import MAX_TOTAL_BYTES, BackupError, back_up, restore
+from billy.appliance.update import read_status
+from billy.appliance.update_entity import entity_state
 from billy.web import machine
 from billy.web.auth import Session
 from billy.web.core import Web, action, back, page, render
@@ -25,7 +27,10 @@ async def system_page(web: Web, request: Request, session: Session) -> Response:
     units = await anyio.to_thread.run_sync(web.services.states)
     confirm = request.query_params.get("confirm", "")
     unread = sorted(web.unread_by_web)
-    return render(web, request, "system.html", session, units=units, confirm=confirm, unread_by_web=unread)
+    update = entity_state(read_status(web.state_dir))
+    return render(
+        web, request, "system.html", session, units=units, confirm=confirm, unread_by_web=unread, update=update
+    )
 
 
 async def system_post(web: Web, request: Request, session: Session, form) -> Response:
@@ -33,6 +38,9 @@ async def system_post(web: Web, request: Request, session: Session, form) -> Res
     if form.get("confirmed") != "yes":
         return RedirectResponse(f"/system?confirm={what}", 303)
     try:
+        if what == "update":
+            await anyio.to_thread.run_sync(web.services.start_update)
+            return back(session, "/system", "Update under way: Billy restarts on the new release, or comes back.")
         if what in machine.POWER_VERBS:
             await anyio.to_thread.run_sync(web.services.power, what)
             return back(session, "/system", f"{what.capitalize()} under way.")
