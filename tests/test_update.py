@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,25 @@ def test_an_update_from_a_stick_reads_a_local_feed(fish, tmp_path):
     offer(stick, tmp_path, "0.2.0")
     status = Updater(releases, state, ProcessMachine(releases, "0.2.0"), 60).install(str(stick / "latest.json"))
     assert status.phase == "done" and releases.installed_version() == "0.2.0"
+
+
+def billy_update(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "billy", "update", *arguments], capture_output=True, text=True, timeout=300,
+        env={**os.environ, **env}, check=False,
+    )  # fmt: skip
+
+
+def test_the_command_checks_and_reports_and_a_fish_without_a_feed_has_nothing_to_check(fish, release_host, tmp_path):
+    releases, state = fish
+    served, feed = release_host
+    env = {"BILLY_STATE_DIR": str(state), "BILLY_UPDATE_URL": ""}
+    quiet = billy_update("--root", str(releases.root), "check", env=env)
+    assert quiet.returncode == 0 and "nothing to check" in quiet.stdout  # the daily timer on a feedless fish
+    offer(served, tmp_path, "0.2.0")
+    checked = billy_update("--root", str(releases.root), "check", env={**env, "BILLY_UPDATE_URL": feed})
+    assert checked.returncode == 0 and "installed 0.1.0, offered 0.2.0" in checked.stdout, checked.stderr
+    shown = billy_update("--root", str(releases.root), "status", env=env)
+    assert "installed: 0.1.0" in shown.stdout and "offered:   0.2.0" in shown.stdout
+    refused = billy_update("--root", str(releases.root), "install", env=env)
+    assert refused.returncode == 1 and "no release feed: set BILLY_UPDATE_URL" in refused.stderr

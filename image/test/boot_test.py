@@ -217,6 +217,8 @@ def main() -> int:
         figures["question_to_reply_s"] = answered
         figures["one_turn_mb"] = round((sectors_written(machine, key, user) - before) * 512 / 1e6, 2)
         print(f"the card: {figures['idle_mb_per_hour']} MB an idle hour, {figures['one_turn_mb']} MB a turn")
+        figures["idle_mb_per_hour_journal_on_card"] = with_journal_on_card(machine, key, user, args.idle_seconds)
+        print(f"the card with the journal on it (Debian's default): {figures['idle_mb_per_hour_journal_on_card']} MB")
         figures["changed"] = update_run(machine, key, user, work)
         assert figures["changed"] == 0, f"the update run changed {figures['changed']} task(s)"
     finally:
@@ -251,11 +253,42 @@ def written_per_hour(machine: Machine, key: Path, user: str, seconds: float) -> 
     """MB written per hour while nobody talks to Billy, from `seconds` of it (the page cache flushed at both ends,
     so writes held back are counted where they were made)."""
     machine.ssh(key, user, "sync")
-    start, started = sectors_written(machine, key, user), time.monotonic()
+    start, started, writers = sectors_written(machine, key, user), time.monotonic(), written_by(machine, key, user)
     time.sleep(seconds)  # the span measured, not a wait for an event
     machine.ssh(key, user, "sync")
     written = sectors_written(machine, key, user) - start
+    after = written_by(machine, key, user)
+    most = sorted(((after[name] - writers.get(name, 0), name) for name in after), reverse=True)[:6]
+    print("written while idle, by program: " + ", ".join(f"{name} {b / 1e3:.0f} kB" for b, name in most if b > 0))
     return round(written * 512 / 1e6 * 3600 / (time.monotonic() - started), 2)
+
+
+def written_by(machine: Machine, key: Path, user: str) -> dict[str, int]:
+    """Bytes each running program has sent to the block layer since it started (/proc/<pid>/io), by name."""
+    listing = machine.ssh(
+        key,
+        user,
+        "sudo sh -c 'for p in /proc/[0-9]*; do echo $(cat $p/comm) $(grep write_bytes $p/io); done' 2>/dev/null",
+        check=False,
+    ).stdout
+    totals: dict[str, int] = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            totals[parts[0]] = totals.get(parts[0], 0) + int(parts[2])
+    return totals
+
+
+def with_journal_on_card(machine: Machine, key: Path, user: str, seconds: float) -> float:
+    """The same idle measure with the journal moved to the card, as Debian keeps it: the figure the image's
+    in-memory journal is compared with. Put back afterwards."""
+    drop_in = "/etc/systemd/journald.conf.d/zz-measure.conf"
+    machine.ssh(key, user, f"printf '[Journal]\\nStorage=persistent\\n' | sudo tee {drop_in} >/dev/null && "
+                "sudo systemctl restart systemd-journald && sudo journalctl --flush")  # fmt: skip
+    try:
+        return written_per_hour(machine, key, user, seconds)
+    finally:
+        machine.ssh(key, user, f"sudo rm -f {drop_in} && sudo systemctl restart systemd-journald")
 
 
 def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:

@@ -36,6 +36,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    if not (args.feed or settings.billy_update_url):  # the daily timer on a fish with no feed: nothing to do
+        print("billy update: no release feed (BILLY_UPDATE_URL), nothing to check")
+        return 0
     status = _updater(args, settings).check(_feed(args, settings))
     print(f"installed {status.installed}, offered {status.latest}")
     return 0
