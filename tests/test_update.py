@@ -23,6 +23,7 @@ import pytest
 from billy.appliance.release_feed import parse_feed
 from billy.appliance.releases import ReleaseError, Releases, version_of
 from billy.appliance.update import Updater, read_status
+from billy.appliance.update_entity import undone_update_notice
 from billy.devtools.release import pack
 
 TINY_PYPROJECT = """[build-system]
@@ -76,7 +77,7 @@ class ProcessMachine:
     def wait_healthy(self, seconds: float) -> str | None:
         done = subprocess.run(
             [str(self.releases.link / "bin/python"), "-c", "import billy; print(billy.__version__)"],
-            capture_output=True, text=True, timeout=seconds,
+            capture_output=True, text=True, timeout=seconds, env={"PATH": os.environ["PATH"]},  # the venv's own
         )  # fmt: skip
         if done.returncode != 0:
             return done.stderr.strip().splitlines()[-1]
@@ -141,6 +142,10 @@ def test_a_release_that_cannot_start_is_rolled_back_and_says_why(fish, release_h
     assert machine.started == ["0.2.0", "0.1.0"]  # the new one tried, then the old one started again
     assert releases.installed_version() == "0.1.0" and releases.pending() is None
     assert machine.wait_healthy(60) == "runs 0.1.0"  # the old release really runs
+    # Back on the old release, Billy tells his owner once, after his ready sound.
+    told = "My update to version 0.2.0 did not work, so I went back to version 0.1.0."
+    assert undone_update_notice(state) == told
+    assert undone_update_notice(state) is None
 
 
 def test_a_bundle_that_is_not_the_one_the_feed_names_changes_nothing(fish, release_host, tmp_path):

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from billy.appliance.doctor import run_check, stage_checks
+from billy.appliance.update_entity import undone_update_notice
 
 if TYPE_CHECKING:
     from billy.appliance.billy import Billy
@@ -38,6 +39,9 @@ def announce_ready(billy: Billy) -> None:
     if billy.settings.flap_on_boot:  # the original's FLAP_ON_BOOT: two flaps as the sound plays
         threading.Thread(target=_flap_twice, args=(billy,), name="flap-on-boot", daemon=True).start()
     billy.pipeline.player.play(ready.samples, ready.rate, billy.interrupt)
+    notice = undone_update_notice(billy.settings.billy_state_dir)
+    if notice:  # said in turn by his work loop, right after the ready sound
+        billy.enqueue("say", {"text": notice, "literal": True, "interactive": False, "follow_up": False})
 
 
 def _flap_twice(billy: Billy) -> None:

@@ -15,6 +15,7 @@ from billy import __version__
 from billy.appliance.update import STATUS_FILE, Status, read_status
 
 SUMMARY_LIMIT = 255  # Home Assistant's limit for release_summary
+TOLD_FILE = "update.told"  # the time of the undone update Billy last told his owner about
 
 
 def entity_state(status: Status, running: str = __version__) -> dict:
@@ -62,3 +63,20 @@ class UpdateWatch:
                 self._seen = changed
                 self.publish(entity_state(read_status(self.path.parent)))
             self._stopped.wait(self.pause)
+
+
+def undone_update_notice(state_dir: Path) -> str | None:
+    """What Billy says once after he came back on his previous release (a failed update, or one the power cut
+    short): an owner who pressed Install hears why the old Billy is still talking. None when there is nothing new
+    to tell."""
+    status = read_status(state_dir)
+    told = state_dir / TOLD_FILE
+    if status.phase != "rolled_back" or not status.latest:
+        return None
+    try:
+        if told.read_text().strip() == status.at:
+            return None
+    except OSError:
+        pass
+    told.write_text(status.at + "\n")
+    return f"My update to version {status.latest} did not work, so I went back to version {status.installed}."
