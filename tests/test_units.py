@@ -22,6 +22,9 @@ UNITS = {
     "billy-web": ("billy_app", "billy-web.service.j2"),
     "billy-boot-settings": ("billy_app", "billy-boot-settings.service.j2"),
     "billy-boot-restore": ("billy_app", "billy-boot-restore.service.j2"),
+    "billy-update": ("billy_app", "billy-update.service.j2"),
+    "billy-update-recover": ("billy_app", "billy-update-recover.service.j2"),
+    "billy-update-check": ("billy_app", "billy-update-check.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
@@ -67,7 +70,9 @@ def test_every_line_is_one_setting(unit):
     assert not glued, glued
 
 
-@pytest.mark.parametrize("unit", sorted(set(UNITS) - {"billy-boot-settings", "billy-boot-restore"}))
+@pytest.mark.parametrize(
+    "unit", sorted(set(UNITS) - {"billy-boot-settings", "billy-boot-restore", "billy-update-recover"})
+)
 def test_network_online_is_wanted_where_it_is_waited_for(unit):
     lines = render(unit).splitlines()
     after = " ".join(line for line in lines if line.startswith("After="))
@@ -111,3 +116,23 @@ def test_a_backup_on_the_boot_partition_is_restored_before_its_settings_and_bill
     assert "PrivateNetwork=yes" in unit and "CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE" in unit
     assert "ReadWritePaths=/etc/billy /boot/firmware /var/lib/billy" in unit
     assert "--owner billy" in unit and "--scrub" in unit
+
+
+def test_an_update_cut_short_is_undone_at_boot_before_anything_of_billys_starts():
+    unit = render("billy-update-recover")
+    before = next(line for line in unit.splitlines() if line.startswith("Before="))
+    assert before.split("=")[1].split() == [
+        "billy-boot-restore.service", "billy-boot-settings.service", "billy-stt.service", "billy-tts.service",
+        "billy.service",
+    ]  # fmt: skip
+    # Any release's python will do: the cut may have come while the venv link was being replaced.
+    assert "/opt/billy/venv /opt/billy/releases/*/venv" in unit and "-m billy update --root /opt/billy recover" in unit
+    assert "PrivateNetwork=yes" in unit
+
+
+def test_the_updater_may_install_and_restart_but_the_daily_check_only_writes_its_status():
+    updater = render("billy-update").splitlines()
+    assert "ExecStart=/opt/billy/venv/bin/billy update --root /opt/billy install" in updater
+    assert "SuccessExitStatus=1" in updater and "ProtectSystem=full" in updater
+    check = render("billy-update-check").splitlines()
+    assert "User=billy" in check and "ReadWritePaths=/var/lib/billy" in check
