@@ -192,7 +192,8 @@ def main() -> int:
             machine,
         )
         failed = machine.ssh(key, user, "systemctl --failed --no-legend --plain").stdout.strip()
-        assert state == "running" and not failed, f"system {state}, failed units: {failed}"
+        # Told at the end: the figures that follow are worth having even from a degraded system.
+        degraded = "" if state == "running" and not failed else f"system {state}, failed units: {failed}"
         imager = "readlink /etc/localtime; cat /etc/default/keyboard /etc/default/locale"
         customised = machine.ssh(key, user, imager).stdout
         assert "Europe/Amsterdam" in customised and 'XKBLAYOUT="de"' in customised, customised
@@ -221,6 +222,7 @@ def main() -> int:
         print(f"the card with the journal on it (Debian's default): {figures['idle_mb_per_hour_journal_on_card']} MB")
         figures["changed"] = update_run(machine, key, user, work)
         assert figures["changed"] == 0, f"the update run changed {figures['changed']} task(s)"
+        assert not degraded, degraded
     finally:
         machine.stop()
         watcher.close()
