@@ -7,6 +7,8 @@ The image build and boot themselves are `make image` and `make image-test` (long
 from __future__ import annotations
 
 import filecmp
+import importlib.machinery
+import importlib.util
 import json
 import os
 import re
@@ -308,3 +310,34 @@ def test_the_release_workflow_is_valid_and_builds_the_stage_make_image_runs(tmp_
     broken = tmp_path / "broken.yml"
     broken.write_text(text.replace("    runs-on: ubuntu-24.04-arm\n", ""))
     assert subprocess.run([*check, str(broken)], capture_output=True, timeout=120).returncode == 1
+
+
+def _user_locale_helper():
+    path = Path(__file__).resolve().parent.parent / "image/build/base/files/usr/local/lib/billy/enable-user-locale"
+    loader = importlib.machinery.SourceFileLoader("enable_user_locale", str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_the_locale_imager_chooses_is_listed_for_locale_gen_before_cloud_init_builds_it(tmp_path):
+    """Debian's locale-gen builds only /etc/locale.gen's lines: the user-data's locale must be one of them."""
+    helper = _user_locale_helper()
+    supported = tmp_path / "SUPPORTED"
+    supported.write_text("en_GB.UTF-8 UTF-8\nen_GB ISO-8859-1\nde_DE.UTF-8 UTF-8\n")
+    locale_gen = tmp_path / "locale.gen"
+    locale_gen.write_text("# en_GB.UTF-8 UTF-8\n# de_DE.UTF-8 UTF-8\n")
+    user_data = '#cloud-config\n{"timezone": "Europe/Amsterdam", "locale": "en_GB.UTF-8"}\n'
+    assert helper.wanted_locale(user_data) == "en_GB.UTF-8"
+    assert "added 'en_GB.UTF-8 UTF-8'" in helper.enable("en_GB.UTF-8", locale_gen, supported)
+    assert locale_gen.read_text().splitlines()[-1] == "en_GB.UTF-8 UTF-8"
+    assert "already" in helper.enable("en_GB.UTF-8", locale_gen, supported)  # a second boot adds nothing
+    assert "not a supported locale" in helper.enable("xx_XX.UTF-8", locale_gen, supported)
+    for unsafe in ('locale: "en_GB.UTF-8\\nC.UTF-8 UTF-8"', "locale: [1, 2]", "locale: ../../etc", "- not a mapping"):
+        assert helper.wanted_locale(unsafe) is None, unsafe
+    files = Path(helper.__file__).parents[4]  # image/build/base/files: the image's root
+    assert (
+        "- [/usr/local/lib/billy/enable-user-locale]"
+        in (files / "etc/cloud/cloud.cfg.d/91-user-locale.cfg").read_text()
+    )
+    assert os.access(helper.__file__, os.X_OK)
