@@ -261,7 +261,11 @@ class RealtimeStandIn:
                 "response_id": response_id,
                 "delta": base64.b64encode(chunk).decode(),
             }
-            connection.send(json.dumps(delta))
+            try:
+                connection.send(json.dumps(delta))
+            except ConnectionClosed:  # the client cancelled and hung up between two deltas: read what it sent
+                self._cancel_arrived(connection)
+                return False
         return True
 
     def _cancel_arrived(self, connection: ServerConnection) -> bool:
@@ -272,7 +276,7 @@ class RealtimeStandIn:
                 if event["type"] == "response.cancel":
                     self.cancelled.set()
                     return True
-        except TimeoutError:
+        except (TimeoutError, ConnectionClosed):  # closed: what the client sent before is read first
             return False
 
     @staticmethod
