@@ -271,7 +271,7 @@ def written_by(machine: Machine, key: Path, user: str) -> dict[str, int]:
     listing = machine.ssh(
         key,
         user,
-        "sudo sh -c 'for p in /proc/[0-9]*; do echo $(cat $p/comm) $(grep write_bytes $p/io); done' 2>/dev/null",
+        "sudo sh -c 'for p in /proc/[0-9]*; do echo $(cat $p/comm) $(grep ^write_bytes $p/io); done' 2>/dev/null",
         check=False,
     ).stdout
     totals: dict[str, int] = {}
