@@ -25,6 +25,7 @@ UNITS = {
     "billy-update": ("billy_app", "billy-update.service.j2"),
     "billy-update-recover": ("billy_app", "billy-update-recover.service.j2"),
     "billy-update-check": ("billy_app", "billy-update-check.service.j2"),
+    "billy-wifi-setup": ("billy_app", "billy-wifi-setup.service.j2"),
     "llama-cpp": ("llama_cpp", "llama-cpp.service.j2"),
     "ollama": ("ollama", "ollama.service.j2"),
 }
@@ -71,7 +72,9 @@ def test_every_line_is_one_setting(unit):
 
 
 @pytest.mark.parametrize(
-    "unit", sorted(set(UNITS) - {"billy-boot-settings", "billy-boot-restore", "billy-update-recover"})
+    # The Wi-Fi setup waits for a network itself: with none, it is what makes one.
+    "unit",
+    sorted(set(UNITS) - {"billy-boot-settings", "billy-boot-restore", "billy-update-recover", "billy-wifi-setup"}),
 )
 def test_network_online_is_wanted_where_it_is_waited_for(unit):
     lines = render(unit).splitlines()
@@ -136,3 +139,11 @@ def test_the_updater_may_install_and_restart_but_the_daily_check_only_writes_its
     assert "SuccessExitStatus=1" in updater and "ProtectSystem=full" in updater
     check = render("billy-update-check").splitlines()
     assert "User=billy" in check and "ReadWritePaths=/var/lib/billy" in check
+
+
+def test_the_wifi_setup_is_root_with_the_networks_rights_only():
+    lines = render("billy-wifi-setup").splitlines()
+    assert "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE" in lines
+    assert "ReadWritePaths=/etc/wpa_supplicant" in lines and "ProtectSystem=full" in lines
+    assert "ConditionPathExistsGlob=/sys/class/net/*/phy80211" in lines  # a fish without a radio: not even run
+    assert not any(line.startswith("Wants=network-online") for line in lines)

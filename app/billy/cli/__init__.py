@@ -12,7 +12,7 @@ import logging
 import sys
 
 from billy import __version__
-from billy.cli import devtools, services, settings, tools, update
+from billy.cli import devtools, services, settings, tools, update, wifi
 from billy.settings.kinds import ConfigError
 from billy.settings.read import Settings, load_settings
 
@@ -21,7 +21,7 @@ def build_parser(current: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billy", description="Billy Bass, a fully local voice assistant.")
     parser.add_argument("--version", action="version", version=f"billy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (services, settings, tools, update, devtools):
+    for module in (services, settings, tools, update, wifi, devtools):
         module.add_commands(commands, current)
     return parser
 

@@ -23,6 +23,7 @@ FALSE_WORDS = ("0", "false", "no", "off", "")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]*")
 # A host name, an IPv4 address or a bracketed IPv6 address, with no scheme and no path.
 _HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 class ConfigError(ValueError):
@@ -99,6 +100,19 @@ class Host(Kind):
 
     def allowed(self) -> str:
         return "a host name or address such as homeassistant.local or 192.168.1.50, without :// or a path"
+
+
+@dataclass(frozen=True)
+class Country(Kind):
+    """A country as two letters (ISO 3166-1), or empty: the radio's regulatory domain, which channels it uses."""
+
+    def parse(self, name: str, text: str) -> str:
+        if text and not _COUNTRY.fullmatch(text.upper()):
+            raise self.refuse(name, text)
+        return text.upper()
+
+    def allowed(self) -> str:
+        return "a two-letter country code such as GB, DE, NL or US, or empty"
 
 
 @dataclass(frozen=True)

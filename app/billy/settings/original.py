@@ -32,7 +32,6 @@ UNUSED = {
     "PORCUPINE_ACCESS_KEY": "Porcupine is a cloud-licensed wake word engine; wake words here are local",
     "FLASK_PORT": "the web UI is billy-web.service",
     "MOCKFISH": "use BILLY_GPIO=mock",
-    "WIFI_COUNTRY": "set Wi-Fi with Raspberry Pi Imager or the image's first-boot file",
     "BILLY_PINS": "the pin layout is chosen at deploy time",
     "STATUS_LED_DMA_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by DMA",
     "STATUS_LED_PWM_CHANNEL": "a WS2812 is driven over SPI (STATUS_LED_BACKEND=spi), not by the PWM block",

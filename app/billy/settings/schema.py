@@ -27,6 +27,7 @@ from billy.settings import original
 from billy.settings.kinds import (
     Choice,
     Command,
+    Country,
     Decimal,
     FilePath,
     Flag,
@@ -448,6 +449,12 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("BILLY_UPDATE_HEALTH_SECONDS", Whole(30, 3600), "300", MACHINE, "Update health wait",
             "How long a new release has to come back working before the previous one returns, in seconds",
             (RUNTIME,)),
+    Setting("BILLY_WIFI_SETUP_SECONDS", Whole(0, 3600), "60", MACHINE, "Wi-Fi setup wait",
+            "Seconds after boot without a network before Billy opens his Billy-Setup Wi-Fi; 0: only when the "
+            "button is held at boot", (RUNTIME,), OWNER),
+    Setting("WIFI_COUNTRY", Country(), "", MACHINE, "Wi-Fi country",
+            "The country the Wi-Fi radio is in (two letters), for its channels; empty: the radio's default",
+            (RUNTIME,), OWNER),
     Setting("BILLY_WEB_HOST", Host(), "0.0.0.0", MACHINE, "Web page address to listen on",
             "The address the web page binds", (WEB,)),
     Setting("BILLY_WEB_PORT", PORT, "80", MACHINE, "Web page port", "The web page's port", (WEB,), BOOT),
