@@ -7,13 +7,16 @@ a sound card nor GPIO). Then, booted with the kernel and initramfs from the imag
 Billy's availability `online` on the broker (timed from power-on), systemd in multi-user with no failed unit,
 the units active, the health endpoints answering (the web page through a forwarded port; STT and TTS, which
 listen on 127.0.0.1, on the fish), the secret gone from the FAT partition, a spoken question answered out loud,
-the root grown, the motor pins still held low in config.txt after the kernel hook rewrote it, and
-`ansible-playbook ansible/site.yml` against the running image reporting changed=0.
+the root grown, the motor pins still held low in config.txt after the kernel hook rewrote it,
+`ansible-playbook ansible/site.yml` against the running image reporting changed=0, and Billy's setup network
+with three simulated radios (wifi_scenario.py: a phone joins Billy-Setup, a wrong then the right password, Billy
+on the home network).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -115,6 +118,7 @@ def main() -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=300, help="how long to count the card's writes while Billy idles"
     )
+    parser.add_argument("--no-wifi", action="store_true", help="leave out the Wi-Fi setup with simulated radios")
     args = parser.parse_args()
     manifest_path = next(Path(args.image_dir).glob("*.manifest.json"))
     manifest = json.loads(manifest_path.read_text())
@@ -223,6 +227,9 @@ def main() -> int:
         print(f"the card with the journal on it (Debian's default): {figures['idle_mb_per_hour_journal_on_card']} MB")
         figures["changed"] = update_run(machine, key, user, work)
         assert figures["changed"] == 0, f"the update run changed {figures['changed']} task(s)"
+        if not args.no_wifi:
+            figures["wifi_setup"] = wifi_setup(machine, key, user, args.timeout, work)
+            problems += wifi_problems(figures["wifi_setup"])
         assert not problems, "\n".join(problems)
     finally:
         machine.stop()
@@ -329,6 +336,52 @@ def pins_survive_a_kernel_update(machine: Machine, key: Path, user: str) -> None
     config = machine.ssh(key, user, f"{hook} && cat /boot/firmware/config.txt").stdout
     assert line in config.splitlines(), config
     print(f"config.txt after the kernel hook still holds {line}", flush=True)
+
+
+def wifi_setup(machine: Machine, key: Path, user: str, timeout: float, work: Path) -> dict:
+    """wifi_scenario.py run as root on the fish; its figures (the last line it prints)."""
+    script = base64.b64encode((Path(__file__).parent / "wifi_scenario.py").read_bytes()).decode()
+    run = machine.ssh(key, user, f"echo {script} | base64 -d | sudo python3 - {int(timeout)}", check=False)
+    (work / "wifi.log").write_text(run.stdout + run.stderr)
+    lines = run.stdout.strip().splitlines()
+    found = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False, "error": run.stderr}
+    print(f"Wi-Fi setup: {json.dumps(found)}", flush=True)
+    return found
+
+
+def wifi_problems(found: dict) -> list[str]:
+    """What the Wi-Fi run shows that it should not (an empty list when the setup network did its job)."""
+    expected = {
+        "ok": True,
+        "web_page_while_open": "inactive",
+        "dns_answer": "192.168.4.1",
+        "connectivity_check": "302 http://192.168.4.1/",
+        "page_lists_home": True,
+        "wrong_reply": True,
+        "page_says_why": True,
+        "setup_unit_after": "inactive",
+        "billy_interface_type": "managed",
+        "web_page_after": "active",
+        "stored_mode": "0o600",
+        "password_in_file": False,
+    }
+    problems = [
+        f"Wi-Fi {name}: {found.get(name)!r}, expected {value!r}"
+        for name, value in expected.items()
+        if found.get(name) != value
+    ]
+    offer = found.get("dhcp_offer") or {}
+    if not (
+        offer.get("router") == offer.get("dns") == "192.168.4.1" and offer.get("captive_uri") == "http://192.168.4.1/"
+    ):
+        problems.append(f"Wi-Fi DHCP offer: {offer}")
+    if (found.get("joined") or {}).get("ssid") != "HomeNet" or (found.get("billy_wpa") or {}).get("ssid") != "HomeNet":
+        problems.append(f"Wi-Fi join: {found.get('joined')} {found.get('billy_wpa')}")
+    if "wlan0" not in found.get("default_route", ""):
+        problems.append(f"Wi-Fi default route: {found.get('default_route')!r}")
+    if "did not accept the password" not in found.get("wrong_problem", ""):
+        problems.append(f"Wi-Fi wrong password: {found.get('wrong_problem')!r}")
+    return problems
 
 
 def update_run(machine: Machine, key: Path, user: str, work: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,10 +84,13 @@ class RunningAccessPoint:
     def __init__(self, access_point: AccessPoint, run_dir: Path) -> None:
         self.access_point = access_point
         run_dir.mkdir(parents=True, exist_ok=True)
+        self.control = run_dir / "hostapd"
+        self._said: list[str] = []
         config = run_dir / "hostapd.conf"
-        config.write_text(access_point.hostapd_config())
+        config.write_text(access_point.hostapd_config() + f"ctrl_interface={self.control}\n")
         access_point.network_path.parent.mkdir(parents=True, exist_ok=True)
         access_point.network_path.write_text(access_point.network_file())
+        access_point.network_path.chmod(0o644)  # networkd reads it as its own user; the unit's umask is 077
         reconfigure(access_point.interface)
         self.hostapd = subprocess.Popen(
             ["hostapd", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -94,21 +98,38 @@ class RunningAccessPoint:
         self._wait_enabled()
         LOG.info("access point %r open on %s at %s", access_point.ssid, access_point.interface, access_point.address)
 
-    def _wait_enabled(self) -> None:
-        """Until hostapd says the radio is an access point; its own words when it gave up instead."""
-        said = []
-        for line in self.hostapd.stdout:
-            said.append(line.rstrip())
-            if "AP-ENABLED" in line:
-                # Read on, or hostapd would block once the pipe is full; what it says goes to the journal.
-                threading.Thread(target=self._log_hostapd, name="hostapd-log", daemon=True).start()
+    def _wait_enabled(self, seconds: float = 60) -> None:
+        """Until hostapd says (on its control socket) the access point is up; its last words if it died first.
+
+        Its output is read on by a thread, or hostapd would block once the pipe is full; stdio buffers it, so
+        the control socket, not the output, tells when it is up.
+        """
+        threading.Thread(target=self._log_hostapd, name="hostapd-log", daemon=True).start()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.hostapd.poll() is not None:
+                self._undo_network()
+                raise RuntimeError(f"hostapd did not open the access point: {' | '.join(self._said[-5:])}")
+            state = run(
+                "hostapd_cli",
+                "-p",
+                str(self.control),
+                "-i",
+                self.access_point.interface,
+                "status",
+                check=False,
+                timeout=10,
+            )
+            if "state=ENABLED" in state:
                 return
-        self.hostapd.wait()
-        self._undo_network()
-        raise RuntimeError(f"hostapd did not open the access point: {' | '.join(said[-5:])}")
+            time.sleep(0.5)
+        self.close()
+        raise RuntimeError(f"hostapd did not open the access point within {seconds:.0f} s")
 
     def _log_hostapd(self) -> None:
         for line in self.hostapd.stdout:
+            self._said.append(line.rstrip())
+            del self._said[:-20]
             LOG.info("hostapd: %s", line.rstrip())
 
     def alive(self) -> bool:
