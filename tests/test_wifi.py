@@ -248,3 +248,44 @@ def test_the_access_point_points_phones_at_billy():
     assert "Address=192.168.4.1/24" in network and "DHCPServer=yes" in network
     assert "SendOption=114:string:http://192.168.4.1/" in network and "DNS=192.168.4.1" in network
     assert access_point.network_path.name < "25-wireless.network"  # networkd takes the first file that matches
+
+
+IMAGER_NETWORK_CONFIG = """network:
+  version: 2
+  wifis:
+    renderer: networkd
+    wlan0:
+      dhcp4: true
+      regulatory-domain: "NL"
+      access-points:
+        "Home Net":
+          password: "%s"
+      optional: true
+"""
+
+
+def test_imagers_wifi_is_taken_over_once(tmp_path: Path):
+    from billy.wifi.imager import take_over
+
+    config, folder = tmp_path / "network-config", tmp_path / "wpa_supplicant"
+    key = check_network("Home Net", "sardines on toast").psk()  # Imager writes the derived key
+    config.write_text(IMAGER_NETWORK_CONFIG % key)
+    assert take_over("wlan0", config, folder) is True
+    written = (folder / "wpa_supplicant-wlan0.conf").read_text()
+    assert f"psk={key}" in written and "country=NL" in written and "Home Net".encode().hex() in written
+    # The owner then chose another network on the setup page: the card's old one must not come back.
+    (folder / "wpa_supplicant-wlan0.conf").write_text("chosen on the page")
+    assert take_over("wlan0", config, folder) is False
+    assert (folder / "wpa_supplicant-wlan0.conf").read_text() == "chosen on the page"
+    assert take_over("wlan1", config, folder) is False  # no network for that radio
+
+
+def test_a_broken_imager_file_changes_nothing(tmp_path: Path):
+    from billy.wifi.imager import take_over
+
+    config, folder = tmp_path / "network-config", tmp_path / "wpa_supplicant"
+    for text in ("network: [unclosed", IMAGER_NETWORK_CONFIG % "short", "{}", ""):
+        config.write_text(text)
+        assert take_over("wlan0", config, folder) is False
+    assert not folder.exists()
+    assert take_over("wlan0", tmp_path / "absent", folder) is False

@@ -22,6 +22,7 @@ from billy.wifi import radio
 from billy.wifi.access_point import AccessPoint, RunningAccessPoint
 from billy.wifi.captive_dns import CaptiveDns
 from billy.wifi.captive_page import CaptivePage
+from billy.wifi.imager import NETWORK_CONFIG, take_over
 from billy.wifi.networks import HomeNetwork, supplicant_config, write_private
 from billy.wifi.online import button_held, wait_for_network
 
@@ -52,8 +53,15 @@ class WifiSetup:
     def supplicant_unit(self) -> str:
         return f"wpa_supplicant@{self.interface}.service"
 
-    def at_boot(self, wait_seconds: float, button_pin: int | None, gpio: str) -> int:
-        """The boot-time decision: the button held, or no network within `wait_seconds`, opens the setup."""
+    def at_boot(
+        self, wait_seconds: float, button_pin: int | None, gpio: str, network_config: Path = NETWORK_CONFIG
+    ) -> int:
+        """The boot-time decision: the button held, or no network within `wait_seconds`, opens the setup.
+
+        Imager's Wi-Fi (which cloud-init drops on this image) is taken over first, so it is what is waited for.
+        """
+        if take_over(self.interface, network_config, self.supplicant_dir):
+            systemctl("restart", self.supplicant_unit)
         if button_held(button_pin, gpio):
             LOG.info("the button is held: opening the setup network")
             return self.run()
