@@ -166,10 +166,14 @@ def main() -> None:
     sh(f"iw phy {phy} set netns name phone")
     phone("ip link set lo up")
 
-    # No network: the default routes go (SSH stays: the boot test's machine is on the link).
-    while "default" in sh("ip route show default"):
-        sh("ip route del default")
-    sh("ip -6 route flush default", check=False)
+    # No network: the default route goes, and IPv6 on the wired port with it (router advertisements would bring
+    # a default route back). SSH stays: the boot test's machine is on the wired port's own link.
+    wired = sh("ip route show default").split(" dev ")[1].split()[0]
+    figures["wired"] = wired
+    sh(f"sysctl -q -w net.ipv6.conf.{wired}.disable_ipv6=1")
+    for family in ("-4", "-6"):
+        while "default" in sh(f"ip {family} route show default"):
+            sh(f"ip {family} route del default")
     before = time.time()
     sh("systemctl start billy-wifi-setup.service")
     wait("Billy waiting for a network", phase("waiting", before - 1))
@@ -234,13 +238,15 @@ def main() -> None:
 
 
 def tidy() -> None:
+    if figures.get("wired"):
+        sh(f"sysctl -q -w net.ipv6.conf.{figures['wired']}.disable_ipv6=0", check=False)
     for pid in ("home.pid", "phone.pid"):
         path = WORK / pid
         if path.exists():
             sh(f"kill {path.read_text().strip()}", check=False)
     sh("ip netns delete phone", check=False)
     Path("/run/systemd/network/04-test-home.network").unlink(missing_ok=True)
-    sh("networkctl reload; networkctl reconfigure eth0 enp0s1 2>/dev/null; true", check=False)
+    sh(f"networkctl reload; networkctl reconfigure {figures.get('wired', 'eth0')}", check=False)
 
 
 if __name__ == "__main__":
@@ -252,5 +258,5 @@ if __name__ == "__main__":
         figures["error"] = f"{type(error).__name__}: {error}"
     finally:
         tidy()
-    print(json.dumps(figures))
-    os._exit(0)
+    print(json.dumps(figures), flush=True)
+    os._exit(0)  # the flush above first: _exit drops what stdio still holds
