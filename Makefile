@@ -24,7 +24,7 @@ $(VENV)/.setup-done: app/pyproject.toml requirements-dev.txt requirements-models
 
 test: test-python test-ansible
 
-test-python: setup
+test-python: setup-ansible
 	$(PYTHON) -m pytest tests
 
 # The tests that start no speech service, broker or browser: under three minutes, for the edit-run loop.

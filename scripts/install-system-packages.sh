@@ -5,8 +5,9 @@ set -eu
 # chromium: the web page's browser tests; systemd-journal-remote: they write a real journal for its log page;
 # espeak-ng: voices other than piper's for the wake-word and language tests; libspeexdsp1: the wake word's echo
 # canceller; rsync, libcap2-bin (capsh), mtools,
-# dosfstools, fdisk: the image build's fast checks (the pi-gen shim, the boot partition).
-PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng libspeexdsp1 rsync libcap2-bin mtools dosfstools fdisk"
+# dosfstools, fdisk: the image build's fast checks (the pi-gen shim, the boot partition); qemu-system-x86 and
+# e2fsprogs: the Debian machine with simulated radios that the Wi-Fi setup is tried on (tests/wifi_vm.py).
+PACKAGES="python3-venv libportaudio2 mosquitto mosquitto-clients debootstrap systemd-container openssh-client ca-certificates chromium chromium-driver systemd-journal-remote espeak-ng libspeexdsp1 rsync libcap2-bin mtools dosfstools fdisk qemu-system-x86 e2fsprogs"
 # `install-system-packages.sh image` (make image, make image-test) adds what builds and boots the arm64 image:
 # qemu-user with binfmt runs the root's arm64 programs, qemu-system boots it, xz compresses it; ipxe-qemu holds
 # the network ROM that qemu's virtio-net-pci loads (only recommended by qemu-system-arm, so left out here).
