@@ -219,10 +219,14 @@ def main() -> int:
         pins_survive_a_kernel_update(machine, key, user)
         figures["idle_mb_per_hour"] = written_per_hour(machine, key, user, args.idle_seconds)
         before = sectors_written(machine, key, user)
-        answered = ask(machine, key, user, args.timeout)
+        answered, device_bytes = ask(machine, key, user, args.timeout)
         figures["question_to_reply_s"] = answered
         figures["one_turn_mb"] = round((sectors_written(machine, key, user) - before) * 512 / 1e6, 2)
-        print(f"the card: {figures['idle_mb_per_hour']} MB an idle hour, {figures['one_turn_mb']} MB a turn")
+        figures["one_turn_mb_without_sound_files"] = round(figures["one_turn_mb"] - device_bytes / 1e6, 2)
+        print(
+            f"the card: {figures['idle_mb_per_hour']} MB an idle hour, {figures['one_turn_mb']} MB a turn "
+            f"({figures['one_turn_mb_without_sound_files']} MB without the file-backed sound device's own files)"
+        )
         figures["idle_mb_per_hour_journal_on_card"] = with_journal_on_card(machine, key, user, args.idle_seconds)
         print(f"the card with the journal on it (Debian's default): {figures['idle_mb_per_hour_journal_on_card']} MB")
         figures["changed"] = update_run(machine, key, user, work)
@@ -301,8 +305,12 @@ def with_journal_on_card(machine: Machine, key: Path, user: str, seconds: float)
         machine.ssh(key, user, f"sudo rm -f {drop_in} && sudo systemctl restart systemd-journald")
 
 
-def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
-    """A spoken question (made by the image's own TTS) into the file-backed microphone; the reply's text and sound."""
+def ask(machine: Machine, key: Path, user: str, timeout: float) -> tuple[float, int]:
+    """A spoken question (made by the image's own TTS) into the file-backed microphone; the reply's text and sound.
+
+    Returns the seconds to the reply and the bytes of the sound device's own files (the question put in, the reply
+    and its record taken out): a Pi's sound card writes none of them, so they are not Billy's writes.
+    """
     audio = "/var/lib/billy/audio"
     question = json.dumps({"input": "What is your name?", "response_format": "wav"})
     speak = (
@@ -326,7 +334,8 @@ def ask(machine: Machine, key: Path, user: str, timeout: float) -> float:
         raise AssertionError(f"{said}; the journal of billy and billy-stt:\n{journal}")
     sizes = machine.ssh(key, user, f"sudo sh -c 'stat -c %s {audio}/outbox/*.wav'").stdout.split()
     assert sizes and int(sizes[0]) > 44, sizes
-    return took
+    device = machine.ssh(key, user, f"sudo sh -c 'stat -c %s {audio}/outbox/* /tmp/question.wav'").stdout.split()
+    return took, sum(int(size) for size in device)
 
 
 def pins_survive_a_kernel_update(machine: Machine, key: Path, user: str) -> None:
