@@ -148,6 +148,8 @@ EXPECTED_ENTITIES = {
     "timer": ("sensor", "billy/timer", "state_topic"),
     "timer_rang": ("event", "billy/timer/rang", "state_topic"),
     "software": ("update", "billy/update", "state_topic"),
+    "backup": ("button", "billy/command", "command_topic"),
+    "last_backup": ("sensor", "billy/backup", "state_topic"),
 }
 REQUIRED_KEYS = {
     "sensor": {"state_topic"},

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -121,6 +122,7 @@ def billy_on_mqtt(tank_factory, broker: Mosquitto, marks: Path, llm):
 def expected_discovery(traits: dict[str, int]) -> set[str]:
     original = {"state", "shutdown", "restart", "reboot", "listen", "say", "song"}
     extra = {"heard", "said", "song_last", "stop", "volume", "mic_muted", "persona", "timer", "timer_rang", "software"}
+    extra |= {"backup", "last_backup"}
     return original | extra | {f"trait_{slug(name)}" for name in traits}
 
 
@@ -435,6 +437,31 @@ def test_the_update_entity_follows_the_updater_and_its_install_button_starts_it(
     )
     watch.publish("billy/command", "update")
     wait_until(lambda: (marks / "update-ran").exists(), timeout=60, what="the update command")
+
+
+def test_the_back_up_button_keeps_a_backup_on_the_fish_and_says_when(billy_on_mqtt, collector, tmp_path):
+    """Home Assistant's Back up button: an archive in BILLY_BACKUP_DIR, the oldest beyond BILLY_BACKUPS_KEPT
+    removed, and the Last backup sensor (a timestamp with the file and size as attributes) updated."""
+    shelf = tmp_path / "backups"
+    shelf.mkdir()
+    for old in ("billy-backup-20200101-000000.tar", "billy-backup-20210101-000000.tar", "keep-me.tar"):
+        (shelf / old).write_bytes(b"old")
+    tank, _ = billy_on_mqtt({"BILLY_BACKUP_DIR": str(shelf), "BILLY_BACKUPS_KEPT": "2"})
+    (tank.state_dir / "persona.ini").write_text("[PERSONALITY]\nhumor = 90\n")
+    watch = collector(["billy/backup", "homeassistant/sensor/billy/last_backup/config"])
+    watch.wait_for(lambda: "billy/backup" in watch.latest(), timeout=60, what="the last backup at start")
+    assert json.loads(watch.latest()["billy/backup"])["file"] == "billy-backup-20210101-000000.tar"
+    config = json.loads(watch.latest()["homeassistant/sensor/billy/last_backup/config"])
+    assert config["device_class"] == "timestamp" and config["state_topic"] == "billy/backup"
+    watch.publish("billy/command", "backup")
+    watch.wait_for(lambda: b"20210101" not in watch.latest().get("billy/backup", b"20210101"), timeout=60,
+                   what="the new backup")  # fmt: skip
+    last = json.loads(watch.latest()["billy/backup"])
+    assert last["problem"] == "" and last["kept"] == 2 and last["made"].endswith("+00:00")
+    assert sorted(path.name for path in shelf.iterdir()) == sorted([last["file"], "billy-backup-20210101-000000.tar",
+                                                                    "keep-me.tar"])  # fmt: skip
+    with tarfile.open(shelf / last["file"]) as archive:
+        assert "state/persona.ini" in archive.getnames()
 
 
 def test_power_commands_switched_off_are_refused(billy_on_mqtt, collector, marks):

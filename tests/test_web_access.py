@@ -33,7 +33,7 @@ POSTS = ["/talk", "/settings", "/persona", "/persona/switch", "/songs/upload", "
 POSTS += ["/sounds/play", "/sounds/regenerate", "/body", "/system", "/system/password", "/logout"]
 POSTS += ["/people/remember", "/people/edit", "/people/forget", "/people/current", "/people/delete"]
 POSTS += ["/notes/upload", "/notes/delete", "/sounds/wake-word", "/sounds/wake-word/delete", "/brain"]
-POSTS += ["/system/backup", "/system/restore"]
+POSTS += ["/system/backup", "/system/restore", "/system/backup/kept"]
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -482,3 +482,19 @@ def test_a_backup_downloaded_then_restored_brings_back_what_was_removed(owner: h
     )
     assert any("Not restored, nothing was changed" in m for m in flash(page)), flash(page)
     assert (stage.state_dir / "knowledge" / "cat.md").read_bytes() == notes
+
+
+def test_backups_kept_on_the_fish_are_listed_and_only_they_are_served(owner: httpx.Client, stage: WebStage) -> None:
+    shelf = stage.state_dir / "backups"
+    shelf.mkdir(exist_ok=True)
+    (shelf / "billy-backup-20261207-101500.tar").write_bytes(b"a kept backup")
+    (stage.state_dir / "secret.tar").write_bytes(b"not a backup")
+    page = owner.get("/system")
+    assert "billy-backup-20261207-101500.tar (0.0 MB)" in page.text
+    token = csrf_of(page)
+    got = owner.post("/system/backup/kept", data={"csrf": token, "name": "billy-backup-20261207-101500.tar"})
+    assert got.status_code == 200 and got.content == b"a kept backup"
+    assert 'filename="billy-backup-20261207-101500.tar"' in got.headers["content-disposition"]
+    for name in ("../secret.tar", "billy-backup-20261207-101501.tar", "/etc/passwd", ""):
+        refused = owner.post("/system/backup/kept", data={"csrf": token, "name": name}, follow_redirects=True)
+        assert any("No such backup" in message for message in flash(refused)), (name, flash(refused))

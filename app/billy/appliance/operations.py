@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from billy.appliance import body_test, brain_choice, performances
+from billy.appliance.backup_shelf import BackupShelf
 from billy.appliance.status import status_of
 from billy.integrations.mqtt import commands
 from billy.integrations.mqtt.commands import InvalidPayload
@@ -90,6 +91,24 @@ def _run_command(billy: Billy, name: str, command: str) -> None:
     process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL)
     # Not waited for here (a restart stops this very process), but reaped so it leaves no zombie.
     threading.Thread(target=process.wait, daemon=True).start()
+
+
+def _back_up(billy: Billy) -> None:
+    """Home Assistant's Back up button: a backup kept on the fish, made beside Billy's work (songs are big)."""
+
+    def make() -> None:
+        shelf = BackupShelf.of(billy.settings)
+        try:
+            shelf.make()
+            problem = ""
+        except (OSError, ValueError) as error:
+            LOG.error("backup failed: %s", error)
+            problem = f"the backup failed: {error}"
+        link = getattr(billy, "link", None)
+        if link is not None:
+            link.publish_backup(shelf.entity(problem))
+
+    threading.Thread(target=make, name="backup", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,7 @@ OPERATIONS: tuple[Operation, ...] = (
         control=_nothing,
         topic="command",
     ),
+    Operation("backup", run=lambda billy, _: _back_up(billy), topic="command"),
     Operation(
         "restart-billy",
         run=lambda billy, _: _run_command(billy, "restart-billy", billy.settings.billy_restart_command),

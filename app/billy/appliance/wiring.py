@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from billy.appliance import operations
+from billy.appliance.backup_shelf import BackupShelf
 from billy.appliance.billy import Billy
 from billy.appliance.brain_choice import brain_for, brain_of, remembered
 from billy.appliance.control import ControlServer, socket_path
@@ -290,6 +291,7 @@ def attach_mqtt(billy: Billy, settings: Settings) -> MqttLink:
     link.start()
     if link.configured:
         UpdateWatch(settings.billy_state_dir, link.publish_update).start()
+        link.publish_backup(BackupShelf.of(settings).entity())
     return link
 
 

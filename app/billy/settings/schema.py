@@ -449,6 +449,13 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("BILLY_UPDATE_HEALTH_SECONDS", Whole(30, 3600), "300", MACHINE, "Update health wait",
             "How long a new release has to come back working before the previous one returns, in seconds",
             (RUNTIME,)),
+    # Not from the web page: a folder is a path, and backups hold the owner's files.
+    Setting("BILLY_BACKUP_DIR", FilePath(optional=True), "", MACHINE, "Backup folder",
+            "Where Home Assistant's Back up button keeps backups (a mounted USB stick or share survives the card); "
+            "empty: backups/ in the state folder",
+            (RUNTIME, WEB)),
+    Setting("BILLY_BACKUPS_KEPT", Whole(1, 30), "3", MACHINE, "Backups kept",
+            "How many of the button's backups stay in the backup folder (the oldest go)", (RUNTIME,), OWNER),
     Setting("BILLY_WIFI_SETUP_SECONDS", Whole(0, 3600), "60", MACHINE, "Wi-Fi setup wait",
             "Seconds after boot without a network before Billy opens his Billy-Setup Wi-Fi; 0: only when the "
             "button is held at boot", (RUNTIME,), OWNER),

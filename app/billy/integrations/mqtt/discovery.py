@@ -128,6 +128,24 @@ def payloads(
             },
         ),
         (
+            "button",
+            "backup",
+            {**_button("Billy Back up", topics.command, "backup", "mdi:content-save"), "entity_category": "config"},
+        ),
+        (
+            "sensor",
+            "last_backup",
+            {
+                "name": "Billy Last backup",
+                "state_topic": topics.backup,
+                "value_template": "{{ value_json.made }}",
+                "json_attributes_topic": topics.backup,
+                "device_class": "timestamp",
+                "entity_category": "diagnostic",
+                "icon": "mdi:archive-outline",
+            },
+        ),
+        (
             "update",
             "software",
             {

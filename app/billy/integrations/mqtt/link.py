@@ -90,6 +90,7 @@ class MqttLink:
         self._song_last: str | None = None
         self._timer: str | None = None
         self._update: str | None = None
+        self._backup: str | None = None
         self._say_worker: Worker | None = None
         self._control_worker: Worker | None = None
         self._by_topic = {
@@ -234,6 +235,11 @@ class MqttLink:
         self._update = json.dumps(entity)
         self._publish(self.topics.update, self._update)
 
+    def publish_backup(self, entity: dict) -> None:
+        """The last backup kept on the fish (billy.appliance.backup_shelf)."""
+        self._backup = json.dumps(entity)
+        self._publish(self.topics.backup, self._backup)
+
     def publish_brain(self) -> None:
         self._publish(self.topics.brain, self._brain())
 
@@ -275,6 +281,7 @@ class MqttLink:
             (self.topics.song_last, self._song_last),
             (self.topics.timer, self._timer),
             (self.topics.update, self._update),
+            (self.topics.backup, self._backup),
         ):
             if value is not None:
                 self._publish(topic, value)

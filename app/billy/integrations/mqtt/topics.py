@@ -75,6 +75,11 @@ class Topics:
         return self.topic("wakeup", "play")
 
     @property
+    def backup(self) -> str:
+        """The last backup kept on the fish (billy.appliance.backup_shelf): when, which file, how big (JSON)."""
+        return self.topic("backup")
+
+    @property
     def update(self) -> str:
         """Home Assistant's update entity: installed and offered release, notes, progress (JSON, retained)."""
         return self.topic("update")

@@ -1,5 +1,6 @@
 """The System page: restart one or all of Billy's units, reboot, shut down, install an update (each asks to
-confirm first); a backup of what is the owner's, downloaded or restored (billy/appliance/backup.py)."""
+confirm first); a backup of what is the owner's, downloaded or restored (billy/appliance/backup.py), and the
+backups Home Assistant's button kept on the fish (billy/appliance/backup_shelf.py), each downloadable."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from billy.appliance.backup import MAX_TOTAL_BYTES, BackupError, back_up, restore
+from billy.appliance.backup_shelf import BackupShelf
 from billy.appliance.update import read_status
 from billy.appliance.update_entity import entity_state
 from billy.web import machine
@@ -28,9 +30,11 @@ async def system_page(web: Web, request: Request, session: Session) -> Response:
     confirm = request.query_params.get("confirm", "")
     unread = sorted(web.unread_by_web)
     update = entity_state(read_status(web.state_dir))
+    kept = await anyio.to_thread.run_sync(BackupShelf.of(web.settings).kept)
     return render(
-        web, request, "system.html", session, units=units, confirm=confirm, unread_by_web=unread, update=update
-    )
+        web, request, "system.html", session, units=units, confirm=confirm, unread_by_web=unread, update=update,
+        kept=kept,
+    )  # fmt: skip
 
 
 async def system_post(web: Web, request: Request, session: Session, form) -> Response:
@@ -60,13 +64,25 @@ async def backup_download(web: Web, request: Request, session: Session, form) ->
     finally:
         archive.unlink(missing_ok=True)  # the open handle keeps it readable; no copy is left on the card
     size = os.fstat(handle.fileno()).st_size
+    return _tar_download(handle, size, f"billy-backup-{time.strftime('%Y%m%d-%H%M')}.tar")
 
+
+async def kept_download(web: Web, request: Request, session: Session, form) -> Response:
+    """One of the backups kept on the fish, by its name in the list (no other name is served)."""
+    try:
+        path = BackupShelf.of(web.settings).path_of(str(form.get("name", "")))
+        handle = path.open("rb")
+    except (LookupError, OSError):
+        return back(session, "/system", "No such backup on the fish.")
+    return _tar_download(handle, os.fstat(handle.fileno()).st_size, path.name)
+
+
+def _tar_download(handle, size: int, name: str) -> StreamingResponse:
     def blocks() -> Iterator[bytes]:
         with handle:
             while block := handle.read(2**20):
                 yield block
 
-    name = f"billy-backup-{time.strftime('%Y%m%d-%H%M')}.tar"
     headers = {"content-disposition": f'attachment; filename="{name}"', "content-length": str(size)}
     return StreamingResponse(blocks(), media_type="application/x-tar", headers=headers)
 
@@ -103,5 +119,6 @@ def routes(web: Web) -> list[Route]:
         Route("/system", page(web, system_page), methods=["GET"]),
         Route("/system", action(web, system_post), methods=["POST"]),
         Route("/system/backup", action(web, backup_download), methods=["POST"]),
+        Route("/system/backup/kept", action(web, kept_download), methods=["POST"]),
         Route("/system/restore", action(web, backup_restore, max_bytes=MAX_TOTAL_BYTES + 2**20), methods=["POST"]),
     ]
