@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from waiting import wait_until
 
 from billy.appliance.control import ControlClient, ControlError, ControlServer, socket_path
 
@@ -50,3 +51,23 @@ def test_mic_level_hears_the_microphone(billy_on_socket, speak) -> None:
 def test_unreachable_runtime_is_named(tmp_path) -> None:
     with pytest.raises(ControlError, match=r"not answering on .*control\.sock"):
         ControlClient(socket_path(tmp_path)).request("status")
+
+
+def test_the_wifi_setup_speaks_through_billy(billy_on_socket, tmp_path) -> None:
+    """The setup network has no screen: what the owner must do is said by Billy, through this socket."""
+    from billy.appliance.billy import NullReporter
+    from billy.cli.wifi import _say
+    from billy.settings.read import load_settings
+
+    class Said(NullReporter):
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def publish_said(self, text: str) -> None:
+            self.texts.append(text)
+
+    tank, _ = billy_on_socket
+    tank.billy.reporter = said = Said()
+    _say(load_settings({"BILLY_STATE_DIR": str(tmp_path / "state")}), "I'm on HomeNet now.")
+    wait_until(lambda: said.texts == ["I'm on HomeNet now."], what="Billy saying it")
+    _say(load_settings({"BILLY_STATE_DIR": str(tmp_path / "nobody")}), "Nobody hears this.")  # no runtime: no error

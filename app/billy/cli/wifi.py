@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from billy.settings.read import Settings
 
@@ -15,10 +16,23 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     if not interface:
         print("billy wifi: no Wi-Fi radio on this machine, nothing to set up")
         return 0
-    setup = WifiSetup(interface, settings.wifi_country, join_seconds=args.join_seconds)
+    setup = WifiSetup(interface, settings.wifi_country, join_seconds=args.join_seconds,
+                      tell=lambda text: _say(settings, text))  # fmt: skip
     if args.now:
         return setup.run()
     return setup.at_boot(settings.billy_wifi_setup_seconds, settings.button_pin, settings.billy_gpio)
+
+
+def _say(settings: Settings, text: str) -> None:
+    """Billy says it, through his runtime's control socket; a runtime that is not up just misses it."""
+    from billy.appliance.control import ControlClient, ControlError, socket_path
+
+    try:
+        ControlClient(socket_path(settings.billy_state_dir)).request(
+            "say", text=text, literal=True, interactive=False, follow_up=False
+        )
+    except ControlError as error:
+        logging.getLogger(__name__).info("Billy could not say %r: %s", text, error)
 
 
 def add_commands(commands, settings: Settings) -> None:

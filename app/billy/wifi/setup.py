@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class WifiSetup:
     supplicant_dir: Path = SUPPLICANT_DIR
     port: int = 80
     stop: threading.Event = field(default_factory=threading.Event)
+    # Billy's voice (his runtime's `say`): a fish has no screen, so he tells the owner what to do and how it went.
+    tell: Callable[[str], None] = lambda text: None
 
     @property
     def supplicant_file(self) -> Path:
@@ -87,6 +90,9 @@ class WifiSetup:
         try:
             while not self.stop.is_set():
                 heard = radio.scan(self.interface)
+                self.tell(f"That did not work: {problem}. Billy Setup is open again." if problem else
+                          "I can't find a network. On your phone, join the Wi-Fi called Billy Setup, "
+                          "and choose yours on the page that opens.")  # fmt: skip
                 choice = self.serve(heard, problem)
                 if choice is None:
                     return 0
@@ -147,6 +153,7 @@ class WifiSetup:
             if state == "COMPLETED" and radio.ipv4_address(self.interface):
                 LOG.info("joined %r as %s", network.ssid, radio.ipv4_address(self.interface))
                 self.status("joined", ssid=network.ssid, address=radio.ipv4_address(self.interface))
+                self.tell(f"I'm on {network.ssid} now.")
                 return ""
             time.sleep(1)
         systemctl("stop", self.supplicant_unit)
