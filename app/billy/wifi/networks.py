@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from billy.settings.kinds import control_character
+from billy.settings.kinds import ConfigError, Country, control_character
 
 _HEX_KEY = re.compile(r"[0-9A-Fa-f]{64}")
-_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 class NetworkRefused(ValueError):
@@ -53,11 +52,11 @@ def check_network(ssid: str, passphrase: str) -> HomeNetwork:
 
 
 def check_country(country: str) -> str:
-    """Two capital letters (ISO 3166), or empty for the radio's default: which channels it may use."""
-    country = country.strip().upper()
-    if country and not _COUNTRY.fullmatch(country):
-        raise NetworkRefused("the country is a two-letter code such as GB, DE, NL or US")
-    return country
+    """Two letters (ISO 3166), or empty for the radio's default: WIFI_COUNTRY's own check, in the page's words."""
+    try:
+        return Country().read("country", country)
+    except ConfigError:
+        raise NetworkRefused("the country is a two-letter code such as GB, DE, NL or US") from None
 
 
 def supplicant_config(network: HomeNetwork, country: str) -> str:
