@@ -14,25 +14,18 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import socketserver
 import threading
 from pathlib import Path
 from typing import Any
 
 from billy.appliance import operations
+from billy.appliance.control_client import ControlClient, ControlError, socket_path
+
+__all__ = ["ControlClient", "ControlError", "ControlServer", "socket_path"]
 
 LOG = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 64 * 1024
-SOCKET_NAME = "control.sock"
-
-
-class ControlError(RuntimeError):
-    """Billy's runtime is not reachable or refused the request; the message says why."""
-
-
-def socket_path(state_dir: Path) -> Path:
-    return state_dir / SOCKET_NAME
 
 
 class ControlServer:
@@ -81,28 +74,3 @@ class _Handler(socketserver.StreamRequestHandler):
             LOG.warning("control request refused: %s", error)
             reply = {"ok": False, "error": str(error)}
         self.wfile.write(json.dumps(reply).encode() + b"\n")
-
-
-class ControlClient:
-    """The web page's side: one short connection per request."""
-
-    def __init__(self, path: Path, timeout: float = 5) -> None:
-        self.path = path
-        self.timeout = timeout
-
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-                connection.settimeout(self.timeout)
-                connection.connect(str(self.path))
-                connection.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
-                reply = connection.makefile("rb").readline()
-        except OSError as error:
-            raise ControlError(f"Billy's runtime is not answering on {self.path} ({error}): is it running?") from None
-        try:
-            answer = json.loads(reply)
-        except ValueError:
-            raise ControlError("Billy's runtime gave no answer") from None
-        if not answer.get("ok"):
-            raise ControlError(answer.get("error", "refused"))
-        return answer

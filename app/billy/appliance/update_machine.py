@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from billy.appliance.control import ControlClient, ControlError, socket_path
+from billy.appliance.control_client import ControlClient, ControlError, socket_path
 from billy.appliance.states import STATES
 from billy.settings.local import read_units_map
 from billy.settings.schema import UNITS

@@ -73,7 +73,7 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     """The room, then the owner's voice, measured by the running Billy; MIC_GAIN and SILENCE_THRESHOLD proposed
     and, with --save (or a yes), written to local.env."""
-    from billy.appliance.control import ControlClient, ControlError, socket_path
+    from billy.appliance.control_client import ControlClient, ControlError, socket_path
     from billy.hearing.calibration import CalibrationError, Levels, propose
     from billy.settings import local
 

@@ -17,6 +17,7 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
         print("billy wifi: no Wi-Fi radio on this machine, nothing to set up")
         return 0
     setup = WifiSetup(interface, settings.wifi_country, join_seconds=args.join_seconds,
+                      retry_known_seconds=settings.billy_wifi_setup_retry_seconds,
                       tell=lambda text: _say(settings, text))  # fmt: skip
     if args.now:
         return setup.run()
@@ -25,13 +26,13 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 def _say(settings: Settings, text: str) -> None:
     """Billy says it, through his runtime's control socket; a runtime that is not up just misses it."""
-    from billy.appliance.control import ControlClient, ControlError, socket_path
+    from billy.appliance.control_client import ControlClient, ControlError, socket_path
 
     try:
         ControlClient(socket_path(settings.billy_state_dir)).request(
             "say", text=text, literal=True, interactive=False, follow_up=False
         )
-    except ControlError as error:
+    except (ControlError, OSError) as error:  # the setup goes on without his voice
         logging.getLogger(__name__).info("Billy could not say %r: %s", text, error)
 
 
