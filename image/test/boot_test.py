@@ -386,6 +386,8 @@ def wifi_problems(found: dict) -> list[str]:
         problems.append(f"Wi-Fi DHCP offer: {offer}")
     if (found.get("joined") or {}).get("ssid") != "HomeNet" or (found.get("billy_wpa") or {}).get("ssid") != "HomeNet":
         problems.append(f"Wi-Fi join: {found.get('joined')} {found.get('billy_wpa')}")
+    if found.get("known_network_back_through") != "wlan0":
+        problems.append(f"Wi-Fi known network back: {found.get('known_network_back_through')!r}")
     if "wlan0" not in found.get("default_route", ""):
         problems.append(f"Wi-Fi default route: {found.get('default_route')!r}")
     if "did not accept the password" not in found.get("wrong_problem", ""):

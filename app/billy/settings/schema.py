@@ -459,6 +459,9 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("BILLY_WIFI_SETUP_SECONDS", Whole(0, 3600), "60", MACHINE, "Wi-Fi setup wait",
             "Seconds after boot without a network before Billy opens his Billy-Setup Wi-Fi; 0: only when the "
             "button is held at boot", (RUNTIME,), OWNER),
+    Setting("BILLY_WIFI_SETUP_RETRY_SECONDS", Whole(0, 86400), "600", MACHINE, "Wi-Fi setup retry",
+            "While Billy-Setup is open and nobody chose a network, how often Billy tries the network he knows again "
+            "(a router slower than the fish after a power cut), in seconds; 0: never", (RUNTIME,), OWNER),
     Setting("WIFI_COUNTRY", Country(), "", MACHINE, "Wi-Fi country",
             "The country the Wi-Fi radio is in (two letters), for its channels; empty: the radio's default",
             (RUNTIME,), OWNER),

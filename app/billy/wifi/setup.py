@@ -2,7 +2,7 @@
 
 Billy's web page is stopped while the access point is open (the captive page needs port 80 on the access
 point's address, the web page holds it on every address) and started again after. What happened is written
-to `status.json` in the run folder: phase (waiting, online, open, joining, failed, joined), the network, the
+to `status.json` in the run folder: phase (waiting, online, open, joining, failed, joined, retrying), the network, the
 problem of the last try.
 """
 
@@ -34,6 +34,7 @@ WEB_UNIT = "billy-web.service"
 # wpa_supplicant's states on the way to a joined network: how far a failed try got says why it failed.
 REACHED_NETWORK = ("ASSOCIATING", "ASSOCIATED", "4WAY_HANDSHAKE", "GROUP_HANDSHAKE", "COMPLETED")
 SAW_KEY_EXCHANGE = ("4WAY_HANDSHAKE", "GROUP_HANDSHAKE")
+RETRY_JOIN_SECONDS = 90  # a known network's join and DHCP, when Billy tries it again
 
 
 @dataclass
@@ -44,6 +45,10 @@ class WifiSetup:
     run_dir: Path = RUN_DIR
     supplicant_dir: Path = SUPPLICANT_DIR
     port: int = 80
+    # With a network already known (its file exists) and nobody choosing one: how long Billy-Setup stays open
+    # before Billy tries the known one again. A router that boots slower than the fish after a power cut must
+    # not leave him in setup for good. 0: never.
+    retry_known_seconds: float = 600
     stop: threading.Event = field(default_factory=threading.Event)
     # Billy's voice (his runtime's `say`): a fish has no screen, so he tells the owner what to do and how it went.
     tell: Callable[[str], None] = lambda text: None
@@ -82,7 +87,7 @@ class WifiSetup:
 
     def run(self) -> int:
         """Open the access point until a network is joined (or stop is set)."""
-        problem = ""
+        problem, told = "", False
         web_was_active = unit_active(WEB_UNIT)
         systemctl("stop", self.supplicant_unit)
         if web_was_active:
@@ -90,12 +95,18 @@ class WifiSetup:
         try:
             while not self.stop.is_set():
                 heard = radio.scan(self.interface)
-                self.tell(f"That did not work: {problem}. Billy Setup is open again." if problem else
-                          "I can't find a network. On your phone, join the Wi-Fi called Billy Setup, "
-                          "and choose yours on the page that opens.")  # fmt: skip
-                choice = self.serve(heard, problem)
+                if problem:
+                    self.tell(f"That did not work: {problem}. Billy Setup is open again.")
+                elif not told:  # once: a long outage must not have him repeat it every few minutes
+                    self.tell("I can't find a network. On your phone, join the Wi-Fi called Billy Setup, "
+                              "and choose yours on the page that opens.")  # fmt: skip
+                    told = True
+                known = self.supplicant_file.exists() and self.retry_known_seconds > 0
+                choice = self.serve(heard, problem, self.retry_known_seconds if known else None)
                 if choice is None:
-                    return 0
+                    if self.stop.is_set() or self.known_network_back():
+                        return 0
+                    continue
                 network, country = choice
                 problem = self.join(network, country or self.country)
                 if not problem:
@@ -108,8 +119,23 @@ class WifiSetup:
             if web_was_active:
                 systemctl("start", WEB_UNIT)
 
-    def serve(self, heard: list[radio.HeardNetwork], problem: str) -> tuple[HomeNetwork, str] | None:
-        """The access point open until the owner chose a network (None: stopped)."""
+    def known_network_back(self) -> bool:
+        """Nobody chose a network: is the known one there again? (False: Billy-Setup opens again.)"""
+        LOG.info("nobody chose a network in %.0f s: trying the known one again", self.retry_known_seconds)
+        self.status("retrying")
+        systemctl("start", self.supplicant_unit)
+        through = wait_for_network(RETRY_JOIN_SECONDS, self.stop)
+        if through is None:
+            systemctl("stop", self.supplicant_unit)
+            return False
+        LOG.info("the known network is back, through %s", through)
+        self.status("online", through=through)
+        return True
+
+    def serve(
+        self, heard: list[radio.HeardNetwork], problem: str, give_up_after: float | None = None
+    ) -> tuple[HomeNetwork, str] | None:
+        """The access point open until the owner chose a network (None: stopped, or `give_up_after` passed)."""
         chosen: queue.Queue = queue.Queue()
         access_point = AccessPoint(self.interface, self.country)
         running = RunningAccessPoint(access_point, self.run_dir)
@@ -125,7 +151,8 @@ class WifiSetup:
                 lambda network, country: chosen.put((network, country)),
             )
             self.status("open", problem=problem, heard=[network.ssid for network in heard])
-            while not self.stop.is_set():
+            until = time.monotonic() + give_up_after if give_up_after else float("inf")
+            while not self.stop.is_set() and time.monotonic() < until:
                 try:
                     return chosen.get(timeout=1)
                 except queue.Empty:
