@@ -1,6 +1,6 @@
 """Turn taking: a pause mid-sentence is not the end of the turn, work started in the silence is dropped when
-the user goes on, the engine is warmed with the very prompt prefix of the turns, and a fallback never
-follows half an answer."""
+the user goes on, the engine is warmed with the very prompt prefix of the turns, the question is read into
+the model while it is spoken, and a fallback never follows half an answer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from billy.audio.file_device import FileMicrophone
 from billy.audio.pcm import Pcm, read_wav, wav_bytes
 from billy.conversation.stages import stage
 from billy.hearing.end_of_turn import EndOfTurn, Verdict, dangling
-from billy.hearing.listening import KEPT_PAUSE_MS, Listener
+from billy.hearing.listening import KEPT_PAUSE_MS, PREFILL_EVERY_FRAMES, Listener
 from billy.media.playback import after_leading_silence
 from billy.services.client import ServiceError
 from billy.services.stt.client import SttClient
@@ -120,6 +120,41 @@ def test_the_engine_is_warmed_with_the_turns_own_prompt_prefix(tank_factory, llm
     warm, asked = llm.warm_ups[0], llm.requests[0]["body"]
     assert warm["messages"][0] == asked["messages"][0], "the system prompt changed between warm-up and turn"
     assert warm["tools"] == asked["tools"] and warm["max_tokens"] == 1
+
+
+LONG_QUESTION = "Tell me something about the sea and the fish that live in it."
+
+
+def test_the_listener_hands_the_speech_so_far_to_prefill_only_while_it_is_spoken(speak):
+    microphone = FileMicrophone()
+    microphone.queue(speak(LONG_QUESTION))
+    handed: list[int] = []  # samples of speech each call saw
+    utterance = Listener(microphone, EndOfTurn(None, silence_ms=500)).listen(
+        timeout_s=10, prefill=lambda speech: handed.append(len(speech.samples))
+    )
+    assert utterance is not None
+    whole = len(utterance.pcm.samples)
+    # A call every PREFILL_EVERY_FRAMES frames of speech, each with more of it, all before the speech ended.
+    assert len(handed) >= 2, handed
+    assert handed == sorted(set(handed)) and handed[-1] < whole, (handed, whole)
+    assert handed[1] - handed[0] >= PREFILL_EVERY_FRAMES * 512
+
+
+def test_the_model_reads_the_question_while_it_is_spoken(tank_factory, llm, speak):
+    llm.then(Reply(ANSWER))
+    tank = tank_factory()
+    turn = tank.ask(speak(LONG_QUESTION))
+    assert turn.result.said == ANSWER
+    asked = llm.requests[0]["body"]
+    read_in = llm.warm_ups[1:]  # the first is the warm-up at start
+    assert read_in, "nothing of the question was read into the model while it was spoken"
+    heard = words(asked["messages"][-1]["content"])
+    for request in read_in:
+        # The very prefix of the turn's request: the same persona, history and tools, then the words so far.
+        assert request["messages"][:-1] == asked["messages"][:-1] and request["tools"] == asked["tools"]
+        assert request["max_tokens"] == 1
+    partials = [words(request["messages"][-1]["content"]) for request in read_in]
+    assert any(0 < len(partial) < len(heard) and partial[:2] == heard[:2] for partial in partials), (partials, heard)
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,11 @@ def converse(billy: Billy, wake: bool = True, asked: bool = False) -> None:
         billy.microphone.flush()  # whatever the microphone caught while Billy spoke is his own voice
         ended = AnyOf(billy.stopping, billy.end_session)
         utterance = billy.listener.listen(
-            settings.mic_timeout_seconds, ended, billy.pipeline.draft, billy.pipeline.stream_turn
+            settings.mic_timeout_seconds,
+            ended,
+            billy.pipeline.draft,
+            billy.pipeline.stream_turn,
+            billy.pipeline.prefill,
         )
         if utterance is None:
             if asked and retries < settings.follow_up_retry_limit and not billy.end_session.is_set():

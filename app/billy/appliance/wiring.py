@@ -157,6 +157,7 @@ def _build_billy(settings: Settings, microphone: Microphone, speaker: Speaker, f
         text_only=settings.text_only_mode,
     )
     pipeline.max_sentences = profile.max_sentences
+    pipeline.prefills = settings.use_local_models
     pipeline.realtime = brain_for(settings, remembered(settings))
     own_intents = OwnIntents(IntentMatcher(), default_language(settings)) if settings.billy_intents else None
     pipeline.before_llm = before_llm_steps(settings, tts.clients, home_assistant, own_intents, personas.persona)

@@ -129,6 +129,10 @@ class Pipeline:
         self.max_sentences = 0
         # BRAIN=realtime: the cloud's Realtime voice answers while it is up (conversation/realtime_turn.py).
         self.realtime: RealtimeBrain | None = None
+        # USE_LOCAL_MODELS: the question is read into the local model while it is spoken (`prefill`); a cloud
+        # model is never asked for that, as every request costs money.
+        self.prefills = False
+        self._prefilling = threading.Lock()
         self._utterance: Pcm | None = None  # the turn's question, for the Realtime voice to answer if a stage fails
 
     # -- the stages, each with its fallback ------------------------------------------------------------
@@ -156,6 +160,31 @@ class Pipeline:
                     pass
         except ServiceError as error:
             LOG.warning("warming up: %s", error)
+
+    def prefill(self, speech: Pcm) -> None:
+        """While the user is still speaking: transcribe what is there and have the local model read it, so at the
+        end of the turn only the last words are new to it. llama.cpp and Ollama keep the longest prefix a request
+        shares with the one before, and a small request's prompt costs about 40 ms a token on two cores with
+        Qwen 1.5B ("What is the capital of" read before "France?": the first token 0.28 s after the request
+        instead of 0.52 s). The listener calls this during speech, when the CPU has little else to do; one at a
+        time, and none while one is under way. Nothing is heard or remembered, and a failure only costs the gain.
+        """
+        if not self.prefills or not self._prefilling.acquire(blocking=False):
+            return
+        threading.Thread(target=self._prefill, args=(speech,), daemon=True).start()
+
+    def _prefill(self, speech: Pcm) -> None:
+        try:
+            heard = self.stt.primary.hear(speech.to_wav(), self.language)
+            # Whisper closes a fragment ("What is the capital?"): without the mark it is the question's prefix.
+            words = heard.text.strip().rstrip(".?!\u2026")
+            if is_speech(words):
+                messages = self.conversation.messages_for(words, heard.language)
+                self.llm.primary.warm_up(messages, self.toolbox.schemas())
+        except ServiceError as error:
+            LOG.debug("reading the question in while it is spoken: %s", error)
+        finally:
+            self._prefilling.release()
 
     # -- drafting: the work that makes no sound ---------------------------------------------------------
 

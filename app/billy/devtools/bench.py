@@ -186,7 +186,9 @@ def _bench_brain(
                     microphone.speech_ended_at = None
                     microphone.queue(pcm)
                     if mode == "streaming":
-                        utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, pipeline.draft)
+                        utterance = billy.listener.listen(
+                            LISTEN_TIMEOUT_S, None, pipeline.draft, prefill=pipeline.prefill
+                        )
                         result = pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
                     else:
                         utterance = sequential_listener.listen(LISTEN_TIMEOUT_S)
@@ -257,7 +259,7 @@ def _own_answer(billy, microphone: FileMicrophone, pcm: Pcm, question: str) -> d
     billy.pipeline.conversation.forget()
     microphone.speech_ended_at = None
     microphone.queue(pcm)
-    utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, billy.pipeline.draft)
+    utterance = billy.listener.listen(LISTEN_TIMEOUT_S, None, billy.pipeline.draft, prefill=billy.pipeline.prefill)
     result = billy.pipeline.turn(utterance.pcm, threading.Event(), utterance.draft)
     spoke_until = microphone.speech_ended_at
     if result.answered_by != "billy" or result.first_sound_at is None or spoke_until is None:

@@ -10,6 +10,8 @@ so far is all there, so it goes to the end-of-turn judge (`end_of_turn.py`) and,
 pipeline, which starts drafting the reply. If the user speaks again that draft is cancelled and the next pause
 starts another; if the turn ends, the listener hands over the draft with the utterance. A long pause the user
 speaks on after is shortened to `KEPT_PAUSE_MS` in the utterance, as whisper hears a pause, not a gap.
+While the user speaks, the speech so far goes to `prefill` every half second or so: the pipeline reads it into
+the local model, so at the pause only the last words are new to it.
 
 With BRAIN=realtime the question goes to the cloud as it is spoken: `stream()`, called as speech starts, gives
 a draft whose `live` question is fed every frame, and the cloud's voice detector says when the turn is over
@@ -38,6 +40,9 @@ FRAME_MS = 32
 START_FRAMES = 2
 PREROLL_FRAMES = 10
 PAUSE_MS = 96  # quiet long enough to be a pause, not the gap between two syllables
+# While the user speaks, the speech so far goes to `prefill` this often (in frames of speech): a short question
+# (about 1.5 s) gets two or three, each a transcription and a few new tokens for the model to read.
+PREFILL_EVERY_FRAMES = 15
 # A pause the user speaks on after is kept this long at most: whisper often ends its transcript at a long
 # silence ("What is the capital of" and, 5 s later, "France?" came back without "France").
 KEPT_PAUSE_MS = 800
@@ -84,12 +89,14 @@ class Listener:
         cancel: threading.Event | None = None,
         speculate: Callable[[Pcm], Any] | None = None,
         stream: Callable[[], Any] | None = None,
+        prefill: Callable[[Pcm], None] | None = None,
     ) -> Utterance | None:
         """The next utterance, or None if nobody spoke for `timeout_s` (or `cancel` was set).
 
         `speculate(speech)` is called at each pause with the speech so far and returns a `Draft` (billy.draft),
         cancelled if the user goes on speaking. `stream()` is called as speech starts and may return a draft
-        with a `live` question to feed (the Realtime voice), which then ends the turn.
+        with a `live` question to feed (the Realtime voice), which then ends the turn. `prefill(speech)` is
+        called every `PREFILL_EVERY_FRAMES` frames of speech with the speech so far, and must return at once.
         """
         self.vad.reset()
         preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
@@ -109,7 +116,7 @@ class Listener:
         streamed = stream() if stream is not None else None
         for frame in frames if streamed is not None else ():
             streamed.live.feed(frame)
-        ended_at, quiet, resumed = time.monotonic(), 0, 0
+        ended_at, quiet, resumed, spoken = time.monotonic(), 0, 0, 0
         speech, draft, verdict = None, None, None
         while len(frames) < self.max_frames:
             if cancel is not None and cancel.is_set():
@@ -129,7 +136,9 @@ class Listener:
                         break
             if self._is_speech(frame):
                 _shorten_pause(frames, quiet)
-                quiet, ended_at = 0, time.monotonic()
+                quiet, ended_at, spoken = 0, time.monotonic(), spoken + 1
+                if prefill is not None and streamed is None and spoken % PREFILL_EVERY_FRAMES == 0:
+                    prefill(Pcm(np.concatenate(frames), 16000))
                 if speech is not None:
                     LOG.info("the user goes on speaking: dropping the work started at the pause")
                     resumed += 1
