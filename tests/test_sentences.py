@@ -14,8 +14,8 @@ def test_punctuation_line_breaks_and_abbreviations():
 
 def test_sentences_come_out_while_the_text_streams_in():
     splitter = SpokenSentences()
-    assert splitter.add("Hello the") == []
-    assert splitter.add("re. How are") == ["Hello there."]
+    assert splitter.add("Hi the") == []  # "Hi" is too short a first piece
+    assert splitter.add("re. How are") == ["Hi there."]
     assert splitter.add(" you?") == []
     assert splitter.finish() == ["How are you?"]
 
@@ -69,6 +69,17 @@ def test_a_first_piece_without_a_clause_is_cut_at_a_word_that_can_end_a_phrase()
     pieces += splitter.finish()
     assert pieces[0] == "Fish swim"  # not "Fish swim in the": a piece ending there sounds cut off
     assert " ".join(pieces).split() == text.split()
+
+
+def test_the_first_piece_ends_at_the_first_word_that_can_end_a_phrase_as_soon_as_it_is_whole():
+    splitter = SpokenSentences()
+    assert splitter.add("Paris") == []  # perhaps "Parisian": not whole until the next word begins
+    assert splitter.add(" is") == ["Paris"]  # two tokens in, not four: the listener waits for this piece
+    assert splitter.add(" the capital of") == []
+    assert splitter.add(" France.") + splitter.finish() == ["is the capital of France."]
+    splitter = SpokenSentences()
+    pieces = [piece for token in ("I", " like", " to", " eat", " fish", ".") for piece in splitter.add(token)]
+    assert pieces + splitter.finish() == ["I like to eat", "fish."]  # never on "like" or "to"
 
 
 def test_a_speaker_label_at_the_start_is_not_read_out():

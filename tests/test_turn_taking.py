@@ -157,6 +157,19 @@ def test_the_model_reads_the_question_while_it_is_spoken(tank_factory, llm, spea
     assert any(0 < len(partial) < len(heard) and partial[:2] == heard[:2] for partial in partials), (partials, heard)
 
 
+def test_the_first_piece_is_spoken_before_the_model_is_done_and_the_wait_after_it_is_counted(
+    tank_factory, llm, speak
+):
+    # A slow model: "Paris" is whole once " is" comes, and the rest takes four more words at 0.8 s each.
+    llm.then(Reply("Paris is the capital of France.", word_delay=0.8))
+    tank = tank_factory()
+    turn = tank.ask(speak("What is the capital of France?"))
+    assert turn.result.said == "Paris is the capital of France."
+    assert turn.result.first_sound_at < llm.finished_at[0], "Billy waited for the whole reply"
+    # "Paris" is about half a second of speech: the speaker then waits for "is the capital of France."
+    assert turn.result.waited_for_words_s > 1.0, turn.result.waited_for_words_s
+
+
 @pytest.mark.parametrize(
     ("transcript", "expected"),
     [

@@ -58,6 +58,9 @@ class TurnResult:
     first_motion_at: float | None = None  # the "I heard you" flap: as the model starts, at the hand-over at last
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each stage's milestone
     last_sound_at: float | None = None
+    # Seconds the speaker stood silent after the first sound, waiting for the next piece of the reply (not the
+    # voice's own pauses): what a shorter first piece may cost, if the model falls behind the voice.
+    waited_for_words_s: float = 0.0
 
 
 class TurnStep(Protocol):
@@ -453,7 +456,12 @@ class Pipeline:
     def _play_queue(self, audio: queue.Queue, interrupt: threading.Event, result: TurnResult) -> None:
         speaking = False
         try:
-            while (item := audio.get()) is not END:
+            while True:
+                asked_at = time.monotonic()
+                if (item := audio.get()) is END:
+                    break
+                if speaking:
+                    result.waited_for_words_s += time.monotonic() - asked_at
                 if interrupt.is_set():
                     result.interrupted = True
                     continue

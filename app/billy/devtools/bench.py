@@ -135,17 +135,20 @@ def _side_by_side(report: dict) -> dict:
         "first_sound_s": streaming["first_sound_s"],
         "sequential_first_sound_s": sequential["first_sound_s"],
         "ratio_first_sound": report["ratio_first_sound"],
+        "waited_for_words_s": streaming["waited_for_words_s"],
     }
 
 
 def _print_side_by_side(rows: list[dict]) -> None:
     print("\nmedian seconds after the question's last voiced sample, streaming Billy against sequential")
-    print(f"{'brain':<22} {'first motion':>12} {'first sound':>12} {'sequential':>11} {'ratio':>6}")
+    print(f"{'brain':<22} {'first motion':>12} {'first sound':>12} {'sequential':>11} {'ratio':>6} {'dead air':>9}")
     for row in rows:
         print(
             f"{row['brain']:<22} {row['first_motion_s']:>12.2f} {row['first_sound_s']:>12.2f} "
-            f"{row['sequential_first_sound_s']:>11.2f} {row['ratio_first_sound']:>6.3f}"
+            f"{row['sequential_first_sound_s']:>11.2f} {row['ratio_first_sound']:>6.3f} "
+            f"{row['waited_for_words_s']:>9.2f}"
         )
+    print("dead air: seconds Billy's speaker waited for the next piece of the reply after his first sound (median)")
 
 
 def _bench_brain(
@@ -204,6 +207,7 @@ def _bench_brain(
                             "first_sound_s": result.first_sound_at - spoke_until,
                             "first_sound_after_handover_s": result.first_sound_at - utterance.handed_over_at,
                             "last_sound_s": result.last_sound_at - spoke_until,
+                            "waited_for_words_s": result.waited_for_words_s,
                             "end_of_turn_wait_s": utterance.handed_over_at - spoke_until,
                             "drafts_dropped": utterance.resumed,  # pauses the user spoke on after
                         }
