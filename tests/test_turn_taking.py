@@ -157,9 +157,7 @@ def test_the_model_reads_the_question_while_it_is_spoken(tank_factory, llm, spea
     assert any(0 < len(partial) < len(heard) and partial[:2] == heard[:2] for partial in partials), (partials, heard)
 
 
-def test_the_first_piece_is_spoken_before_the_model_is_done_and_the_wait_after_it_is_counted(
-    tank_factory, llm, speak
-):
+def test_the_first_piece_is_spoken_before_the_model_is_done_and_the_wait_after_it_is_counted(tank_factory, llm, speak):
     # A slow model: "Paris" is whole once " is" comes, and the rest takes four more words at 0.8 s each.
     llm.then(Reply("Paris is the capital of France.", word_delay=0.8))
     tank = tank_factory()
