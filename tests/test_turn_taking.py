@@ -157,6 +157,25 @@ def test_the_model_reads_the_question_while_it_is_spoken(tank_factory, llm, spea
     assert any(0 < len(partial) < len(heard) and partial[:2] == heard[:2] for partial in partials), (partials, heard)
 
 
+def test_a_fragment_under_another_system_prompt_is_not_read_in(tank_factory, llm, speak):
+    # The owner's notes are searched for each question and join the system prompt: "Tell me something about the"
+    # finds none, "... the North" finds the note. A prefill under that prompt would have the engine read the
+    # persona and the tools again, so only the fragments under the prompt it holds are sent.
+    llm.then(Reply(ANSWER))
+    tank = tank_factory()
+    tank.billy.pipeline.toolbox.knowledge.add(
+        "sea.md", b"The North Sea near the lighthouse is cold and grey in winter."
+    )
+    turn = tank.ask(speak("Tell me something about the North Sea and the fish that live in it."))
+    asked = llm.requests[0]["body"]
+    assert "lighthouse" in asked["messages"][0]["content"], "the note was not found for the whole question"
+    held = llm.warm_ups[0]["messages"][0]  # the warm-up's: no note
+    read_in = llm.warm_ups[1:]
+    assert read_in, "no fragment before 'North' was read in"
+    assert all(request["messages"][0] == held for request in read_in), [r["messages"][-1] for r in read_in]
+    assert turn.result.said == ANSWER
+
+
 def test_the_first_piece_is_spoken_before_the_model_is_done_and_the_wait_after_it_is_counted(tank_factory, llm, speak):
     # A slow model: "Paris" is whole once " is" comes, and the rest takes four more words at 0.8 s each.
     llm.then(Reply("Paris is the capital of France.", word_delay=0.8))

@@ -136,6 +136,10 @@ class Pipeline:
         # model is never asked for that, as every request costs money.
         self.prefills = False
         self._prefilling = threading.Lock()
+        # The system prompt of the last request to the model, whose cache holds it: a prefill under another one
+        # (the owner's notes found for a fragment, a fragment's language) would have the engine read the
+        # persona and the tools again (30 s for Qwen 1.5B on two cores), so it is not sent.
+        self._engine_prompt: str | None = None
         self._utterance: Pcm | None = None  # the turn's question, for the Realtime voice to answer if a stage fails
 
     # -- the stages, each with its fallback ------------------------------------------------------------
@@ -157,7 +161,9 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load the model and voice and cache the system prompt's prefix, so the first turn is not a cold one."""
         try:
-            self.llm.primary.warm_up(self.conversation.messages_for(WARM_UP_TEXT), self.toolbox.schemas())
+            messages = self.conversation.messages_for(WARM_UP_TEXT)
+            self._engine_prompt = messages[0]["content"]
+            self.llm.primary.warm_up(messages, self.toolbox.schemas())
             with self.tts.primary.stream(WARM_UP_TEXT) as (_, chunks):
                 for _ in chunks:
                     pass
@@ -170,7 +176,8 @@ class Pipeline:
         shares with the one before, and a small request's prompt costs about 40 ms a token on two cores with
         Qwen 1.5B ("What is the capital of" read before "France?": the first token 0.28 s after the request
         instead of 0.52 s). The listener calls this during speech, when the CPU has little else to do; one at a
-        time, and none while one is under way. Nothing is heard or remembered, and a failure only costs the gain.
+        time, and none while one is under way; only the words are read in, never a system prompt other than the
+        one the engine holds. Nothing is heard or remembered, and a failure only costs the gain.
         """
         if not self.prefills or not self._prefilling.acquire(blocking=False):
             return
@@ -181,8 +188,8 @@ class Pipeline:
             heard = self.stt.primary.hear(speech.to_wav(), self.language)
             # Whisper closes a fragment ("What is the capital?"): without the mark it is the question's prefix.
             words = heard.text.strip().rstrip(".?!\u2026")
-            if is_speech(words):
-                messages = self.conversation.messages_for(words, heard.language)
+            messages = self.conversation.messages_for(words, heard.language)
+            if is_speech(words) and messages[0]["content"] == self._engine_prompt:
                 self.llm.primary.warm_up(messages, self.toolbox.schemas())
         except ServiceError as error:
             LOG.debug("reading the question in while it is spoken: %s", error)
@@ -267,6 +274,7 @@ class Pipeline:
 
     def _think_and_voice(self, draft: Draft) -> None:
         draft.messages = self.conversation.messages_for(draft.heard, draft.language)
+        self._engine_prompt = draft.messages[0]["content"]
         draft.marks["asked"] = time.monotonic()
         sentences: queue.Queue = queue.Queue()
         draft.start(self._voice, sentences, draft)
