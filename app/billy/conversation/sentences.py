@@ -106,9 +106,14 @@ def _first_phrase_end(pending: str) -> int | None:
     it, a word that can end a phrase; None while there is none yet."""
     for at, char in enumerate(pending):
         whole = char == " " and at >= MIN_FIRST_CHARS and pending[at:].strip()
-        if whole and pending[:at].split()[-1].lower().strip("\"'") not in DANGLING:
+        if whole and _ends_a_phrase(pending[:at]):
             return at
     return None
+
+
+def _ends_a_phrase(text: str) -> bool:
+    """Whether `text`'s last word can end a phrase: not "the", "of", "like" (the voice would close it there)."""
+    return text.split()[-1].lower().strip("\"'") not in DANGLING
 
 
 def _word_boundary(head: str) -> int:
@@ -118,7 +123,7 @@ def _word_boundary(head: str) -> int:
         return clause
     spaces = [i for i, char in enumerate(head) if char == " " and head[:i].strip()]
     for space in reversed(spaces):
-        if head[:space].split()[-1].lower().strip("\"'") not in DANGLING:
+        if _ends_a_phrase(head[:space]):
             return space + 1
     return spaces[-1] + 1 if spaces else len(head)
 
