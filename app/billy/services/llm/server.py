@@ -4,6 +4,10 @@ Prebuilt for x86_64 and aarch64, so neither a developer's machine nor the Pi com
 `/v1/chat/completions` (streaming, tools with the model's own chat template) and keeps the slot's prompt
 cached, so the system prompt is not evaluated again on every turn.
 
+Given several models (`--model FILE:MIB`, best first), it serves the first the machine's memory holds beside the
+rest of Billy and logs which and why: an SD image cannot know at build time whether it boots on a Pi with 2 GiB
+or 8 (`billy.models.brains` chooses by the same rule on a developer's machine).
+
 This file needs only the standard library and xllamacpp: the `llama_cpp` role runs it as it is
 (`python server.py --model ...`) in a venv of its own, so the unit and `billy llm-server` share one launcher.
 """
@@ -15,6 +19,7 @@ import logging
 import os
 import signal
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
@@ -26,6 +31,56 @@ BIG_MODEL_BYTES = 500_000_000
 # a shared core goes to the other): its words come faster than Billy speaks them, and a sentence synthesised or a
 # question transcribed while it writes is what the person waits for.
 NICENESS = 5
+# Whisper tiny.en, piper's medium voice, the runtime, the web page and the system, measured together on a
+# running fish: what must stay free beside the brain.
+REST_OF_BILLY_MIB = 1200
+
+
+def memory_mib(meminfo: Path = Path("/proc/meminfo")) -> int:
+    """The machine's memory (MemTotal), in MiB."""
+    for line in meminfo.read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    raise ValueError(f"no MemTotal in {meminfo}")
+
+
+@dataclass(frozen=True)
+class Fit:
+    index: int  # of the candidate chosen
+    reason: str
+
+
+def first_that_fits(candidates: list[tuple[str, int]], total_mib: int) -> Fit:
+    """Of `(name, peak memory in MiB)` candidates, best first, the first that fits `total_mib` beside the rest of
+    Billy; none fits: the last (the smallest, by the order), said so. The reason names those passed over."""
+    passed_over = []
+    for index, (name, brain_mib) in enumerate(candidates):
+        needs = brain_mib + REST_OF_BILLY_MIB
+        if needs <= total_mib:
+            reason = f"the best brain that fits {total_mib} MiB"
+            return Fit(index, reason + (f" ({'; '.join(passed_over)})" if passed_over else ""))
+        passed_over.append(f"{name} needs about {needs} MiB with the rest of Billy")
+    reason = f"the last listed; {total_mib} MiB is less than any needs ({'; '.join(passed_over)})"
+    return Fit(len(candidates) - 1, reason)
+
+
+def parse_model(value: str) -> tuple[Path, int]:
+    """`FILE` or `FILE:MIB` (the model's peak memory, from the catalogue; 0 when not known) -> (path, MiB)."""
+    path, _, mib = value.rpartition(":")
+    if path and mib.isdigit():
+        return Path(path), int(mib)
+    return Path(value), 0
+
+
+def choose_model(models: list[str], meminfo: Path = Path("/proc/meminfo")) -> Path:
+    """The model to serve of `--model` values, best first: the only one, else the first the memory holds."""
+    candidates = [parse_model(value) for value in models]
+    if len(candidates) == 1:
+        return candidates[0][0]
+    fit = first_that_fits([(path.name, mib) for path, mib in candidates], memory_mib(meminfo))
+    chosen = candidates[fit.index][0]
+    LOG.log(logging.INFO if fit.index == 0 else logging.WARNING, "serving %s: %s", chosen.name, fit.reason)
+    return chosen
 
 
 def default_threads(model: Path | None = None) -> int:
@@ -84,7 +139,12 @@ def serve_llm(
 
 
 def add_arguments(parser: argparse.ArgumentParser, alias: str = "", host: str = "127.0.0.1", port: int = 11434):
-    parser.add_argument("--model", required=True, help="the GGUF file")
+    parser.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        help="the GGUF file, or FILE:MIB (its peak memory) several times, best first: the first that fits is served",
+    )
     parser.add_argument("--alias", default=alias, help="the model name clients ask for (LOCAL_LLM_MODEL)")
     parser.add_argument("--host", default=host, help="bind address (LOCAL_LLM_HOST)")
     parser.add_argument("--port", type=int, default=port, help="port (LOCAL_LLM_PORT)")
@@ -94,9 +154,10 @@ def add_arguments(parser: argparse.ArgumentParser, alias: str = "", host: str = 
 
 
 def serve_from(args: argparse.Namespace) -> None:
+    model = choose_model(args.model)
     serve_llm(
-        Path(args.model),
-        args.alias or Path(args.model).stem,
+        model,
+        args.alias or model.stem,
         args.host,
         args.port,
         args.context,

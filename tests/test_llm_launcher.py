@@ -1,0 +1,65 @@
+"""The llama.cpp launcher the `llama_cpp` role installs: of several brains, best first, it serves the first the
+machine's memory holds beside the rest of Billy, and says which and why.
+
+An SD image cannot know at build time whether it boots on a Pi with 2 GiB or 8: the choice is made at each start,
+by the launcher run as the unit runs it (`python server.py --model FILE:MIB ...`, outside the app's package).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+
+from billy.devtools.stack import GGUF_MODEL, ServiceProcess
+from billy.models.catalogue import find_model
+from billy.services.llm import server
+from billy.services.llm.server import REST_OF_BILLY_MIB, choose_model, first_that_fits
+
+LAUNCHER = Path(server.__file__)
+
+
+def _meminfo(tmp_path: Path, total_mib: int) -> Path:
+    path = tmp_path / "meminfo"
+    path.write_text(f"MemTotal:       {total_mib * 1024} kB\nMemFree:        1024 kB\n")
+    return path
+
+
+def test_the_first_brain_that_fits_beside_the_rest_of_billy_is_chosen():
+    brains = [("big", 1885), ("middle", 656), ("small", 221)]
+    assert first_that_fits(brains, 8000).index == 0
+    two_gib = first_that_fits(brains, 1900)  # a Pi 4 with 2 GiB
+    assert two_gib.index == 1 and f"big needs about {1885 + REST_OF_BILLY_MIB} MiB" in two_gib.reason
+    assert first_that_fits(brains, 656 + REST_OF_BILLY_MIB).index == 1  # exactly enough is enough
+    nothing_fits = first_that_fits(brains, 900)
+    assert nothing_fits.index == 2 and "the last listed; 900 MiB is less than any needs" in nothing_fits.reason
+
+
+def test_the_launcher_reads_the_machine_s_memory_and_logs_a_fallback(tmp_path, caplog):
+    models = ["/m/qwen2.5-coder-1.5b.gguf:1885", "/m/qwen2.5-coder-0.5b.gguf:656"]
+    assert choose_model(models, _meminfo(tmp_path, 16000)) == Path("/m/qwen2.5-coder-1.5b.gguf")
+    assert choose_model(models, _meminfo(tmp_path, 1900)) == Path("/m/qwen2.5-coder-0.5b.gguf")
+    warned = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warned) == 1 and "qwen2.5-coder-1.5b.gguf needs about 3085 MiB" in warned[0].getMessage()
+    # One model is served as it is, whatever the memory: the owner chose it.
+    assert choose_model(["/m/own.gguf"], _meminfo(tmp_path, 100)) == Path("/m/own.gguf")
+
+
+def test_the_unit_s_launcher_serves_the_brain_the_memory_holds(models_dir, tmp_path):
+    """Run as the unit runs it, with a first brain no machine holds: it is passed over, the next is served, under
+    the one name Billy asks for, and the log says why."""
+    (small_file,) = find_model(GGUF_MODEL).files
+    small = models_dir / GGUF_MODEL / small_file
+    too_big = tmp_path / "enormous.gguf"  # never opened: passed over on its memory alone
+    command = [sys.executable, "-I", str(LAUNCHER), "--alias", "qwen2.5-coder-1.5b", "--context", "512"]
+    command += ["--model", f"{too_big}:{1 << 30}", "--model", f"{small}:{find_model(GGUF_MODEL).memory_mib}"]
+    service = ServiceProcess(command, "/health", tmp_path / "llm.log", timeout=300)
+    try:
+        served = httpx.get(service.base_url + "/models", timeout=30).json()
+        assert [model["id"] for model in served["data"]] == ["qwen2.5-coder-1.5b"]
+        log = service.log()
+        assert f"serving {small.name}: the best brain that fits" in log
+        assert f"(enormous.gguf needs about {(1 << 30) + REST_OF_BILLY_MIB} MiB with the rest of Billy)" in log
+    finally:
+        service.stop()
