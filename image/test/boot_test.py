@@ -205,6 +205,8 @@ def main() -> int:
                 problems.append(f"Imager's {applied} was not applied: {customised}")
         for unit in ("billy-stt", "billy-tts", "billy", "billy-web", "llama-cpp"):
             machine.ssh(key, user, f"systemctl is-active --quiet {unit}")
+        figures["brain"] = brain_served(machine, key, user)
+        print(f"llama.cpp: {figures['brain']}", flush=True)
         for port in (5003, 5002):  # STT and TTS serve Billy only: asked on the fish itself
             machine.ssh(key, user, http_on_fish(f"http://127.0.0.1:{port}/api/health"))
         web = f"http://127.0.0.1:{machine.web_port}/api/health"
@@ -256,6 +258,16 @@ ON_FISH_HTTP = (
 
 def http_on_fish(url: str, body: str = "") -> str:
     return f"{ON_FISH_HTTP} {shlex.quote(url)} {shlex.quote(body)}"
+
+
+def brain_served(machine: Machine, key: Path, user: str) -> str:
+    """The launcher's word on the brain it serves: the first of the image's brains this machine's memory holds
+    (qemu's 2 GiB: a Pi 4 with 2 GiB), and why."""
+    total_mib = int(machine.ssh(key, user, "grep MemTotal /proc/meminfo").stdout.split()[1]) // 1024
+    journal = "sudo journalctl -b -u llama-cpp -o cat | grep -m1 'serving .*: the '"
+    said = wait("the LLM launcher's choice", lambda: machine.ssh(key, user, journal, check=False).stdout, 120, machine)
+    assert f"fits {total_mib} MiB" in said or f"; {total_mib} MiB is less" in said, (total_mib, said)
+    return said.strip()
 
 
 def sectors_written(machine: Machine, key: Path, user: str) -> int:
