@@ -4,7 +4,9 @@ in a writable working directory (lgpio makes its notification pipe there)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,7 +38,10 @@ def _defaults(role: str) -> dict:
     return {name: value for name, value in values.items() if "{{" not in str(value)}
 
 
-def render(unit: str) -> str:
+CATALOGUE = ROLES.parent / "app" / "billy" / "models" / "catalogue.json"
+
+
+def render(unit: str, **overrides) -> str:
     role, template = UNITS[unit]
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLES / role / "templates"), trim_blocks=True)
     environment.filters.update(FilterModule().filters())
@@ -47,8 +52,34 @@ def render(unit: str) -> str:
         "billy_app_units": [{"unit": "billy-stt"}, {"unit": "billy-tts"}, {"unit": "billy"}],
         "billy_app_llm_unit": "llama-cpp.service",
         "llama_cpp_model_alias": "smollm2-135m",
+        "llama_cpp_catalogue": json.loads(CATALOGUE.read_text()),  # read by the role before the unit is written
+        **overrides,
     }
     return environment.get_template(template).render(**context)
+
+
+def _exec_start(unit_text: str) -> list[str]:
+    joined = unit_text.replace("\\\n", " ")
+    (line,) = [line for line in joined.splitlines() if line.startswith("ExecStart=")]
+    return shlex.split(line.removeprefix("ExecStart="))
+
+
+def test_the_llama_cpp_unit_hands_the_launcher_each_brain_with_its_memory(tmp_path):
+    """What the role writes is what the launcher chooses from: the 1.5B where 4 GiB, the 0.5B where 2 GiB."""
+    from billy.services.llm.server import choose_model
+
+    argv = _exec_start(render("llama-cpp"))
+    models = [argv[index + 1] for index, arg in enumerate(argv) if arg == "--model"]
+    assert [Path(model.rpartition(":")[0]).parent.name for model in models] == [
+        "qwen2.5-coder-1.5b",
+        "qwen2.5-coder-0.5b",
+    ]
+    meminfo = tmp_path / "meminfo"
+    for total_mib, brain in ((3796, "qwen2.5-coder-1.5b"), (1848, "qwen2.5-coder-0.5b")):
+        meminfo.write_text(f"MemTotal: {total_mib * 1024} kB\n")
+        assert choose_model(models, meminfo).parent.name == brain
+    one = _exec_start(render("llama-cpp", llama_cpp_brains=[]))
+    assert one[one.index("--model") + 1] == "/var/lib/llama-cpp/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
