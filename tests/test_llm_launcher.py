@@ -7,6 +7,8 @@ by the launcher run as the unit runs it (`python server.py --model FILE:MIB ...`
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,3 +65,33 @@ def test_the_unit_s_launcher_serves_the_brain_the_memory_holds(models_dir, tmp_p
         assert f"(enormous.gguf needs about {(1 << 30) + REST_OF_BILLY_MIB} MiB with the rest of Billy)" in log
     finally:
         service.stop()
+
+
+def test_the_ollama_role_s_brains_are_the_bench_s_and_the_chooser_names_the_one_that_fits():
+    """The `ollama` role runs this launcher on the Pi with `--choose` and Ollama's names for its brains: the JSON line
+    it prints is what the play reads, and Billy then asks Ollama for that name with the brain's own chat profile."""
+    import yaml
+
+    from billy.models.brains import BY_SCORE
+    from billy.services.llm.profile import profile_for
+
+    defaults = yaml.safe_load((LAUNCHER.parents[4] / "roles" / "ollama" / "defaults" / "main.yml").read_text())
+    brains = defaults["ollama_brains"]
+    assert brains == [name for name in BY_SCORE if name in brains]  # best first, as the bench ranked them
+    entries = [find_model(name) for name in brains]
+    assert all(entry.ollama for entry in entries)
+    for entry in entries:
+        assert profile_for(entry.ollama) == profile_for(entry.name)
+
+    best, fallback = entries[0], entries[-1]
+    command = [sys.executable, "-I", str(LAUNCHER), "--choose"]
+    command += ["--model", f"{best.ollama}:{1 << 30}", "--model", f"{fallback.ollama}:{fallback.memory_mib}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    chosen = json.loads(done.stdout.splitlines()[-1])
+    assert chosen["model"] == fallback.ollama and chosen["fallback"] is True
+    assert chosen["reason"].startswith("the best brain that fits ")
+    assert f"{best.ollama} needs about {(1 << 30) + REST_OF_BILLY_MIB} MiB" in chosen["reason"]
+
+    command = [sys.executable, "-I", str(LAUNCHER), "--choose", "--model", f"{best.ollama}:{best.memory_mib}"]
+    only = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    assert only == {"model": best.ollama, "reason": "the only one listed", "fallback": False}

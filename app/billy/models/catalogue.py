@@ -44,6 +44,9 @@ class ModelEntry:
     chat: dict[str, Any]  # for an LLM: how to talk to it (billy.services.llm.profile); empty for other models
     licence: str = ""  # said where the source does not say it itself (docs/MODELS.md)
     memory_mib: int = 0  # a brain's peak resident memory when served, as `make bench-brain` measured it
+    # The same model, same quantisation, in Ollama's library: what the `ollama` role pulls for this brain, and
+    # the name Billy asks Ollama for (its chat profile then applies there too).
+    ollama: str = ""
 
 
 def load_catalogue() -> dict[str, ModelEntry]:
@@ -58,6 +61,7 @@ def load_catalogue() -> dict[str, ModelEntry]:
             chat=dict(entry.get("chat", {})),
             licence=entry.get("licence", ""),
             memory_mib=int(entry.get("memory_mib", 0)),
+            ollama=entry.get("ollama", ""),
         )
         for name, entry in raw.items()
     }
@@ -68,3 +72,12 @@ def find_model(name: str) -> ModelEntry:
     if name not in catalogue:
         raise UnknownModelError(f"unknown model {name!r}: known models are {', '.join(sorted(catalogue))}")
     return catalogue[name]
+
+
+def find_brain(name: str) -> ModelEntry:
+    """A brain by its catalogue name or by the name Ollama's library gives the same model."""
+    catalogue = load_catalogue()
+    for entry in catalogue.values():
+        if entry.ollama and entry.ollama == name:
+            return entry
+    return find_model(name)

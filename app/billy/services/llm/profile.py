@@ -3,8 +3,9 @@
 A model of a hundred million parameters (the offline default, SmolLM2 135M) loops ("I'm a fish, I like to do all
 day, I'm a fish, ...") and babbles on the full persona prompt with the server's default sampling, and it never
 calls a tool: its catalogue entry's "chat" block says what keeps it to plain sentences (a short prompt, a repeat
-penalty, a low temperature, no tools, three sentences). Any model the catalogue does not know (Ollama's
-`qwen2.5:1.5b`, OpenAI's) gets the full prompt, the tools and the server's own sampling.
+penalty, a low temperature, no tools, three sentences). A catalogue brain served by Ollama (asked for by the name
+Ollama's library gives it) gets the same profile. Any model the catalogue does not know (Ollama's `qwen2.5:1.5b`,
+OpenAI's) gets the full prompt, the tools and the server's own sampling.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from billy.models.catalogue import UnknownModelError, find_model
+from billy.models.catalogue import UnknownModelError, find_brain
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ FULL = ChatProfile()
 
 def profile_for(model: str) -> ChatProfile:
     try:
-        chat = find_model(model).chat
+        chat = find_brain(model).chat
     except UnknownModelError:
         return FULL
     return ChatProfile(

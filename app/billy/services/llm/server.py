@@ -10,11 +10,14 @@ or 8 (`billy.models.brains` chooses by the same rule on a developer's machine).
 
 This file needs only the standard library and xllamacpp: the `llama_cpp` role runs it as it is
 (`python server.py --model ...`) in a venv of its own, so the unit and `billy llm-server` share one launcher.
+With `--choose` it only prints the model it would serve (any names, not only files): the `ollama` role runs it so
+on the Pi, with the standard library alone, to pick the brain Ollama pulls by the same rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -72,14 +75,20 @@ def parse_model(value: str) -> tuple[Path, int]:
     return Path(value), 0
 
 
-def choose_model(models: list[str], meminfo: Path = Path("/proc/meminfo")) -> Path:
-    """The model to serve of `--model` values, best first: the only one, else the first the memory holds."""
+def pick_model(models: list[str], meminfo: Path = Path("/proc/meminfo")) -> tuple[Path, Fit]:
+    """Of `--model` values, best first: the only one (the owner chose it), else the first the memory holds."""
     candidates = [parse_model(value) for value in models]
     if len(candidates) == 1:
-        return candidates[0][0]
+        return candidates[0][0], Fit(0, "the only one listed")
     fit = first_that_fits([(path.name, mib) for path, mib in candidates], memory_mib(meminfo))
-    chosen = candidates[fit.index][0]
-    LOG.log(logging.INFO if fit.index == 0 else logging.WARNING, "serving %s: %s", chosen.name, fit.reason)
+    return candidates[fit.index][0], fit
+
+
+def choose_model(models: list[str], meminfo: Path = Path("/proc/meminfo")) -> Path:
+    """The model to serve of `--model` values (pick_model), said in the log when there was a choice."""
+    chosen, fit = pick_model(models, meminfo)
+    if len(models) > 1:
+        LOG.log(logging.INFO if fit.index == 0 else logging.WARNING, "serving %s: %s", chosen.name, fit.reason)
     return chosen
 
 
@@ -151,9 +160,16 @@ def add_arguments(parser: argparse.ArgumentParser, alias: str = "", host: str = 
     parser.add_argument("--context", type=int, default=2048, help="context size in tokens")
     parser.add_argument("--threads", type=int, default=0, help="threads writing the reply; 0: by the model's size")
     parser.add_argument("--batch-threads", type=int, default=0, help="threads reading the prompt; 0: as --threads")
+    parser.add_argument(
+        "--choose", action="store_true", help="print the model the memory holds, and why, as JSON; serve nothing"
+    )
 
 
 def serve_from(args: argparse.Namespace) -> None:
+    if args.choose:  # one JSON line on stdout: what a play reads (its log lines may share the stream)
+        chosen, fit = pick_model(args.model)
+        print(json.dumps({"model": str(chosen), "reason": fit.reason, "fallback": fit.index > 0}))
+        return
     model = choose_model(args.model)
     serve_llm(
         model,
