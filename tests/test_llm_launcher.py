@@ -17,7 +17,7 @@ import httpx
 from billy.devtools.stack import GGUF_MODEL, ServiceProcess
 from billy.models.catalogue import find_model
 from billy.services.llm import server
-from billy.services.llm.server import REST_OF_BILLY_MIB, choose_model, first_that_fits
+from billy.services.llm.server import REST_OF_BILLY_MIB, choose_model, first_that_fits, may_lock_all_memory
 
 LAUNCHER = Path(server.__file__)
 
@@ -63,6 +63,12 @@ def test_the_unit_s_launcher_serves_the_brain_the_memory_holds(models_dir, tmp_p
         log = service.log()
         assert f"serving {small.name}: the best brain that fits" in log
         assert f"(enormous.gguf needs about {(1 << 30) + REST_OF_BILLY_MIB} MiB with the rest of Billy)" in log
+        # Locked in memory where this process may lock (root here and in CI; a unit with LimitMEMLOCK=infinity).
+        locks = may_lock_all_memory()
+        assert (", locked in memory" in log) is locks and (", not locked in memory" in log) is not locks
+        status = Path(f"/proc/{service.process.pid}/status").read_text()
+        (locked_kib,) = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmLck:")]
+        assert (locked_kib * 1024 >= small.stat().st_size) is locks
     finally:
         service.stop()
 
@@ -95,3 +101,26 @@ def test_the_ollama_role_s_brains_are_the_bench_s_and_the_chooser_names_the_one_
     command = [sys.executable, "-I", str(LAUNCHER), "--choose", "--model", f"{best.ollama}:{best.memory_mib}"]
     only = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     assert only == {"model": best.ollama, "reason": "the only one listed", "fallback": False}
+
+
+def test_memory_is_locked_only_without_a_limit_or_with_the_capability(tmp_path):
+    """A finite lock limit and no CAP_IPC_LOCK: no lock (locking future mappings would make allocations fail)."""
+    import resource
+
+    status = tmp_path / "status"
+    soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    resource.setrlimit(resource.RLIMIT_MEMLOCK, (8 << 20, hard))  # Debian's default for a user: 8 MiB
+    try:
+        status.write_text("Name:\tpython\nCapEff:\t0000000000000000\n")
+        assert may_lock_all_memory(status) is False
+        status.write_text(f"Name:\tpython\nCapEff:\t{1 << 14:016x}\n")  # CAP_IPC_LOCK alone
+        assert may_lock_all_memory(status) is True
+    finally:
+        resource.setrlimit(resource.RLIMIT_MEMLOCK, (soft, hard))
+    if hard == resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_MEMLOCK, (resource.RLIM_INFINITY, hard))
+        try:
+            status.write_text("Name:\tpython\nCapEff:\t0000000000000000\n")
+            assert may_lock_all_memory(status) is True  # the unit's LimitMEMLOCK=infinity
+        finally:
+            resource.setrlimit(resource.RLIMIT_MEMLOCK, (soft, hard))

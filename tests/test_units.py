@@ -178,3 +178,22 @@ def test_the_wifi_setup_is_root_with_the_networks_rights_only():
     assert "ReadWritePaths=/etc/wpa_supplicant" in lines and "ProtectSystem=full" in lines
     assert "ConditionPathExistsGlob=/sys/class/net/*/phy80211" in lines  # a fish without a radio: not even run
     assert not any(line.startswith("Wants=network-online") for line in lines)
+
+
+def test_the_llama_cpp_unit_lets_the_launcher_lock_the_brain_in_memory_or_not():
+    """Locking all future mappings under a finite limit would make the model's allocations fail: the unit lifts the
+    limit exactly when it lets the launcher lock, and the launcher's own parser takes what the unit passes."""
+    import argparse
+
+    from billy.services.llm.server import add_arguments
+
+    def launched(unit_text: str) -> argparse.Namespace:
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        return parser.parse_args(_exec_start(unit_text)[2:])  # after the venv's python and the launcher
+
+    locking = render("llama-cpp")
+    assert "LimitMEMLOCK=infinity" in locking.splitlines() and launched(locking).lock is True
+    paging = render("llama-cpp", llama_cpp_lock_memory=False)
+    assert not any(line.startswith("LimitMEMLOCK") for line in paging.splitlines())
+    assert launched(paging).lock is False

@@ -267,6 +267,10 @@ def brain_served(machine: Machine, key: Path, user: str) -> str:
     journal = "sudo journalctl -b -u llama-cpp -o cat | grep -m1 'serving .*: the '"
     said = wait("the LLM launcher's choice", lambda: machine.ssh(key, user, journal, check=False).stdout, 120, machine)
     assert f"fits {total_mib} MiB" in said or f"; {total_mib} MiB is less" in said, (total_mib, said)
+    # The unit lifts the lock limit, which a booted system's own init can: the brain stays in memory once read.
+    serving = "sudo journalctl -b -u llama-cpp -o cat | grep -m1 'serving .* as '"
+    loaded = wait("the LLM server's start", lambda: machine.ssh(key, user, serving, check=False).stdout, 600, machine)
+    assert loaded.strip().endswith(", locked in memory"), loaded
     return said.strip()
 
 

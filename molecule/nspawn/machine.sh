@@ -92,8 +92,12 @@ ListenAddress 127.0.0.1
 PermitRootLogin prohibit-password
 UseDNS no
 CONF
-    # The pip cache and the wheelhouse are shared so a second run downloads and compiles nothing.
+    # The pip cache and the wheelhouse are shared so a second run downloads and compiles nothing. The machine's
+    # systemd cannot raise a hard limit it was given, as a Pi's can: no limit on locked memory, so the units'
+    # LimitMEMLOCK=infinity holds as on a Pi (llama-cpp locks its brain). Where nspawn itself may not raise it
+    # (a host without CAP_SYS_RESOURCE, such as CI's), the limit stays and the brain is served unlocked.
     setsid systemd-nspawn --quiet --directory="$root" --machine="$name" --register=no --keep-unit --boot \
+        --rlimit=RLIMIT_MEMLOCK=infinity \
         --bind="$pip_cache:/root/.cache/pip" --bind-ro="$wheelhouse:/var/cache/billy-wheelhouse" \
         </dev/null >"$machines/$name.log" 2>&1 &
     echo $! >"$machines/$name.pid"
