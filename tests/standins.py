@@ -157,6 +157,9 @@ class _LlmHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         standin = self.server.standin
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path != "/v1/chat/completions":  # OpenAI's and Ollama's API: no template or raw prompt of llama.cpp
+            self._json(404, {"error": {"message": f"no such path: {self.path}"}})
+            return
         if not body.get("stream"):
             standin.warm_ups.append(body)
             first_word = standin.default.text.split(" ")[0]

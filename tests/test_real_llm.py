@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from billy.devtools.stack import GGUF_ALIAS, ServiceProcess, start_llama_server
+from billy.services.llm.client import ChatClient
 
 QUESTION = "What do you like to eat?"
 
@@ -77,3 +80,41 @@ def test_doctor_prints_one_line_per_service_and_fails_when_one_is_down(stt_servi
     assert broken.returncode == 1 and "llm      FAIL" in broken.stdout
     wrong_model = _doctor({**env, "LOCAL_LLM_MODEL": "qwen2.5:1.5b"})
     assert wrong_model.returncode == 1 and "is not served" in wrong_model.stdout
+
+
+def test_reading_ahead_leaves_the_words_so_far_in_the_cache_and_nothing_after_them(llama):
+    """What Billy reads into the model while the question is spoken is what the turn's request reuses, whole:
+    the words so far, not the reply's opening the template puts after them, nor a token of a reply."""
+    client = ChatClient(llama.base_url, GGUF_ALIAS)
+    system = {"role": "system", "content": f"You are Billy, a fish on a wall ({uuid.uuid4()})."}  # nothing cached
+    so_far = [system, {"role": "user", "content": "What is the capital of"}]
+    whole = [system, {"role": "user", "content": "What is the capital of France?"}]
+
+    held = client.read_ahead(so_far)
+
+    rendered = _post(llama, "/apply-template", {"messages": so_far})["prompt"]
+    words_end = rendered.rindex("What is the capital of") + len("What is the capital of")
+    assert held == len(_tokens(llama, rendered[:words_end])) < len(_tokens(llama, rendered))
+    asked = _post(llama, "/v1/chat/completions", {"messages": whole, "max_tokens": 1})["timings"]
+    assert asked["cache_n"] == held  # the turn's request read only what came after the words so far
+    whole_prompt = _post(llama, "/apply-template", {"messages": whole})["prompt"]
+    assert asked["prompt_n"] == len(_tokens(llama, whole_prompt)) - held
+
+
+def test_reading_ahead_without_a_template_server_warms_the_chat_up(llm):
+    """Ollama and the clouds have no /apply-template: the chat request reads the words in, then always."""
+    client = ChatClient(llm.base_url, "billy-test")
+    for words in ("What is the", "What is the capital of"):
+        assert client.read_ahead([{"role": "user", "content": words}]) is None
+    assert [body["messages"][-1]["content"] for body in llm.warm_ups] == ["What is the", "What is the capital of"]
+    assert all(body["max_tokens"] == 1 for body in llm.warm_ups)
+
+
+def _post(server: ServiceProcess, path: str, body: dict) -> dict:
+    response = httpx.post(server.base_url.removesuffix("/v1") + path, json=body, timeout=120)
+    response.raise_for_status()
+    return response.json()
+
+
+def _tokens(server: ServiceProcess, text: str) -> list[int]:
+    return _post(server, "/tokenize", {"content": text, "add_special": True, "parse_special": True})["tokens"]

@@ -176,8 +176,9 @@ class Pipeline:
         shares with the one before, and a small request's prompt costs about 40 ms a token on two cores with
         Qwen 1.5B ("What is the capital of" read before "France?": the first token 0.28 s after the request
         instead of 0.52 s). The listener calls this during speech, when the CPU has little else to do; one at a
-        time, and none while one is under way; only the words are read in, never a system prompt other than the
-        one the engine holds. Nothing is heard or remembered, and a failure only costs the gain.
+        time, and none while one is under way; only the words are read in (up to their end, where the engine
+        allows: `ChatClient.read_ahead`), never a system prompt other than the one the engine holds. Nothing is
+        heard or remembered, and a failure only costs the gain.
         """
         if not self.prefills or not self._prefilling.acquire(blocking=False):
             return
@@ -190,7 +191,7 @@ class Pipeline:
             words = heard.text.strip().rstrip(".?!\u2026")
             messages = self.conversation.messages_for(words, heard.language)
             if is_speech(words) and messages[0]["content"] == self._engine_prompt:
-                self.llm.primary.warm_up(messages, self.toolbox.schemas())
+                self.llm.primary.read_ahead(messages, self.toolbox.schemas())
         except ServiceError as error:
             LOG.debug("reading the question in while it is spoken: %s", error)
         finally:
