@@ -124,3 +124,19 @@ def test_memory_is_locked_only_without_a_limit_or_with_the_capability(tmp_path):
             assert may_lock_all_memory(status) is True  # the unit's LimitMEMLOCK=infinity
         finally:
             resource.setrlimit(resource.RLIMIT_MEMLOCK, (soft, hard))
+
+
+def test_both_engines_roles_offer_the_same_brains_best_first():
+    """The Pi thinks with the same brains whichever engine serves them: a brain the bench ranked, added to one
+    role's list and not the other's, would make Billy's answers depend on the engine."""
+    import yaml
+
+    from billy.models.brains import BY_SCORE
+
+    roles = LAUNCHER.parents[4] / "roles"
+    lists = [
+        yaml.safe_load((roles / role / "defaults" / "main.yml").read_text())[f"{role}_brains"]
+        for role in ("llama_cpp", "ollama")
+    ]
+    assert lists[0] == lists[1] == [name for name in BY_SCORE if name in lists[0]]
+    assert lists[0], "no brains: each engine falls back to one model of its own"
