@@ -298,6 +298,27 @@ def test_the_boot_test_fails_at_once_with_the_consoles_end_when_qemu_exits(tmp_p
         boot_test.wait("SSH", lambda: False, timeout=3600, machine=machine)
 
 
+def test_the_boot_test_refuses_an_image_of_another_stage_before_booting_it(tmp_path, collections):
+    """An image built before the last change to the playbook, roles or app would fail the update run's changed=0
+    an hour in: the boot test says so at once, naming both stages."""
+    sys.path.insert(0, str(REPO / "image" / "test"))
+    try:
+        import boot_test
+    finally:
+        sys.path.pop(0)
+    stage = tmp_path / "stage-billy"
+    subprocess.run(["sh", str(BUILD / "bundle-stage.sh"), str(stage)], check=True)
+    digest = subprocess.run(["sh", str(BUILD / "stage-digest.sh"), str(stage)], capture_output=True, text=True)
+    now = digest.stdout.strip()
+    assert boot_test.stage_changed({"stage_digest": now}, tmp_path) is None
+    older = "4a8d27a3" + "0" * 56
+    said = boot_test.stage_changed({"stage_digest": older}, tmp_path)
+    assert said is not None and said.startswith(
+        f"the image was built from another stage (4a8d27a3) than this repo makes now ({now[:8]})"
+    )
+    assert said.endswith("run `make image` first")
+
+
 def test_the_release_workflow_is_valid_and_builds_the_stage_make_image_runs(tmp_path):
     workflow = REPO / ".github" / "workflows" / "release-image.yml"
     check = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]

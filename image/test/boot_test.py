@@ -8,7 +8,8 @@ Billy's availability `online` on the broker (timed from power-on), systemd in mu
 the units active, the health endpoints answering (the web page through a forwarded port; STT and TTS, which
 listen on 127.0.0.1, on the fish), the secret gone from the FAT partition, a spoken question answered out loud,
 the root grown, the motor pins still held low in config.txt after the kernel hook rewrote it,
-`ansible-playbook ansible/site.yml` against the running image reporting changed=0, and Billy's setup network
+`ansible-playbook ansible/site.yml` against the running image reporting changed=0 (an image of another stage than
+this repo makes is refused before booting), and Billy's setup network
 with three simulated radios (wifi_scenario.py: a phone joins Billy-Setup, a wrong then the right password, Billy
 on the home network).
 """
@@ -34,6 +35,27 @@ from mosquitto import Collector, Mosquitto, free_port  # noqa: E402
 
 SECTOR = 512
 SECRET = "image-test-secret-81f2"
+
+
+def stage_changed(manifest: dict, work: Path) -> str | None:
+    """Why this repo's update run could not report changed=0 on the image, if it could not: the stage it makes
+    now (the playbook, roles and app, bundled as `make image` bundles them) is not the one the image was built
+    from. Said before booting, not after the hour the rest takes."""
+    stage = work / "stage-now"
+    subprocess.run(["sh", str(REPO / "image" / "build" / "bundle-stage.sh"), str(stage)], check=True)
+    digest = subprocess.run(
+        ["sh", str(REPO / "image" / "build" / "stage-digest.sh"), str(stage)], capture_output=True, text=True
+    )
+    shutil.rmtree(stage)
+    if digest.returncode != 0:
+        return f"stage-digest.sh failed: {digest.stderr.strip()}"
+    now, built = digest.stdout.strip(), manifest.get("stage_digest")
+    if now == built:
+        return None
+    return (
+        f"the image was built from another stage ({str(built)[:8]}) than this repo makes now ({now[:8]}): its"
+        " update run would install the difference and report changes; run `make image` first"
+    )
 
 
 def fat(image: Path, offset: int) -> str:
@@ -125,6 +147,9 @@ def main() -> int:
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    if (stale := stage_changed(manifest, work)) is not None:
+        print(f"image-test: {stale}", file=sys.stderr)
+        return 2
 
     disk = work / "disk.img"
     subprocess.run(
