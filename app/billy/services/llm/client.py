@@ -116,16 +116,13 @@ class ChatClient:
         if self._raw_prompts is not False:
             try:
                 rendered = self._rendered(messages, tools)
+                if rendered is None:
+                    self._raw_prompts = False  # not llama.cpp: the chat request is the one way in
+                elif (words := _up_to_the_words(rendered, messages[-1]["content"])) is not None:
+                    self._raw_prompts = True
+                    return self._read(words)
             except httpx.HTTPError as error:
                 raise no_answer("llm", self.base_url, error) from None
-            if rendered is None:
-                self._raw_prompts = False  # not llama.cpp: the chat request is the one way in
-            elif (words := _up_to_the_words(rendered, messages[-1]["content"])) is not None:
-                self._raw_prompts = True
-                try:
-                    return self._read(words)
-                except httpx.HTTPError as error:
-                    raise no_answer("llm", self.base_url, error) from None
         self.warm_up(messages, tools)
         return None
 
@@ -138,33 +135,25 @@ class ChatClient:
         if offered := self.profile.offered(tools):
             body["tools"] = offered
         response = self._http.post(
-            f"{self.base_url.removesuffix('/v1')}/apply-template",
-            json=body,
-            headers=auth_headers(self.api_key),
-            timeout=self.timeout,
+            f"{self._server}/apply-template", json=body, headers=auth_headers(self.api_key), timeout=self.timeout
         )
-        if response.status_code != 200 or not _is_json(response):
-            return None
-        try:
-            prompt = response.json().get("prompt")
-        except (ValueError, AttributeError):  # not a JSON object: not the template server it looked like
-            return None
-        return prompt if isinstance(prompt, str) else None
+        return _field(response, "prompt", str) if response.status_code == 200 else None
 
     def _read(self, prompt: str) -> int | None:
         response = self._http.post(
-            f"{self.base_url.removesuffix('/v1')}/completion",
+            f"{self._server}/completion",
             json={"prompt": prompt, "n_predict": 0, "cache_prompt": True},
             headers=auth_headers(self.api_key),
             timeout=max(self.timeout, WARM_UP_TIMEOUT_S),
         )
         if response.status_code != 200:
             raise ServiceError("llm", error_message(response))
-        try:
-            read = response.json().get("tokens_evaluated")
-        except (ValueError, AttributeError):
-            return None
-        return read if isinstance(read, int) else None
+        return _field(response, "tokens_evaluated", int)
+
+    @property
+    def _server(self) -> str:
+        """llama.cpp's own paths are beside its OpenAI ones, not under /v1."""
+        return self.base_url.removesuffix("/v1")
 
 
 def _up_to_the_words(prompt: str, words: str) -> str | None:
@@ -175,8 +164,15 @@ def _up_to_the_words(prompt: str, words: str) -> str | None:
     return prompt[: end + len(words)]
 
 
-def _is_json(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("application/json")
+def _field(response: httpx.Response, name: str, kind: type):
+    """The JSON body's `name`, if the body is a JSON object and the value a `kind`; else None."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        value = response.json().get(name)
+    except (ValueError, AttributeError):  # not a JSON object: not the server it looked like
+        return None
+    return value if isinstance(value, kind) else None
 
 
 def _parse_stream(lines: Iterator[str]) -> Iterator[Event]:
