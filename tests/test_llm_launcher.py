@@ -48,11 +48,10 @@ def test_the_launcher_reads_the_machine_s_memory_and_logs_a_fallback(tmp_path, c
     assert choose_model(["/m/own.gguf"], _meminfo(tmp_path, 100)) == Path("/m/own.gguf")
 
 
-def test_the_unit_s_launcher_serves_the_brain_the_memory_holds(models_dir, tmp_path):
+def test_the_unit_s_launcher_serves_the_brain_the_memory_holds(fast_brain, tmp_path):
     """Run as the unit runs it, with a first brain no machine holds: it is passed over, the next is served, under
     the one name Billy asks for, and the log says why."""
-    (small_file,) = find_model(GGUF_MODEL).files
-    small = models_dir / GGUF_MODEL / small_file
+    small = fast_brain
     too_big = tmp_path / "enormous.gguf"  # never opened: passed over on its memory alone
     command = [sys.executable, "-I", str(LAUNCHER), "--alias", "qwen2.5-coder-1.5b", "--context", "512"]
     command += ["--model", f"{too_big}:{1 << 30}", "--model", f"{small}:{find_model(GGUF_MODEL).memory_mib}"]
