@@ -1,4 +1,5 @@
-"""An owner's tools: `billy models`, `billy sounds render`, `billy say`, `billy calibrate`, `billy doctor`."""
+"""An owner's tools: `billy models`, `billy brain`, `billy sounds render`, `billy say`, `billy calibrate`,
+`billy doctor`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
     local = Path(args.source) if args.source else None
     result = fetch_model(args.name, Path(args.dir), local=local, offline=args.offline)
     print(f"{args.name}: {len(result.copied)} file(s) from {result.source} in {result.directory}")
+    return 0
+
+
+def cmd_brain(args: argparse.Namespace, settings: Settings) -> int:
+    from billy.services.llm.ollama_brain import BrainError, Ollama, get_brain
+    from billy.settings.local import restart_units
+
+    try:
+        outcome = get_brain(args.model, Ollama(args.ollama), Path(args.config_dir), meminfo=Path(args.meminfo))
+    except BrainError as error:
+        print(f"billy brain: {error}; LOCAL_LLM_MODEL is unchanged", file=sys.stderr)
+        return 1
+    if outcome.setting_changed and args.restart:
+        print("billy brain: restarting Billy, if running, to ask for it")
+        restart_units(["billy"])
     return 0
 
 
@@ -131,6 +147,21 @@ def add_commands(commands, settings: Settings) -> None:
         help="skip internet sources (BILLY_OFFLINE=1)",
     )
     fetch.set_defaults(handler=cmd_models_fetch)
+
+    brain = commands.add_parser(
+        "brain", help="pull into Ollama the brain this machine's memory holds, and name it in LOCAL_LLM_MODEL"
+    )
+    brain.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        help="NAME:MIB, an Ollama model and its peak memory, several times, best first (0: not known)",
+    )
+    brain.add_argument("--ollama", default="http://127.0.0.1:11434", help="Ollama's address")
+    brain.add_argument("--config-dir", default=str(CONFIG_DIR), help="where billy.env and local.env are")
+    brain.add_argument("--meminfo", default="/proc/meminfo", help="where the machine's memory is read")
+    brain.add_argument("--restart", action="store_true", help="restart Billy when LOCAL_LLM_MODEL changed")
+    brain.set_defaults(handler=cmd_brain)
 
     calibrate = commands.add_parser("calibrate", help="measure the room and your voice; propose the microphone's gain")
     calibrate.add_argument("--seconds", type=float, default=3.0, help="seconds of each measurement (0.5 to 10)")
