@@ -22,6 +22,7 @@ UNITS = {
     "billy-stt": ("billy_app", "billy-stt.service.j2"),
     "billy-tts": ("billy_app", "billy-tts.service.j2"),
     "billy-web": ("billy_app", "billy-web.service.j2"),
+    "billy-brain": ("billy_app", "billy-brain.service.j2"),
     "billy-boot-settings": ("billy_app", "billy-boot-settings.service.j2"),
     "billy-boot-restore": ("billy_app", "billy-boot-restore.service.j2"),
     "billy-update": ("billy_app", "billy-update.service.j2"),
@@ -53,6 +54,7 @@ def render(unit: str, **overrides) -> str:
         "billy_app_llm_unit": "llama-cpp.service",
         "llama_cpp_model_alias": "smollm2-135m",
         "llama_cpp_catalogue": json.loads(CATALOGUE.read_text()),  # read by the role before the unit is written
+        "billy_app_boot_brains": ["qwen2.5-coder:1.5b-instruct-q4_K_M:1885", "qwen2.5-coder:0.5b-instruct-q4_K_M:656"],
         **overrides,
     }
     return environment.get_template(template).render(**context)
