@@ -194,3 +194,18 @@ def test_only_an_image_with_ollama_pulls_its_brain_at_boot_and_from_the_roles_li
     assert own == ["llama3.2:1b:0"]  # the inventory's own model, its memory not known
     assert site_boot_brains(tmp_path, "ollama", image=False) == []  # a live Pi: the play pulls
     assert site_boot_brains(tmp_path, "llama_cpp", image=True) == []  # the brains are in the image
+
+
+def test_the_doctor_says_where_a_brain_still_on_its_way_is_fetched(ollama, config_dir, tmp_path):
+    """Before the pull, the doctor names the missing model and the unit fetching it; after it, the brain is up."""
+    from billy.appliance.doctor import check_llm
+    from billy.services.client import ServiceError
+
+    unit = tmp_path / "billy-brain.service"
+    unit.write_text("[Service]\n")
+    with pytest.raises(ServiceError) as missing:
+        check_llm(ollama.url + "/v1", SMALL, boot_unit=unit)
+    assert f"model {SMALL!r} is not served; the server has none; billy-brain.service fetches it" in str(missing.value)
+    assert "journalctl -u billy-brain" in str(missing.value)
+    assert brain(ollama, config_dir, tmp_path, 1848).returncode == 0
+    assert check_llm(ollama.url + "/v1", SMALL, boot_unit=unit) == f"model {SMALL} ({ollama.url}/v1)"

@@ -18,6 +18,7 @@ import httpx
 
 from billy.services.client import ServiceError, auth_headers
 from billy.services.llm.cloud import chosen_brain, speech_in_cloud
+from billy.services.llm.ollama_brain import BOOT_UNIT
 from billy.services.stt.client import SttClient
 from billy.services.tts.client import TtsClient
 from billy.settings.read import Settings
@@ -49,7 +50,7 @@ def run_check(name: str, probe: Callable[[], str]) -> Check:
     return Check(name, up, detail, (time.monotonic() - started) * 1000)
 
 
-def check_llm(base_url: str, model: str, api_key: str = "") -> str:
+def check_llm(base_url: str, model: str, api_key: str = "", boot_unit: Path = BOOT_UNIT) -> str:
     try:
         response = httpx.get(f"{base_url}/models", headers=auth_headers(api_key), timeout=5)
     except httpx.HTTPError as error:
@@ -58,7 +59,9 @@ def check_llm(base_url: str, model: str, api_key: str = "") -> str:
         raise ServiceError("llm", f"HTTP {response.status_code} from /models")
     served = [entry["id"] for entry in response.json().get("data", [])]
     if model not in served:
-        raise ServiceError("llm", f"model {model!r} is not served; the server has {', '.join(served) or 'none'}")
+        fetching = f"; {boot_unit.name} fetches it (journalctl -u {boot_unit.stem})" if boot_unit.exists() else ""
+        served_text = ", ".join(served) or "none"
+        raise ServiceError("llm", f"model {model!r} is not served; the server has {served_text}{fetching}")
     return f"model {model} ({base_url})"
 
 

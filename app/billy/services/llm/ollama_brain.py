@@ -25,6 +25,8 @@ from billy.settings.local import read_overrides
 
 SETTING = "LOCAL_LLM_MODEL"
 ANSIBLE_ENV = "billy.env"  # the runtime's settings as the role renders them (templates/unit.env.j2)
+# Where billy_app installs the unit that runs this at boot, on a card with Ollama only (`billy doctor` says so).
+BOOT_UNIT = Path("/etc/systemd/system/billy-brain.service")
 # Seconds without a streamed line before a pull is given up (the unit tries again later): Ollama sends progress
 # several times a second while it downloads.
 QUIET_SECONDS = 300

@@ -1,4 +1,5 @@
-"""The stand-in's server: Ollama's own HTTP API (version, tags, a streamed pull) on a real socket.
+"""The stand-in's server: Ollama's own HTTP API (version, tags, a streamed pull) on a real socket, and the
+model list of its OpenAI-compatible API (/v1/models), which is what Billy's doctor reads.
 
 The real release cannot be downloaded here. The pull streams the same NDJSON lines as Ollama's /api/pull
 (manifest, per-layer total/completed, digest check, success, or an "error" line), paced so that a client
@@ -40,6 +41,8 @@ class Api(BaseHTTPRequestHandler):
             self.send_json({"version": (HERE / "VERSION").read_text().strip()})
         elif self.path == "/api/tags":
             self.send_json({"models": [{"name": name, "model": name} for name in pulled()]})
+        elif self.path == "/v1/models":
+            self.send_json({"object": "list", "data": [{"id": name, "object": "model"} for name in pulled()]})
         else:
             self.send_json({"error": "not found"}, 404)
 
