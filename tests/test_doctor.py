@@ -103,12 +103,16 @@ def test_home_assistant_token_is_checked_against_its_api():
 
 
 def _doctor_as(user: str, env: dict[str, str]) -> tuple[int, str]:
-    """The doctor in a forked child that has become `user` (the interpreter is already loaded, so any user works)."""
+    """The doctor in a forked child that has become `user`: the interpreter is loaded first, so any user works."""
     import pwd
 
     from billy.appliance.doctor import doctor
     from billy.settings.read import load_settings
 
+    # Reading the settings imports parts of the standard library lazily (importlib's resource readers, for the
+    # model catalogue): done here first, as root, since the child's user may not read the interpreter's own files
+    # (a Python under /root). Without it this test passed only after another test had read the catalogue.
+    load_settings(dict(os.environ))
     entry = pwd.getpwnam(user)
     read_end, write_end = os.pipe()
     pid = os.fork()
