@@ -34,17 +34,21 @@ def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_brain(args: argparse.Namespace, settings: Settings) -> int:
-    from billy.services.llm.ollama_brain import BrainError, Ollama, get_brain
-    from billy.settings.local import restart_units
+    from billy.services.llm.ollama_brain import SETTING, BrainError, Ollama, get_brain
+    from billy.settings import local
 
+    config_dir = Path(args.config_dir)
     try:
-        outcome = get_brain(args.model, Ollama(args.ollama), Path(args.config_dir), meminfo=Path(args.meminfo))
+        outcome = get_brain(args.model, Ollama(args.ollama), config_dir, meminfo=Path(args.meminfo))
     except BrainError as error:
-        print(f"billy brain: {error}; LOCAL_LLM_MODEL is unchanged", file=sys.stderr)
+        print(f"billy brain: {error}; {SETTING} is unchanged", file=sys.stderr)
         return 1
     if outcome.setting_changed and args.restart:
-        print("billy brain: restarting Billy, if running, to ask for it")
-        restart_units(["billy"])
+        # The units that read the setting, from the map the role renders (settings-units.json), as `billy
+        # settings apply` restarts them: the runtime today.
+        units = local.units_to_restart([SETTING], local.read_units_map(config_dir))
+        print(f"billy brain: restarting the units that read {SETTING}, if running: {' '.join(units)}")
+        local.restart_units(units)
     return 0
 
 
